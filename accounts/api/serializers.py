@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import User, UserSession
+from core.serializers import StrictInputSerializer
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "address",
+            "is_active",
+            "is_staff",
+            "last_login",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class ProfileOutputSerializer(UserOutputSerializer):
+    class Meta(UserOutputSerializer.Meta):
+        fields = (*UserOutputSerializer.Meta.fields, "is_superuser")
+        read_only_fields = fields
+
+
+class LoginInputSerializer(StrictInputSerializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class LoginOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = ProfileOutputSerializer()
+
+
+class RefreshInputSerializer(StrictInputSerializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LogoutInputSerializer(StrictInputSerializer):
+    refresh_token = serializers.CharField(max_length=4096, required=False)
+
+
+class PasswordChangeInputSerializer(StrictInputSerializer):
+    current_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class PasswordChangeOutputSerializer(TokenPairOutputSerializer):
+    detail = serializers.CharField()
+
+
+class ProfileUpdateInputSerializer(StrictInputSerializer):
+    echo_serializer = ProfileOutputSerializer
+
+    email = serializers.EmailField(max_length=254, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    is_current = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = UserSession
+        fields = (
+            "id",
+            "ip",
+            "user_agent",
+            "created_at",
+            "last_seen_at",
+            "expires_at",
+            "ended_at",
+            "end_reason",
+            "is_active",
+            "is_current",
+        )
+        read_only_fields = fields
+
+    def get_is_current(self, obj: UserSession) -> bool:
+        return str(obj.pk) == str(self.context.get("current_session_id"))
+
+
+class UserCreateInputSerializer(StrictInputSerializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    is_staff = serializers.BooleanField(required=False)
+
+
+class UserUpdateInputSerializer(StrictInputSerializer):
+    echo_serializer = UserOutputSerializer
+
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+    is_staff = serializers.BooleanField(required=False)
+
+
+class ActiveCountOutputSerializer(serializers.Serializer):
+    active_count = serializers.IntegerField()
+
+
+class DetailOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField()

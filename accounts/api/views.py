@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.filters import SessionFilter, UserFilter
+from accounts.models import User, UserSession
+from accounts.tokens import SESSION_CLAIM
+
+
+def current_session_id(request: Request) -> str | None:
+    token = request.auth
+    try:
+        return str(token[SESSION_CLAIM]) if token is not None else None
+    except (KeyError, TypeError):
+        return None
+
+
+class LoginView(APIView):
+    """Sign in with username and password; failures count toward a temporary lockout."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.LoginInputSerializer,
+        responses={200: s.LoginOutputSerializer},
+        summary="Obtain an access and a refresh token",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tokens = services.auth_login(
+            request=request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        body = {
+            "access": tokens.access,
+            "refresh": tokens.refresh,
+            "user": s.ProfileOutputSerializer(user).data,
+        }
+        return Response(body)
+
+
+class RefreshView(APIView):
+    """Rotate a refresh token: the old one is blacklisted; a reused token is refused."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.RefreshInputSerializer,
+        responses={200: s.TokenPairOutputSerializer},
+        summary="Exchange a refresh token for a new pair",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.auth_refresh(raw_refresh=data.validated_data["refresh"])
+        return Response({"access": tokens.access, "refresh": tokens.refresh})
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.LogoutInputSerializer,
+        responses={204: OpenApiResponse(description="Signed out.")},
+        summary="Blacklist the refresh token and end its session (else the current one)",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.auth_logout(
+            user=request.user,
+            current_session_id=current_session_id(request),
+            raw_refresh=data.validated_data.get("refresh_token"),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.ProfileOutputSerializer}, summary="The current user")
+    def get(self, request: Request) -> Response:
+        return Response(s.ProfileOutputSerializer(request.user).data)
+
+
+class ProfileUpdateView(APIView):
+    """Own names, phone, address and e-mail; never roles or flags."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.ProfileUpdateInputSerializer,
+        responses={200: s.ProfileOutputSerializer},
+        summary="Replace own profile fields",
+    )
+    def put(self, request: Request) -> Response:
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        request=s.ProfileUpdateInputSerializer,
+        responses={200: s.ProfileOutputSerializer},
+        summary="Change own profile fields",
+    )
+    def patch(self, request: Request) -> Response:
+        return self._update(request, partial=True)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        data = s.ProfileUpdateInputSerializer(
+            data=request.data, partial=partial, echo_instance=request.user
+        )
+        data.is_valid(raise_exception=True)
+        user = services.profile_update(user=request.user, data=dict(data.validated_data))
+        return Response(s.ProfileOutputSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.PasswordChangeInputSerializer,
+        responses={200: s.PasswordChangeOutputSerializer},
+        summary="Change own password; every other session ends",
+        description=(
+            "Every token issued before the change is revoked, the caller's included; the "
+            "response carries a fresh pair for the caller's session."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.password_change(
+            request=request._request,
+            user=request.user,
+            current_password=data.validated_data["current_password"],
+            new_password=data.validated_data["new_password"],
+            current_session_id=current_session_id(request),
+        )
+        return Response(
+            {"detail": "Password changed.", "access": tokens.access, "refresh": tokens.refresh}
+        )
+
+
+class SessionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own sessions; DELETE ends one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.SessionOutputSerializer
+    filterset_class = SessionFilter
+    ordering_fields = ("created_at", "last_seen_at")
+    ordering = ("-created_at",)
+    search_fields = ("user_agent",)
+    queryset = UserSession.objects.none()
+
+    def get_queryset(self) -> QuerySet[UserSession]:
+        if getattr(self, "swagger_fake_view", False):
+            return UserSession.objects.none()
+        return selectors.session_list(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {
+            **super().get_serializer_context(),
+            "current_session_id": current_session_id(self.request),
+        }
+
+    @extend_schema(responses={204: OpenApiResponse(description="Session ended.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.session_end(session=self.get_object(), reason="ended_by_user")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    """User management. DELETE deactivates: the user's records stay."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = s.UserOutputSerializer
+    filterset_class = UserFilter
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering_fields = ("username", "email", "last_name", "created_at", "last_login")
+    ordering = ("username",)
+    queryset = User.objects.none()
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
+
+    @extend_schema(request=s.UserCreateInputSerializer, responses={201: s.UserOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.UserCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.UserUpdateInputSerializer, responses={200: s.UserOutputSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        user = self.get_object()
+        data = s.UserUpdateInputSerializer(data=request.data, partial=partial, echo_instance=user)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(
+            user=user, data=dict(data.validated_data), allowed=services.ADMIN_EDITABLE_FIELDS
+        )
+        return Response(s.UserOutputSerializer(user).data)
+
+    @extend_schema(request=s.UserUpdateInputSerializer, responses={200: s.UserOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(responses={204: OpenApiResponse(description="User deactivated.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.user_deactivate(user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: s.ActiveCountOutputSerializer}, filters=False)
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def active_count(self, request: Request) -> Response:
+        return Response({"active_count": selectors.active_user_count()})

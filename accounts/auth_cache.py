@@ -1,0 +1,85 @@
+"""Cached authentication state: the user and their sessions, under versioned keys.
+
+A request on a warm cache reads everything it needs for authentication (and, through
+``extra_keys``, for permissions) in one ``get_many``. ``User.auth_version`` is the
+version; the pointer key holds the current value and is overwritten, inside the
+transaction of the change, whenever a security-relevant field changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from core.cache import current_generation, invalidate
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _prefix() -> str:
+    return f"auth:g{current_generation()}"
+
+
+def version_key(user_id: Any, prefix: str | None = None) -> str:
+    return f"{prefix or _prefix()}:ver:{user_id}"
+
+
+def user_key(user_id: Any, prefix: str | None = None) -> str:
+    return f"{prefix or _prefix()}:user:{user_id}"
+
+
+def session_key(session_id: Any, prefix: str | None = None) -> str:
+    return f"{prefix or _prefix()}:sess:{session_id}"
+
+
+@dataclass
+class CachedAuth:
+    """What one ``get_many`` returned for a user: the current version and cached values."""
+
+    prefix: str
+    user_id: str
+    version: int | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get_versioned(self, key: str) -> Any:
+        """The value at ``key`` if it was computed for the current version."""
+        entry = self.values.get(key)
+        if entry is None or self.version is None:
+            return None
+        entry_version, payload = entry
+        return payload if entry_version == self.version else None
+
+
+def fetch(user_id: Any, *, extra_keys: Iterable[str] = (), prefix: str | None = None) -> CachedAuth:
+    prefix = prefix or _prefix()
+    keys = [version_key(user_id, prefix), user_key(user_id, prefix), *extra_keys]
+    values = cache.get_many(keys)
+    version = values.get(keys[0])
+    return CachedAuth(prefix=prefix, user_id=str(user_id), version=version, values=values)
+
+
+def store_versioned(key: str, version: int, payload: Any) -> None:
+    cache.set(key, (version, payload), settings.AUTH_CACHE_TIMEOUT)
+
+
+def ensure_version(user_id: Any, version: int, prefix: str | None = None) -> None:
+    """Seed a missing pointer; never overwrites a newer value written by a change."""
+    cache.add(version_key(user_id, prefix), version, settings.AUTH_CACHE_TIMEOUT)
+
+
+def invalidate_user(user: User) -> None:
+    invalidate(version_key(user.pk), user.auth_version, settings.AUTH_CACHE_TIMEOUT)
+
+
+def remember_session(session_id: Any, active: bool, prefix: str | None = None) -> None:
+    """Cache what the database said; ``add`` so an ending written meanwhile wins."""
+    cache.add(session_key(session_id, prefix), active, settings.AUTH_CACHE_TIMEOUT)
+
+
+def end_session(session_id: Any) -> None:
+    invalidate(session_key(session_id), False, settings.AUTH_CACHE_TIMEOUT)

@@ -1,0 +1,88 @@
+"""JWT authentication that checks the user, the token epoch and the session.
+
+On a warm cache this reads one ``get_many`` and makes no database query. Whatever
+authenticates the request binds the actor into the request context, so the audit trail
+names the real user (DRF authenticates inside the view, after middleware ran).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+
+from accounts import auth_cache
+from accounts.models import User, UserSession
+from accounts.tokens import EPOCH_CLAIM, SESSION_CLAIM
+from core.context import bind_user
+
+TOKEN_REVOKED = "Token has been revoked."  # noqa: S105
+SESSION_ENDED = "Session has ended."
+USER_INACTIVE = "User is inactive or no longer exists."
+
+
+def load_user(user_id: Any, cached: auth_cache.CachedAuth) -> User | None:
+    user = cached.get_versioned(auth_cache.user_key(user_id, cached.prefix))
+    if user is not None:
+        return user
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        auth_cache.ensure_version(user.pk, user.auth_version, cached.prefix)
+        if cached.version is None or cached.version == user.auth_version:
+            auth_cache.store_versioned(
+                auth_cache.user_key(user.pk, cached.prefix), user.auth_version, user
+            )
+        cached.version = cached.version or user.auth_version
+    return user
+
+
+def session_active(session_id: str, cached: auth_cache.CachedAuth) -> bool:
+    key = auth_cache.session_key(session_id, cached.prefix)
+    value = cached.values.get(key)
+    if value is not None:
+        return bool(value)
+    active = UserSession.objects.filter(pk=session_id, ended_at__isnull=True).exists()
+    auth_cache.remember_session(session_id, active, cached.prefix)
+    return active
+
+
+def check_token_user(validated_token: Token, cached: auth_cache.CachedAuth | None = None) -> User:
+    """The token's user, refusing inactive users, revoked epochs and ended sessions."""
+    try:
+        user_id = validated_token[api_settings.USER_ID_CLAIM]
+        session_id = str(validated_token[SESSION_CLAIM])
+        epoch = validated_token[EPOCH_CLAIM]
+    except KeyError as exc:
+        raise InvalidToken("Token contained no recognizable user identification") from exc
+    if cached is None:
+        try:
+            cached = auth_cache.fetch(user_id, extra_keys=[auth_cache.session_key(session_id)])
+        except Exception as exc:  # a malformed id in a validly signed token
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+    try:
+        user = load_user(user_id, cached)
+    except Exception as exc:
+        raise InvalidToken("Token contained no recognizable user identification") from exc
+    if user is None or not user.is_active:
+        raise exceptions.AuthenticationFailed(USER_INACTIVE, code="user_inactive")
+    if epoch != user.token_epoch:
+        raise exceptions.AuthenticationFailed(TOKEN_REVOKED, code="token_revoked")
+    if not session_active(session_id, cached):
+        raise exceptions.AuthenticationFailed(SESSION_ENDED, code="session_ended")
+    return user
+
+
+class JWTAuthentication(BaseJWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:  # type: ignore[override]
+        result = super().authenticate(request)
+        if result is not None:
+            bind_user(result[0])
+        return result  # type: ignore[return-value]
+
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
+        return check_token_user(validated_token)

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+# Changing any of these may change what the user is allowed to do, so it bumps
+# ``auth_version`` and with it the cached authentication state.
+SECURITY_FIELDS = ("is_active", "is_staff", "is_superuser", "password", "token_epoch")
+
+
+class UserManager(DjangoUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username=username)
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return (email or "").strip().lower()
+
+
+class User(AbstractUser):
+    """A person who signs in: plant staff, QA, auditors, administrators.
+
+    E-mail is unique regardless of case and stored lower case. ``token_epoch`` is
+    embedded in every token issued; bumping it revokes every token at once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField("email address", max_length=254)
+    phone = models.CharField(max_length=32, blank=True)
+    address = models.TextField(blank=True, max_length=500)
+    token_epoch = models.PositiveIntegerField(default=1, editable=False)
+    auth_version = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with this e-mail address already exists.",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "username"])]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._security_snapshot = self._security_state()
+
+    def __str__(self) -> str:
+        return self.username
+
+    def _security_state(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__.get(name) for name in SECURITY_FIELDS)
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from accounts import auth_cache
+
+        self.email = UserManager.normalize_email(self.email)
+        update_fields = kwargs.get("update_fields")
+        security_changed = self._state.adding or self._security_state() != self._security_snapshot
+        if security_changed and not self._state.adding:
+            self.auth_version += 1
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "auth_version"}
+        super().save(*args, **kwargs)
+        self._security_snapshot = self._security_state()
+        if security_changed:
+            auth_cache.invalidate_user(self)
+
+    @property
+    def printed_name(self) -> str:
+        """The name shown on electronic signatures (Part 11 §11.50)."""
+        return self.get_full_name() or self.username
+
+
+class UserSession(models.Model):
+    """One signed-in device: created at login, followed through token rotation.
+
+    Ended by logout, by the user deleting it, by a password change (the other sessions)
+    or by deactivation. Tokens carry the session id (``sid``); an ended session's
+    tokens are refused.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    refresh_jti = models.CharField(max_length=64, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

@@ -1,0 +1,316 @@
+"""Every write on users, sessions and tokens."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import auth_cache
+from accounts.models import User, UserSession
+from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
+from core.context import bind_user, get_context
+from core.emails import queue_email
+
+logger = logging.getLogger(__name__)
+
+INVALID_CREDENTIALS = "No active account found with the given credentials."
+WRONG_PASSWORD = "The current password is not correct."  # noqa: S105
+REFRESH_INVALID = "Token is invalid, expired or already used."
+REFRESH_NOT_YOURS = "This refresh token does not belong to you."
+
+USER_EDITABLE_FIELDS = ("email", "first_name", "last_name", "phone", "address")
+ADMIN_EDITABLE_FIELDS = (*USER_EDITABLE_FIELDS, "username", "is_active", "is_staff")
+
+
+# --- users -------------------------------------------------------------------------
+
+EMAIL_TAKEN = "A user with this e-mail address already exists."
+
+
+def _check_email_free(user: User) -> None:
+    # The case-insensitive unique constraint is the real guard; this gives a field error.
+    taken = User.objects.filter(email__iexact=user.email.strip()).exclude(pk=user.pk).exists()
+    if taken:
+        raise exceptions.ValidationError({"email": [EMAIL_TAKEN]})
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    address: str = "",
+    is_staff: bool = False,
+) -> User:
+    """Create an active user and send the welcome e-mail after commit."""
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        address=address,
+        is_staff=is_staff,
+    )
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({"password": list(exc.messages)}) from exc
+    user.set_password(password)
+    _check_email_free(user)
+    user.full_clean()
+    user.save()
+    queue_email(
+        template="welcome",
+        to=[user.email],
+        context={"name": user.printed_name, "username": user.username},
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict[str, Any], allowed: tuple[str, ...]) -> User:
+    """Change the given fields, which must be among ``allowed``."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    deactivating = False
+    for name, value in data.items():
+        if name not in allowed:
+            raise ValueError(f"{name} is not editable here")
+        if name == "is_active" and user.is_active and not value:
+            deactivating = True
+        setattr(user, name, value)
+    if "email" in data:
+        _check_email_free(user)
+    user.full_clean()
+    user.save()
+    if deactivating:
+        _revoke_everything(user=user, reason="deactivated")
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Deactivate (records stay for the audit trail) and end every session."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save()
+        _revoke_everything(user=user, reason="deactivated")
+    return user
+
+
+def _revoke_everything(*, user: User, reason: str, keep_session_id: Any = None) -> None:
+    sessions = UserSession.objects.filter(user=user, ended_at__isnull=True)
+    if keep_session_id is not None:
+        sessions = sessions.exclude(pk=keep_session_id)
+    for session_id in list(sessions.values_list("pk", flat=True)):
+        auth_cache.end_session(session_id)
+    sessions.update(ended_at=timezone.now(), end_reason=reason)
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [
+            BlacklistedToken(token_id=token_id)
+            for token_id in outstanding.values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- sign-in and tokens ------------------------------------------------------------
+
+
+def check_password_for(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Re-authenticate ``user``; failures count toward the lockout like failed logins."""
+    authenticated = authenticate(request=request, username=user.username, password=password)
+    return authenticated is not None and authenticated.pk == user.pk
+
+
+@transaction.atomic
+def session_start(*, user: User, ip: str | None, user_agent: str) -> tuple[UserSession, TokenPair]:
+    session = UserSession(
+        user=user,
+        refresh_jti="",
+        ip=ip,
+        user_agent=user_agent[:512],
+        expires_at=timezone.now() + api_settings.REFRESH_TOKEN_LIFETIME,
+    )
+    session.save()
+    tokens = issue_tokens(user=user, session=session)
+    session.refresh_jti = tokens.refresh_jti
+    session.save(update_fields=["refresh_jti"])
+    return session, tokens
+
+
+def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[User, TokenPair]:
+    """Check credentials (axes counts failures and locks out) and open a session."""
+    user = authenticate(request=request, username=username, password=password)
+    if user is None or not user.is_active:
+        raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
+    bind_user(user)
+    ctx = get_context()
+    with transaction.atomic():
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        _, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
+    return user, tokens
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # signature, expiry, type, audience, issuer, blacklist
+    except TokenError as exc:
+        raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid") from exc
+
+
+def _blacklist_once(jti: str) -> bool:
+    """Blacklist a refresh token; False if it already was (someone used it first)."""
+    outstanding = OutstandingToken.objects.filter(jti=jti).first()
+    if outstanding is None:
+        return False
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return created
+
+
+def auth_refresh(*, raw_refresh: str) -> TokenPair:
+    """Rotate a refresh token: exactly one of two concurrent uses succeeds."""
+    from accounts.authentication import check_token_user
+
+    token = _parse_refresh(raw_refresh)
+    user = check_token_user(token)
+    session_id = token[SESSION_CLAIM]
+    with transaction.atomic():
+        # The session row lock serialises concurrent refreshes of one session; the
+        # blacklist insert then tells the loser that its token was already used.
+        session = (
+            UserSession.objects.select_for_update()
+            .filter(pk=session_id, user=user, ended_at__isnull=True)
+            .first()
+        )
+        if session is None or not _blacklist_once(token[api_settings.JTI_CLAIM]):
+            raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid")
+        tokens = issue_tokens(user=user, session=session)
+        session.refresh_jti = tokens.refresh_jti
+        session.last_seen_at = timezone.now()
+        session.save(update_fields=["refresh_jti", "last_seen_at"])
+    bind_user(user)
+    return tokens
+
+
+@transaction.atomic
+def session_end(*, session: UserSession, reason: str) -> None:
+    """End one session: its refresh token is blacklisted and its access tokens refused."""
+    session = UserSession.objects.select_for_update().get(pk=session.pk)
+    if session.ended_at is not None:
+        return
+    session.ended_at = timezone.now()
+    session.end_reason = reason
+    session.save(update_fields=["ended_at", "end_reason"])
+    auth_cache.end_session(session.pk)
+    if session.refresh_jti:
+        _blacklist_once(session.refresh_jti)
+
+
+def auth_logout(*, user: User, current_session_id: str | None, raw_refresh: str | None) -> None:
+    """End the session of the given refresh token, or else the caller's current one."""
+    if raw_refresh:
+        token = _parse_refresh(raw_refresh)
+        if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
+            raise exceptions.ValidationError({"refresh_token": [REFRESH_NOT_YOURS]})
+        session_id = token.get(SESSION_CLAIM)
+        _blacklist_once(token[api_settings.JTI_CLAIM])
+    else:
+        session_id = current_session_id
+    session = UserSession.objects.filter(pk=session_id, user=user).first() if session_id else None
+    if session is not None:
+        session_end(session=session, reason="logout")
+
+
+def password_change(
+    *,
+    request: HttpRequest,
+    user: User,
+    current_password: str,
+    new_password: str,
+    current_session_id: str | None,
+) -> TokenPair:
+    """Change the password, revoke every token, end the other sessions, notify by e-mail.
+
+    Every token issued before the change stops working, the caller's included; the
+    caller's session continues with the fresh pair returned here.
+    """
+    # Checked outside the transaction: the failure axes records must survive the 400.
+    if not check_password_for(request=request, user=user, password=current_password):
+        raise exceptions.ValidationError({"current_password": [WRONG_PASSWORD]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({"new_password": list(exc.messages)}) from exc
+    with transaction.atomic():
+        return _password_set(user=user, new_password=new_password, session_id=current_session_id)
+
+
+def _password_set(*, user: User, new_password: str, session_id: str | None) -> TokenPair:
+    current_session_id = session_id
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(new_password)
+    user.token_epoch += 1
+    user.save()
+    _revoke_everything(user=user, reason="password_changed", keep_session_id=current_session_id)
+    session = UserSession.objects.filter(pk=current_session_id, ended_at__isnull=True).first()
+    if session is None:
+        ctx = get_context()
+        session, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
+    else:
+        tokens = issue_tokens(user=user, session=session)
+        session.refresh_jti = tokens.refresh_jti
+        session.save(update_fields=["refresh_jti"])
+    ctx = get_context()
+    queue_email(
+        template="password_changed",
+        to=[user.email],
+        context={
+            "name": user.printed_name,
+            "username": user.username,
+            "changed_at": timezone.now().strftime("%Y-%m-%d %H:%M"),
+            "ip": ctx.ip or "",
+        },
+    )
+    return tokens
+
+
+def profile_update(*, user: User, data: dict[str, Any]) -> User:
+    return user_update(user=user, data=data, allowed=USER_EDITABLE_FIELDS)
+
+
+def lockout_notify(*, username: str, ip: str | None) -> None:
+    """E-mail the owner of a locked-out username (if it exists)."""
+    user = User.objects.filter(username=username).first()
+    if user is None or not user.email:
+        return
+    queue_email(
+        template="account_locked",
+        to=[user.email],
+        context={
+            "name": user.printed_name,
+            "username": user.username,
+            "ip": ip or "",
+            "failures": settings.AXES_FAILURE_LIMIT,
+            "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
+    )

@@ -1,0 +1,23 @@
+"""Framework events of the accounts app: lockouts are logged and e-mailed."""
+
+import logging
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.dispatch import receiver
+
+logger = logging.getLogger("accounts.security")
+
+
+@receiver(user_locked_out)
+def on_locked_out(
+    sender: Any, request: Any, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
+    from accounts.services import lockout_notify
+
+    logger.warning(
+        "login_locked_out",
+        extra={"username": username, "ip": ip_address},
+    )
+    if username:
+        lockout_notify(username=username, ip=ip_address)

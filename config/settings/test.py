@@ -1,0 +1,23 @@
+"""Tests: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI), else SQLite
+and local memory. Fast password hashing, in-memory e-mail, eager Celery by default."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOG_FORMAT = env.str("LOG_FORMAT", default="console")
+LOGGING["handlers"]["default"]["formatter"] = LOG_FORMAT  # noqa: F405
+LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+# Tasks run in-process unless a test starts a real worker (it sets the broker itself).
+CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
+CELERY_TASK_ALWAYS_EAGER = True
+HEALTH_CHECK_BROKER = False
+# Tests change the generation directly; always read it.
+AUTH_CACHE_GENERATION_POLL_SECONDS = 0.0
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "pharma-test"  # noqa: F405

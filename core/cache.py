@@ -1,0 +1,95 @@
+"""Cache helpers for security decisions.
+
+Entries are read with the normal cache (errors become misses, so a dead Redis only
+costs a database query). Invalidations are written with ``strict_set``, which reports
+failure; a failed invalidation bumps the database-held generation that prefixes every
+key, in the same transaction as the change (see ``CacheGeneration``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+
+from core.models import CacheGeneration
+
+logger = logging.getLogger(__name__)
+
+GENERATION_NAME = "auth"
+_local = threading.local()
+_lock = threading.Lock()
+_state: dict[str, Any] = {"value": None, "checked_at": 0.0}
+
+
+def _read_generation() -> int:
+    row = CacheGeneration.objects.filter(name=GENERATION_NAME).values_list("value", flat=True)
+    value = row.first()
+    return int(value) if value is not None else 0
+
+
+def current_generation() -> int:
+    """The generation prefix; read from the database at most once per poll interval.
+
+    A process that bumped the generation knows it at once; other processes notice within
+    ``AUTH_CACHE_GENERATION_POLL_SECONDS``.
+    """
+    now = time.monotonic()
+    poll = settings.AUTH_CACHE_GENERATION_POLL_SECONDS
+    value = _state["value"]
+    if value is None or now - _state["checked_at"] >= poll:
+        value = _read_generation()
+        with _lock:
+            _state["value"] = value
+            _state["checked_at"] = now
+    return int(value)
+
+
+def forget_generation() -> None:
+    """Make the next ``current_generation`` read the database (tests, after a bump)."""
+    with _lock:
+        _state["value"] = None
+
+
+def bump_generation() -> None:
+    """Invalidate every cached security decision, in the caller's transaction."""
+    updated = CacheGeneration.objects.filter(name=GENERATION_NAME).update(value=F("value") + 1)
+    if not updated:
+        CacheGeneration.objects.create(name=GENERATION_NAME, value=2)
+    logger.warning("auth_cache_generation_bumped")
+    forget_generation()
+    if connection.in_atomic_block:
+        transaction.on_commit(forget_generation)
+
+
+def strict_set(key: str, value: Any, timeout: int) -> bool:
+    """Set a key and say whether the cache really stored it."""
+    client = getattr(cache, "client", None)
+    try:
+        if client is not None and hasattr(client, "get_client"):
+            client.set(key, value, timeout=timeout)  # raises when Redis is unreachable
+        else:
+            cache.set(key, value, timeout)
+    except Exception:
+        logger.warning("cache_invalidation_failed", extra={"cache_key": key}, exc_info=True)
+        return False
+    return True
+
+
+def invalidate(key: str, value: Any, timeout: int) -> None:
+    """Overwrite a version pointer now (inside the change's transaction) and after commit.
+
+    If the cache cannot be reached, bump the generation instead so stale entries can never
+    be read again.
+    """
+    if not strict_set(key, value, timeout):
+        bump_generation()
+        return
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: strict_set(key, value, timeout))

@@ -1,0 +1,119 @@
+"""Domain exceptions and the one exception handler that maps them to HTTP.
+
+Every error under ``/api/`` leaves as JSON in DRF's shape: ``{"field": ["message"]}``
+for validation errors, ``{"detail": "...", "code": "..."}`` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but the current state of a record forbids it (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A backing service is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
+class DomainError(Exception):
+    """Base of errors raised by services; mapped to an HTTP status by the handler."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+
+class StateConflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+
+
+def _error(detail: str, code: str, http_status: int, **extra: Any) -> Response:
+    return Response({"detail": detail, "code": code, **extra}, status=http_status)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return _error(exc.message, exc.code, exc.status_code, **exc.extra)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        return _error(
+            "This record is referenced by other records and cannot be deleted.",
+            "protected",
+            status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, IntegrityError):
+        logger.warning("integrity_error", exc_info=exc)
+        return _error(
+            "The change conflicts with existing data.", "conflict", status.HTTP_409_CONFLICT
+        )
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database_unavailable", exc_info=exc)
+        return _error(
+            ServiceUnavailable.default_detail,
+            ServiceUnavailable.default_code,
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Anything unexpected is a server error; it is logged with its traceback and
+        # answered in the same JSON shape, never with an HTML page.
+        if isinstance(exc, DatabaseError):
+            logger.error("database_error", exc_info=exc)
+        else:
+            logger.error("unhandled_exception", exc_info=exc)
+        return _error(
+            "Internal server error.", "server_error", status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
+    if isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data["code"] = getattr(detail, "code", None) or getattr(
+            exc, "default_code", "error"
+        )
+    elif isinstance(response.data, list):
+        response.data = {"non_field_errors": response.data}
+    return response

@@ -1,0 +1,70 @@
+"""Liveness and readiness endpoints.
+
+``/health/live/`` answers as long as the process serves requests and touches nothing
+else (an orchestrator restarts the container when it fails). ``/health/ready/`` checks
+the database, the cache and, when one is configured, the Celery broker with
+django-health-check, and answers 503 when any of them is down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from health_check.base import HealthCheck
+from health_check.checks import Cache, Database
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+
+
+@never_cache
+def live(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@dataclasses.dataclass
+class Broker(HealthCheck):
+    """Opens a connection to the Celery broker."""
+
+    timeout = datetime.timedelta(seconds=2)
+
+    def run(self) -> None:
+        from config.celery import app
+
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=1)
+        except Exception as exc:  # kombu raises many kinds; all mean "down"
+            raise ServiceUnavailable("Broker unreachable") from exc
+
+
+class ReadyView(HealthCheckView):
+    """Always JSON; 503 (not 500) when a dependency is down."""
+
+    def get_checks(self):  # type: ignore[no-untyped-def]
+        yield Database()
+        yield Cache()
+        if settings.HEALTH_CHECK_BROKER:
+            yield Broker()
+
+    async def get(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        with self.get_executor() as executor:
+            self.results = await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
+        failed = any(result.error for result in self.results)
+        checks = {
+            result.check.__class__.__name__.lower(): (
+                "ok" if not result.error else str(result.error)
+            )
+            for result in self.results
+        }
+        return JsonResponse(
+            {"status": "unavailable" if failed else "ok", "checks": checks},
+            status=503 if failed else 200,
+        )

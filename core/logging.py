@@ -1,0 +1,127 @@
+"""Structured logs: one JSON object per line, carrying the request context."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import structlog
+
+from core.context import get_context
+
+SECRET_KEY_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "key",
+    "authorization",
+    "cookie",
+    "session",
+    "credential",
+    "signature",
+    "otp",
+)
+REDACTED = "[REDACTED]"
+
+
+def is_secret_key(key: object) -> bool:
+    lowered = str(key).lower()
+    return any(part in lowered for part in SECRET_KEY_PARTS)
+
+
+def redact(value: Any, _depth: int = 0) -> Any:
+    """Replace values whose key looks secret, at any depth."""
+    if _depth > 50:
+        return REDACTED
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if is_secret_key(k) else redact(v, _depth + 1)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v, _depth + 1) for v in value]
+    return value
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds the request id, user and client IP to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = get_context()
+        record.request_id = ctx.request_id
+        record.user_id = ctx.user_id
+        record.client_ip = ctx.ip
+        return True
+
+
+def _add_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    record = event_dict.get("_record")
+    if record is not None:
+        for name in ("request_id", "user_id", "client_ip"):
+            value = getattr(record, name, None)
+            if value:
+                event_dict.setdefault(name, value)
+    else:
+        ctx = get_context()
+        if ctx.request_id:
+            event_dict.setdefault("request_id", ctx.request_id)
+        if ctx.user_id:
+            event_dict.setdefault("user_id", ctx.user_id)
+    return event_dict
+
+
+def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (REDACTED if k not in ("event", "logger") and is_secret_key(k) else redact(v))
+        for k, v in event_dict.items()
+    }
+
+
+FOREIGN_PRE_CHAIN: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    _add_context,
+    structlog.stdlib.ExtraAdder(),
+]
+
+_FINAL: list[Any] = [
+    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+    _redact_event,
+]
+
+
+def json_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[
+            *_FINAL,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(default=str),
+        ],
+        foreign_pre_chain=FOREIGN_PRE_CHAIN,
+    )
+
+
+def console_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[*_FINAL, structlog.dev.ConsoleRenderer(colors=False)],
+        foreign_pre_chain=FOREIGN_PRE_CHAIN,
+    )
+
+
+def configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.filter_by_level,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_context,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

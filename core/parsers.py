@@ -1,0 +1,23 @@
+import io
+from typing import Any
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser as BaseJSONParser
+
+from core.exceptions import PayloadTooLarge
+
+
+class JSONParser(BaseJSONParser):
+    """JSON parser that enforces the request body limit even without Content-Length.
+
+    DRF reads the stream directly, which bypasses Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if stream is not None and limit:
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                raise PayloadTooLarge()
+            stream = io.BytesIO(body)
+        return super().parse(stream, media_type, parser_context)

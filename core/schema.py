@@ -1,0 +1,65 @@
+"""OpenAPI: every operation documents the error responses it can give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorSerializer(serializers.Serializer):
+    """``{"detail": "...", "code": "..."}``: every error but validation errors."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """``{"field": ["message", ...]}``: one key per offending field (or non_field_errors)."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+    class Meta:
+        ref_name = None
+
+
+_ERRORS = {
+    "400": (ValidationErrorSerializer, "Invalid input: one list of messages per field."),
+    "401": (ErrorSerializer, "Missing, invalid, expired or revoked credentials."),
+    "403": (ErrorSerializer, "Authenticated but not allowed."),
+    "404": (ErrorSerializer, "Not found, or outside the caller's sites."),
+    "405": (ErrorSerializer, "Method not allowed."),
+    "406": (ErrorSerializer, "Not acceptable."),
+    "409": (ErrorSerializer, "Conflicts with the current state of the resource."),
+    "413": (ErrorSerializer, "Request body too large."),
+    "415": (ErrorSerializer, "Unsupported media type (send application/json)."),
+    "429": (ErrorSerializer, "Too many requests, or sign-in locked out."),
+    "503": (ErrorSerializer, "A backing service is unavailable."),
+}
+
+
+class AutoSchema(BaseAutoSchema):
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        method = self.method.upper()
+        codes = ["400", "405", "406", "503"]
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            codes += ["401", "403"]
+        if "{" in self.path:
+            codes.append("404")
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += ["409", "413", "415"]
+        codes.append("429")
+        for code in codes:
+            if code in responses:
+                continue
+            serializer, description = _ERRORS[code]
+            responses[code] = self._get_response_for_code(
+                OpenApiResponse(response=serializer, description=description),
+                code,
+                direction=direction,
+            )
+        return responses

@@ -1,0 +1,53 @@
+"""Input serializers that refuse what they do not know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+UNKNOWN_FIELD = "Unknown field."
+READ_ONLY_FIELD = "This field is read-only."
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses body fields the endpoint does not know.
+
+    A field of the endpoint's output representation (``echo_serializer``) is accepted
+    only with the value currently stored, so a client may PUT back what it read; any
+    other value of a read-only field is refused, never silently ignored.
+    """
+
+    echo_serializer: type[serializers.Serializer] | None = None
+
+    def __init__(self, instance: Any = None, data: Any = empty, **kwargs: Any) -> None:
+        self.echo_instance = kwargs.pop("echo_instance", instance)
+        super().__init__(instance, data, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+            )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        errors: dict[str, list[str]] = {}
+        echo: dict[str, Any] | None = None
+        for key, value in data.items():
+            if key in writable:
+                continue
+            if echo is None:
+                echo = self._echo()
+            if key in echo:
+                if echo[key] != value:
+                    errors[key] = [READ_ONLY_FIELD]
+            else:
+                errors[key] = [UNKNOWN_FIELD]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value({k: v for k, v in data.items() if k in writable})
+
+    def _echo(self) -> dict[str, Any]:
+        if self.echo_serializer is None or self.echo_instance is None:
+            return {}
+        return dict(self.echo_serializer(self.echo_instance, context=self.context).data)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from core.cache import forget_generation
+from tests.accounts.factories import UserFactory
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_REDIS = settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("REQUIRE_SERVICES") and not (ON_POSTGRES and ON_REDIS):
+        raise pytest.UsageError(
+            "REQUIRE_SERVICES is set but the tests are not configured for PostgreSQL and "
+            "Redis (set DATABASE_URL and REDIS_URL)."
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://...")
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not ON_REDIS:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    forget_generation()
+    yield
+    forget_generation()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def password() -> str:
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db: Any) -> Any:
+    return UserFactory(is_staff=True, username="staff.admin")
+
+
+@pytest.fixture
+def login(api_client: APIClient) -> Callable[..., dict[str, Any]]:
+    """Sign in through the API and return the response body."""
+
+    def _login(
+        user: Any, password: str = DEFAULT_PASSWORD, client: APIClient | None = None
+    ) -> dict[str, Any]:
+        response = (client or api_client).post(
+            "/api/auth/token/", {"username": user.username, "password": password}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return _login
+
+
+@pytest.fixture
+def auth_client(login: Callable[..., dict[str, Any]]) -> Callable[..., APIClient]:
+    """An APIClient carrying a fresh access token for ``user``."""
+
+    def _client(user: Any) -> APIClient:
+        tokens = login(user, client=APIClient())
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        client.tokens = tokens  # type: ignore[attr-defined]
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def db_vendor() -> str:
+    return connection.vendor
