@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -34,6 +34,6 @@ def issue_tokens(*, user: User, session: UserSession) -> TokenPair:
         jti=jti,
         token=str(refresh),
         created_at=refresh.current_time,
-        expires_at=timezone.datetime.fromtimestamp(refresh["exp"], tz=timezone.UTC),
+        expires_at=datetime.fromtimestamp(refresh["exp"], tz=UTC),
     )
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh), refresh_jti=jti)

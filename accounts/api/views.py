@@ -26,11 +26,18 @@ def current_session_id(request: Request) -> str | None:
         return None
 
 
-class LoginView(APIView):
-    """Sign in with username and password; failures count toward a temporary lockout."""
+class PublicAuthView(APIView):
+    """Unauthenticated endpoints whose credential errors are still 401, not 403."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class LoginView(PublicAuthView):
+    """Sign in with username and password; failures count toward a temporary lockout."""
 
     @extend_schema(
         request=s.LoginInputSerializer,
@@ -53,11 +60,8 @@ class LoginView(APIView):
         return Response(body)
 
 
-class RefreshView(APIView):
+class RefreshView(PublicAuthView):
     """Rotate a refresh token: the old one is blacklisted; a reused token is refused."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
 
     @extend_schema(
         request=s.RefreshInputSerializer,

@@ -1,0 +1,176 @@
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import User, UserSession
+from tests.accounts.factories import UserFactory
+
+USERS = "/api/users/"
+
+
+@pytest.fixture
+def admin_client(staff_user, auth_client):
+    return auth_client(staff_user)
+
+
+@pytest.mark.django_db
+def test_list_users_search_filter_order(admin_client):
+    UserFactory(username="alice", is_active=True)
+    UserFactory(username="bob", is_active=False)
+
+    response = admin_client.get(USERS, {"search": "bo", "is_active": "false"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert [u["username"] for u in body["results"]] == ["bob"]
+    ordered = admin_client.get(USERS, {"ordering": "-username"}).json()["results"]
+    assert [u["username"] for u in ordered] == sorted(
+        (u["username"] for u in ordered), reverse=True
+    )
+
+
+@pytest.mark.django_db
+def test_users_list_query_count_is_constant(admin_client):
+    UserFactory.create_batch(15)
+    admin_client.get(USERS)  # warm the authentication cache
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(USERS)
+
+    assert response.status_code == 200
+    # 1. COUNT(*) of users for the paginator
+    # 2. SELECT the page of users
+    # Authentication is served from the cache.
+    assert len(queries) == 2, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db
+def test_non_staff_gets_403(user, auth_client):
+    assert auth_client(user).get(USERS).status_code == 403
+
+
+@pytest.mark.django_db
+def test_anonymous_gets_401(api_client):
+    assert api_client.get(USERS).status_code == 401
+
+
+@pytest.mark.django_db
+def test_create_user_sends_welcome_email(admin_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            USERS,
+            {
+                "username": "new.person",
+                "email": "New.Person@Example.COM",
+                "password": "a-long-enough-passphrase-1",
+                "first_name": "New",
+            },
+        )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["email"] == "new.person@example.com"
+    assert "password" not in body
+    user = User.objects.get(username="new.person")
+    assert user.check_password("a-long-enough-passphrase-1")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new.person@example.com"]
+    assert "new.person" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_email_unique_regardless_of_case(admin_client):
+    UserFactory(email="taken@example.com")
+
+    response = admin_client.post(
+        USERS,
+        {"username": "x1", "email": "TAKEN@example.com", "password": "a-long-enough-passphrase-1"},
+    )
+
+    assert response.status_code == 400
+    assert "email" in response.json()
+    assert not User.objects.filter(username="x1").exists()
+
+
+@pytest.mark.django_db
+def test_weak_password_refused_on_create(admin_client):
+    response = admin_client.post(
+        USERS, {"username": "x2", "email": "x2@example.com", "password": "short"}
+    )
+
+    assert response.status_code == 400
+    assert "password" in response.json()
+    assert not User.objects.filter(username="x2").exists()
+
+
+@pytest.mark.django_db
+def test_patch_user(admin_client, user):
+    response = admin_client.patch(f"{USERS}{user.pk}/", {"first_name": "Renamed"})
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.first_name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_put_back_what_was_read_works(admin_client, user):
+    read = admin_client.get(f"{USERS}{user.pk}/").json()
+
+    response = admin_client.put(f"{USERS}{user.pk}/", read)
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_read_only_field_with_other_value_refused(admin_client, user):
+    response = admin_client.patch(f"{USERS}{user.pk}/", {"last_login": "2020-01-01T00:00:00Z"})
+
+    assert response.status_code == 400
+    assert response.json() == {"last_login": ["This field is read-only."]}
+
+
+@pytest.mark.django_db
+def test_delete_deactivates_and_ends_access(admin_client, user, auth_client):
+    client = auth_client(user)
+
+    response = admin_client.delete(f"{USERS}{user.pk}/")
+
+    assert response.status_code == 204
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert client.get("/api/auth/profile/").status_code == 401
+    refresh = APIClient().post("/api/auth/token/refresh/", {"refresh": client.tokens["refresh"]})
+    assert refresh.status_code == 401
+    assert not UserSession.objects.filter(user=user, ended_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_deactivation_through_patch_ends_access(admin_client, user, auth_client):
+    client = auth_client(user)
+
+    response = admin_client.patch(f"{USERS}{user.pk}/", {"is_active": False})
+
+    assert response.status_code == 200
+    assert client.get("/api/auth/profile/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_active_count(admin_client):
+    UserFactory.create_batch(3)
+    UserFactory(is_active=False)
+
+    response = admin_client.get(f"{USERS}active_count/")
+
+    assert response.status_code == 200
+    assert response.json() == {"active_count": User.objects.filter(is_active=True).count()}
+
+
+@pytest.mark.django_db
+def test_unknown_user_id_404(admin_client):
+    for path in (f"{USERS}00000000-0000-0000-0000-000000000000/", f"{USERS}not-a-uuid/"):
+        response = admin_client.get(path)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
