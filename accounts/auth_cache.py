@@ -14,27 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F
 
-from core.cache import current_generation, invalidate
+from core.cache import current_generation, invalidate, invalidate_many
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
-def _prefix() -> str:
+def key_prefix() -> str:
     return f"auth:g{current_generation()}"
 
 
 def version_key(user_id: Any, prefix: str | None = None) -> str:
-    return f"{prefix or _prefix()}:ver:{user_id}"
+    return f"{prefix or key_prefix()}:ver:{user_id}"
 
 
 def user_key(user_id: Any, prefix: str | None = None) -> str:
-    return f"{prefix or _prefix()}:user:{user_id}"
+    return f"{prefix or key_prefix()}:user:{user_id}"
 
 
 def session_key(session_id: Any, prefix: str | None = None) -> str:
-    return f"{prefix or _prefix()}:sess:{session_id}"
+    return f"{prefix or key_prefix()}:sess:{session_id}"
 
 
 @dataclass
@@ -56,7 +57,7 @@ class CachedAuth:
 
 
 def fetch(user_id: Any, *, extra_keys: Iterable[str] = (), prefix: str | None = None) -> CachedAuth:
-    prefix = prefix or _prefix()
+    prefix = prefix or key_prefix()
     keys = [version_key(user_id, prefix), user_key(user_id, prefix), *extra_keys]
     values = cache.get_many(keys)
     version = values.get(keys[0])
@@ -83,3 +84,17 @@ def remember_session(session_id: Any, active: bool, prefix: str | None = None) -
 
 def end_session(session_id: Any) -> None:
     invalidate(session_key(session_id), False, settings.AUTH_CACHE_TIMEOUT)
+
+
+def bump_users(user_ids: Iterable[Any]) -> None:
+    """Something that decides these users' access changed: new version, in this transaction."""
+    from accounts.models import User
+
+    ids = list({str(pk) for pk in user_ids if pk is not None})
+    if not ids:
+        return
+    User.objects.filter(pk__in=ids).update(auth_version=F("auth_version") + 1)
+    versions = User.objects.filter(pk__in=ids).values_list("pk", "auth_version")
+    invalidate_many(
+        {version_key(pk): version for pk, version in versions}, settings.AUTH_CACHE_TIMEOUT
+    )

@@ -69,15 +69,26 @@ class User(AbstractUser):
         from accounts import auth_cache
 
         self.email = UserManager.normalize_email(self.email)
+        if self._state.adding:
+            super().save(*args, **kwargs)
+            self._security_snapshot = self._security_state()
+            return
         update_fields = kwargs.get("update_fields")
-        security_changed = self._state.adding or self._security_state() != self._security_snapshot
-        if security_changed and not self._state.adding:
-            self.auth_version += 1
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "auth_version"}
+        if update_fields is None:
+            # ``auth_version`` is only ever written as an increment, so a stale instance
+            # can never move it backwards.
+            update_fields = {f.name for f in self._meta.concrete_fields if not f.primary_key} - {
+                "auth_version"
+            }
+        security_changed = self._security_state() != self._security_snapshot
+        if security_changed:
+            self.auth_version = models.F("auth_version") + 1  # type: ignore[assignment]
+            update_fields = {*update_fields, "auth_version"}
+        kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
         self._security_snapshot = self._security_state()
         if security_changed:
+            self.refresh_from_db(fields=["auth_version"])
             auth_cache.invalidate_user(self)
 
     @property

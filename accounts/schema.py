@@ -6,6 +6,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 class JWTScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.authentication.JWTAuthentication"
+    match_subclasses = True
     name = "jwtAuth"
 
     def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]

@@ -6,7 +6,9 @@ from core import health
 from core.views import api_not_found, home
 
 api_patterns = [
+    path("", include("rbac.api.urls")),
     path("", include("accounts.api.urls")),
+    path("", include("sites.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -93,3 +93,27 @@ def invalidate(key: str, value: Any, timeout: int) -> None:
         return
     if connection.in_atomic_block:
         transaction.on_commit(lambda: strict_set(key, value, timeout))
+
+
+def strict_set_many(mapping: dict[str, Any], timeout: int) -> bool:
+    client = getattr(cache, "client", None)
+    try:
+        if client is not None and hasattr(client, "get_client"):
+            client.set_many(mapping, timeout=timeout)
+        else:
+            cache.set_many(mapping, timeout)
+    except Exception:
+        logger.warning("cache_invalidation_failed", extra={"keys": len(mapping)}, exc_info=True)
+        return False
+    return True
+
+
+def invalidate_many(mapping: dict[str, Any], timeout: int) -> None:
+    """``invalidate`` for many pointers at once."""
+    if not mapping:
+        return
+    if not strict_set_many(mapping, timeout):
+        bump_generation()
+        return
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: strict_set_many(mapping, timeout))

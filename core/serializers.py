@@ -23,6 +23,7 @@ class StrictInputSerializer(serializers.Serializer):
 
     def __init__(self, instance: Any = None, data: Any = empty, **kwargs: Any) -> None:
         self.echo_instance = kwargs.pop("echo_instance", instance)
+        self.echo_data: dict[str, Any] | None = kwargs.pop("echo_data", None)
         super().__init__(instance, data, **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
@@ -48,6 +49,8 @@ class StrictInputSerializer(serializers.Serializer):
         return super().to_internal_value({k: v for k, v in data.items() if k in writable})
 
     def _echo(self) -> dict[str, Any]:
+        if self.echo_data is not None:
+            return self.echo_data
         if self.echo_serializer is None or self.echo_instance is None:
             return {}
         return dict(self.echo_serializer(self.echo_instance, context=self.context).data)

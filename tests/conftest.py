@@ -59,9 +59,21 @@ def user(db: Any) -> Any:
     return UserFactory()
 
 
+def assign(user: Any, role_name: str, site: Any = None) -> Any:
+    """Give ``user`` a default (or any existing) role, globally or at ``site``."""
+    from rbac.models import Role, RoleAssignment
+
+    return RoleAssignment.objects.create(
+        user=user, role=Role.objects.get(name=role_name), site=site
+    )
+
+
 @pytest.fixture
 def staff_user(db: Any) -> Any:
-    return UserFactory(is_staff=True, username="staff.admin")
+    """An administrator: staff, holding the ``admin`` role globally (not a superuser)."""
+    user = UserFactory(is_staff=True, username="staff.admin")
+    assign(user, "admin")
+    return user
 
 
 @pytest.fixture

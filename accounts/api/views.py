@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -123,13 +123,17 @@ class ProfileUpdateView(APIView):
     def patch(self, request: Request) -> Response:
         return self._update(request, partial=True)
 
+    def render_profile(self, user: User) -> dict[str, Any]:
+        """What ``auth/profile/`` shows; a client may PUT it back unchanged."""
+        return dict(s.ProfileOutputSerializer(user).data)
+
     def _update(self, request: Request, *, partial: bool) -> Response:
         data = s.ProfileUpdateInputSerializer(
-            data=request.data, partial=partial, echo_instance=request.user
+            data=request.data, partial=partial, echo_data=self.render_profile(request.user)
         )
         data.is_valid(raise_exception=True)
         user = services.profile_update(user=request.user, data=dict(data.validated_data))
-        return Response(s.ProfileOutputSerializer(user).data)
+        return Response(self.render_profile(user))
 
 
 class PasswordChangeView(APIView):
@@ -193,9 +197,21 @@ class SessionViewSet(
 
 
 class UserViewSet(viewsets.ModelViewSet):
-    """User management. DELETE deactivates: the user's records stay."""
+    """User management. DELETE deactivates: the user's records stay.
 
-    permission_classes = [IsAdminUser]
+    Guarded by the project's default permission class (rbac), which reads
+    ``required_permissions``; users are not tied to a site.
+    """
+
+    required_permissions = {
+        "list": "user.view",
+        "retrieve": "user.view",
+        "active_count": "user.view",
+        "create": "user.create",
+        "update": "user.update",
+        "partial_update": "user.update",
+        "destroy": "user.deactivate",
+    }
     serializer_class = s.UserOutputSerializer
     filterset_class = UserFilter
     search_fields = ("username", "email", "first_name", "last_name")

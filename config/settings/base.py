@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_structlog",
     "core",
     "accounts",
+    "rbac",
+    "sites",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +147,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # axes first: it refuses locked-out credentials before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Authenticates like ModelBackend; every permission question goes to the rbac resolver.
+    "rbac.backends.RBACBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -191,8 +194,9 @@ SIMPLE_JWT = {
 # --- REST framework ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rbac.authentication.JWTAuthentication"],
+    # Fail closed: a view states the codename of each action or it refuses everyone.
+    "DEFAULT_PERMISSION_CLASSES": ["rbac.enforcement.HasPermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import ProfileOutputSerializer
+from accounts.models import User
+from core.serializers import StrictInputSerializer
+from rbac.models import Permission, Role, RoleAssignment
+
+
+class PermissionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Permission
+        fields = ("codename", "description")
+        read_only_fields = fields
+
+
+class RoleOutputSerializer(serializers.ModelSerializer):
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Role
+        fields = (
+            "id",
+            "name",
+            "description",
+            "permissions",
+            "is_system",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_permissions(self, obj: Role) -> list[str]:
+        return sorted(p.codename for p in obj.permissions.all())
+
+
+class RoleInputSerializer(StrictInputSerializer):
+    echo_serializer = RoleOutputSerializer
+
+    name = serializers.RegexField(r"^[\w .-]{1,64}$", max_length=64)
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=500, allow_empty=True
+    )
+
+
+class AssignmentOutputSerializer(serializers.ModelSerializer):
+    role_name = serializers.CharField(source="role.name", read_only=True)
+    site_code = serializers.CharField(source="site.code", read_only=True, default=None)
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ("id", "user", "username", "role", "role_name", "site", "site_code", "created_at")
+        read_only_fields = fields
+
+
+class AssignmentInputSerializer(StrictInputSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    role = serializers.PrimaryKeyRelatedField(queryset=Role.objects.all())
+    # The site model is reached through the relation: rbac imports nothing of sites.
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=RoleAssignment._meta.get_field("site").related_model.objects.all(),
+        allow_null=True,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, site_queryset: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if site_queryset is not None:
+            # Sites the caller cannot see do not exist for it: 400, like any unknown id.
+            self.fields["site"].queryset = site_queryset
+
+
+class ProfileAssignmentSerializer(serializers.Serializer):
+    role = serializers.CharField(source="role.name")
+    site = serializers.UUIDField(source="site_id", allow_null=True)
+    site_code = serializers.CharField(source="site.code", allow_null=True, default=None)
+
+
+class EffectivePermissionsSerializer(serializers.Serializer):
+    """``global``: codenames held everywhere; ``sites``: site id -> codenames held there."""
+
+    is_superuser = serializers.BooleanField()
+    locals()["global"] = serializers.ListField(child=serializers.CharField())
+    sites = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ProfileWithAccessOutputSerializer(ProfileOutputSerializer):
+    roles = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta(ProfileOutputSerializer.Meta):
+        fields = (*ProfileOutputSerializer.Meta.fields, "roles", "permissions")
+        read_only_fields = fields
+
+    @extend_schema_field(ProfileAssignmentSerializer(many=True))
+    def get_roles(self, obj: User) -> list[dict[str, Any]]:
+        return ProfileAssignmentSerializer(self.context.get("assignments", []), many=True).data  # type: ignore[return-value]
+
+    @extend_schema_field(EffectivePermissionsSerializer)
+    def get_permissions(self, obj: User) -> dict[str, Any]:
+        perms = self.context["effective"]
+        data = perms.as_dict()
+        return {
+            "is_superuser": perms.is_superuser,
+            "global": data["global"],
+            "sites": data["sites"],
+        }

@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from rbac.api import views
+
+router = SimpleRouter()
+router.register("permissions", views.PermissionViewSet, basename="permission")
+router.register("roles", views.RoleViewSet, basename="role")
+router.register("role-assignments", views.RoleAssignmentViewSet, basename="role-assignment")
+
+urlpatterns = [
+    path("auth/profile/", views.ProfileView.as_view(), name="profile"),
+    path("auth/profile/update/", views.ProfileUpdateView.as_view(), name="profile-update"),
+    *router.urls,
+]

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.serializers import ProfileUpdateInputSerializer
+from accounts.api.views import ProfileUpdateView as AccountsProfileUpdateView
+from accounts.api.views import ProfileView as AccountsProfileView
+from rbac import selectors, services
+from rbac.api import serializers as s
+from rbac.enforcement import restrict
+from rbac.filters import RoleAssignmentFilter
+from rbac.models import Permission, Role, RoleAssignment
+from rbac.resolver import effective_permissions
+from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet
+
+
+class PermissionViewSet(ScopedReadOnlyViewSet):
+    """The permission catalogue (declared in code, synced on migrate)."""
+
+    required_permissions = {"list": "role.view", "retrieve": "role.view"}
+    site_field = None
+    serializer_class = s.PermissionOutputSerializer
+    search_fields = ("codename", "description")
+    ordering_fields = ("codename",)
+    filterset_fields = ("codename",)
+    lookup_field = "codename"
+    lookup_value_regex = r"[a-z_]+\.[a-z_]+"
+    queryset = Permission.objects.none()
+
+    def base_queryset(self) -> QuerySet[Permission]:
+        return selectors.permission_list()
+
+
+class RoleViewSet(ScopedModelViewSet):
+    """Roles are data: any set of permissions, composed without a code change."""
+
+    required_permissions = {
+        "list": "role.view",
+        "retrieve": "role.view",
+        "create": "role.manage",
+        "update": "role.manage",
+        "partial_update": "role.manage",
+        "destroy": "role.manage",
+    }
+    site_field = None
+    serializer_class = s.RoleOutputSerializer
+    search_fields = ("name", "description")
+    ordering_fields = ("name", "created_at")
+    filterset_fields = ("is_system",)
+    queryset = Role.objects.none()
+
+    def base_queryset(self) -> QuerySet[Role]:
+        return selectors.role_list()
+
+    @extend_schema(request=s.RoleInputSerializer, responses={201: s.RoleOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.RoleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        role = services.role_create(actor=request.user, **data.validated_data)
+        return Response(s.RoleOutputSerializer(role).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RoleInputSerializer, responses={200: s.RoleOutputSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        role = self.get_object()
+        data = s.RoleInputSerializer(data=request.data, partial=partial, echo_instance=role)
+        data.is_valid(raise_exception=True)
+        role = services.role_update(actor=request.user, role=role, data=dict(data.validated_data))
+        role = selectors.role_list().get(pk=role.pk)
+        return Response(s.RoleOutputSerializer(role).data)
+
+    @extend_schema(request=s.RoleInputSerializer, responses={200: s.RoleOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Role deleted.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.role_delete(role=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoleAssignmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedGenericViewSet,
+):
+    """Who holds which role, globally (``site`` null) or at one site."""
+
+    required_permissions = {
+        "list": "role.view",
+        "retrieve": "role.view",
+        "create": "role.manage",
+        "destroy": "role.manage",
+    }
+    site_field = None
+    serializer_class = s.AssignmentOutputSerializer
+    filterset_class = RoleAssignmentFilter
+    search_fields = ("user__username", "role__name", "site__code")
+    ordering_fields = ("created_at",)
+    queryset = RoleAssignment.objects.none()
+
+    def base_queryset(self) -> QuerySet[RoleAssignment]:
+        return selectors.assignment_list()
+
+    @extend_schema(
+        request=s.AssignmentInputSerializer, responses={201: s.AssignmentOutputSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        site_model = apps.get_model("sites", "Site")
+        visible_sites = restrict(site_model.objects.all(), request.user, "site.view", "self")
+        data = s.AssignmentInputSerializer(data=request.data, site_queryset=visible_sites)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_create(
+            actor=request.user,
+            user=data.validated_data["user"],
+            role=data.validated_data["role"],
+            site=data.validated_data.get("site"),
+        )
+        assignment = selectors.assignment_list().get(pk=assignment.pk)
+        return Response(
+            s.AssignmentOutputSerializer(assignment).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses={204: OpenApiResponse(description="Assignment removed.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.assignment_delete(actor=request.user, assignment=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def profile_with_access(user: Any) -> dict[str, Any]:
+    context = {
+        "effective": effective_permissions(user),
+        "assignments": list(selectors.assignments_of(user)),
+    }
+    return dict(s.ProfileWithAccessOutputSerializer(user, context=context).data)
+
+
+class ProfileView(AccountsProfileView):
+    """The current user, with role assignments and effective permissions."""
+
+    @extend_schema(responses={200: s.ProfileWithAccessOutputSerializer}, summary="The current user")
+    def get(self, request: Request) -> Response:
+        return Response(profile_with_access(request.user))
+
+
+class ProfileUpdateView(AccountsProfileUpdateView):
+    """Own names, phone, address and e-mail; roles and flags are read-only."""
+
+    def render_profile(self, user: Any) -> dict[str, Any]:
+        return profile_with_access(user)
+
+    @extend_schema(
+        request=ProfileUpdateInputSerializer,
+        responses={200: s.ProfileWithAccessOutputSerializer},
+        summary="Replace own profile fields",
+    )
+    def put(self, request: Request) -> Response:
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        request=ProfileUpdateInputSerializer,
+        responses={200: s.ProfileWithAccessOutputSerializer},
+        summary="Change own profile fields",
+    )
+    def patch(self, request: Request) -> Response:
+        return self._update(request, partial=True)

@@ -1,0 +1,95 @@
+"""Every write on roles and role assignments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
+
+from core.exceptions import StateConflict
+from rbac.models import Permission, Role, RoleAssignment
+from rbac.resolver import effective_permissions
+
+UNKNOWN_CODENAMES = "Unknown permission codenames: {codenames}."
+ESCALATION_ROLE = "You can only grant permissions you hold yourself: {codenames}."
+ESCALATION_ASSIGN = "You can only assign a role whose every permission you hold: {codenames}."
+SYSTEM_ROLE_DELETE = "Default roles cannot be deleted; change their permissions instead."
+DUPLICATE_ASSIGNMENT = "The user already holds this role at this scope."
+
+
+def _permissions(codenames: Iterable[str]) -> list[Permission]:
+    wanted = set(codenames)
+    found = list(Permission.objects.filter(codename__in=wanted))
+    missing = wanted - {p.codename for p in found}
+    if missing:
+        raise exceptions.ValidationError(
+            {"permissions": [UNKNOWN_CODENAMES.format(codenames=", ".join(sorted(missing)))]}
+        )
+    return found
+
+
+def _check_can_grant(
+    actor: Any, codenames: Iterable[str], site_id: Any = None, *, message: str, field: str
+) -> None:
+    perms = effective_permissions(actor)
+    lacking = sorted(c for c in codenames if not perms.has(c, site_id))
+    if lacking:
+        raise exceptions.ValidationError({field: [message.format(codenames=", ".join(lacking))]})
+
+
+@transaction.atomic
+def role_create(*, actor: Any, name: str, description: str = "", permissions: list[str]) -> Role:
+    """Create a role from permissions the actor holds globally."""
+    found = _permissions(permissions)
+    _check_can_grant(actor, permissions, message=ESCALATION_ROLE, field="permissions")
+    role = Role(name=name, description=description)
+    role.full_clean()
+    role.save()
+    role.permissions.set(found)
+    return role
+
+
+@transaction.atomic
+def role_update(*, actor: Any, role: Role, data: dict[str, Any]) -> Role:
+    role = Role.objects.select_for_update().get(pk=role.pk)
+    for name in ("name", "description"):
+        if name in data:
+            setattr(role, name, data[name])
+    role.full_clean()
+    role.save()
+    if "permissions" in data:
+        found = _permissions(data["permissions"])
+        current = set(role.permissions.values_list("codename", flat=True))
+        added = set(data["permissions"]) - current
+        _check_can_grant(actor, added, message=ESCALATION_ROLE, field="permissions")
+        role.permissions.set(found)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role) -> None:
+    """Delete a role; its assignments go with it (and the holders' caches are bumped)."""
+    if role.is_system:
+        raise StateConflict(SYSTEM_ROLE_DELETE, code="system_role")
+    role.delete()
+
+
+def assignment_create(*, actor: Any, user: Any, role: Role, site: Any = None) -> RoleAssignment:
+    """Assign a role; only a holder of every permission of the role, at that scope, may."""
+    codenames = list(role.permissions.values_list("codename", flat=True))
+    site_id = getattr(site, "pk", None)
+    _check_can_grant(actor, codenames, site_id, message=ESCALATION_ASSIGN, field="role")
+    assignment = RoleAssignment(user=user, role=role, site=site)
+    try:
+        with transaction.atomic():
+            assignment.save()
+    except IntegrityError as exc:
+        raise StateConflict(DUPLICATE_ASSIGNMENT, code="duplicate") from exc
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, actor: Any, assignment: RoleAssignment) -> None:
+    assignment.delete()

@@ -1,0 +1,50 @@
+"""Framework events that change access: every one bumps the affected users' version.
+
+Receivers (not services) because the admin, cascades and queryset deletes change these
+rows too; they only invalidate caches, in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from accounts.auth_cache import bump_users
+
+
+def _assignment_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    bump_users([instance.user_id])
+
+
+def _role_permissions_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
+    if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
+        return
+    from rbac.models import RoleAssignment
+
+    if reverse:  # permission.roles.add(...): pk_set holds role ids
+        role_ids = (
+            list(pk_set or [])
+            if action != "pre_clear"
+            else list(instance.roles.values_list("pk", flat=True))
+        )
+        if action == "post_clear":
+            return
+    else:
+        if action == "pre_clear":
+            return
+        role_ids = [instance.pk]
+    users = RoleAssignment.objects.filter(role_id__in=role_ids).values_list("user_id", flat=True)
+    bump_users(users)
+
+
+def connect() -> None:
+    from rbac.models import Role, RoleAssignment
+
+    post_save.connect(_assignment_changed, sender=RoleAssignment, dispatch_uid="rbac_ra_save")
+    post_delete.connect(_assignment_changed, sender=RoleAssignment, dispatch_uid="rbac_ra_del")
+    m2m_changed.connect(
+        _role_permissions_changed, sender=Role.permissions.through, dispatch_uid="rbac_role_perms"
+    )

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rbac.enforcement import log_denied
+from rbac.resolver import effective_permissions
+from rbac.viewsets import ScopedModelViewSet
+from sites import selectors, services
+from sites.api.serializers import SiteInputSerializer, SiteOutputSerializer
+from sites.filters import SiteFilter
+from sites.models import Site
+
+CREATE_NEEDS_GLOBAL = "Creating a site needs site.create granted globally."
+
+
+class SiteViewSet(ScopedModelViewSet):
+    """Manufacturing sites. A user with a role at one site sees only that site."""
+
+    required_permissions = {
+        "list": "site.view",
+        "retrieve": "site.view",
+        "create": "site.create",
+        "update": "site.update",
+        "partial_update": "site.update",
+        "destroy": "site.delete",
+    }
+    view_permission = "site.view"
+    site_field = "self"
+    serializer_class = SiteOutputSerializer
+    filterset_class = SiteFilter
+    search_fields = ("code", "name", "gln")
+    ordering_fields = ("code", "name", "country", "created_at")
+    ordering = ("code",)
+    queryset = Site.objects.none()
+
+    def base_queryset(self) -> QuerySet[Site]:
+        return selectors.site_list()
+
+    @extend_schema(request=SiteInputSerializer, responses={201: SiteOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not effective_permissions(request.user).has("site.create"):
+            log_denied(request.user, "site.create", method=request.method)
+            raise exceptions.PermissionDenied(CREATE_NEEDS_GLOBAL)
+        data = SiteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = services.site_create(**data.validated_data)
+        return Response(SiteOutputSerializer(site).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SiteInputSerializer, responses={200: SiteOutputSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        site = self.get_object()
+        data = SiteInputSerializer(data=request.data, partial=partial, echo_instance=site)
+        data.is_valid(raise_exception=True)
+        site = services.site_update(site=site, data=dict(data.validated_data))
+        return Response(SiteOutputSerializer(site).data)
+
+    @extend_schema(request=SiteInputSerializer, responses={200: SiteOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Site deleted.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.site_delete(site=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,57 @@
+"""Every write on sites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from core.exceptions import StateConflict
+from sites.models import Site
+
+SITE_IN_USE = (
+    "Site {code} cannot be deleted: {references} still refer to it. "
+    "Deactivate it instead (is_active=false)."
+)
+SITE_FIELDS = ("code", "name", "gln", "address", "country", "timezone", "is_active")
+
+
+@transaction.atomic
+def site_create(**data: Any) -> Site:
+    site = Site(**{k: v for k, v in data.items() if k in SITE_FIELDS})
+    site.code = site.code.strip().upper()
+    site.full_clean()
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, data: dict[str, Any]) -> Site:
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    for name, value in data.items():
+        if name in SITE_FIELDS:
+            setattr(site, name, value)
+    site.code = site.code.strip().upper()
+    site.full_clean()
+    site.save()
+    return site
+
+
+def _describe(protected: ProtectedError) -> str:
+    counts: dict[str, int] = {}
+    for obj in protected.protected_objects:
+        label = str(obj._meta.verbose_name_plural)
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+
+
+@transaction.atomic
+def site_delete(*, site: Site) -> None:
+    """Delete a site nothing refers to; otherwise 409 naming what refers to it."""
+    try:
+        site.delete()
+    except ProtectedError as exc:
+        raise StateConflict(
+            SITE_IN_USE.format(code=site.code, references=_describe(exc)), code="site_in_use"
+        ) from exc
