@@ -229,7 +229,10 @@ def session_end(*, session: UserSession, reason: str) -> None:
 def auth_logout(*, user: User, current_session_id: str | None, raw_refresh: str | None) -> None:
     """End the session of the given refresh token, or else the caller's current one."""
     if raw_refresh:
-        token = _parse_refresh(raw_refresh)
+        try:
+            token = RefreshToken(raw_refresh)
+        except TokenError as exc:
+            raise exceptions.ValidationError({"refresh_token": [REFRESH_INVALID]}) from exc
         if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
             raise exceptions.ValidationError({"refresh_token": [REFRESH_NOT_YOURS]})
         session_id = token.get(SESSION_CLAIM)

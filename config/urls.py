@@ -11,7 +11,11 @@ api_patterns = [
     path("", include("sites.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
+        name="redoc",
+    ),
     # Anything else under /api/ is a JSON 404, with or without a trailing slash.
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,7 +1,9 @@
 import io
+import json
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser as BaseJSONParser
 
 from core.exceptions import PayloadTooLarge
@@ -20,4 +22,16 @@ class JSONParser(BaseJSONParser):
             if len(body) > limit:
                 raise PayloadTooLarge()
             stream = io.BytesIO(body)
-        return super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - document nested too deeply.") from exc
+        try:
+            # Lone surrogates ("\ud800") are valid JSON escapes but not text: no database
+            # or renderer can store them, so refuse them here, once for the whole body.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ParseError("JSON parse error - invalid Unicode (lone surrogate).") from exc
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - document nested too deeply.") from exc
+        return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from rest_framework import serializers
@@ -54,3 +55,20 @@ class StrictInputSerializer(serializers.Serializer):
         if self.echo_serializer is None or self.echo_instance is None:
             return {}
         return dict(self.echo_serializer(self.echo_instance, context=self.context).data)
+
+
+class CachedFieldsMixin:
+    """Output serializers build their fields once per class, not once per response.
+
+    ModelSerializer introspects the model on every instantiation; for read-only output
+    that work is identical each time. Each instance gets shallow copies, so binding a
+    field to its parent never leaks between responses.
+    """
+
+    def get_fields(self) -> dict[str, Any]:
+        cls = type(self)
+        cached = cls.__dict__.get("_cached_fields")
+        if cached is None:
+            cached = super().get_fields()  # type: ignore[misc]
+            cls._cached_fields = cached  # type: ignore[attr-defined]
+        return {name: copy.copy(field) for name, field in cached.items()}

@@ -70,6 +70,8 @@ class HasPermission(permissions.BasePermission):
         return mapping.get(action) or mapping.get(request.method.lower())
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if not hasattr(view, request.method.lower()):
+            return True  # no handler: DRF answers 405, not a misleading 403
         if not request.user or not request.user.is_authenticated:
             return False
         codename = self._codename(request, view)

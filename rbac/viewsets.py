@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from core.viewsets import ListFiltersOnlyMixin
 from rbac.enforcement import HasPermission, restrict
 
 
-class ScopedViewSetMixin:
+class ScopedViewSetMixin(ListFiltersOnlyMixin):
     """Subclasses set ``required_permissions`` (action -> codename), ``view_permission``
     (the codename that decides which rows exist for the caller), ``site_field`` and
     implement ``base_queryset()``. Rows of sites the caller cannot view are 404 on

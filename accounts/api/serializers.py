@@ -3,10 +3,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User, UserSession
-from core.serializers import StrictInputSerializer
+from core.serializers import CachedFieldsMixin, StrictInputSerializer
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
+class UserOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = (
@@ -75,7 +75,7 @@ class ProfileUpdateInputSerializer(StrictInputSerializer):
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class SessionOutputSerializer(serializers.ModelSerializer):
+class SessionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     is_current = serializers.SerializerMethodField()
     is_active = serializers.BooleanField(read_only=True)
 

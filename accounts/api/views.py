@@ -16,6 +16,7 @@ from accounts.api import serializers as s
 from accounts.filters import SessionFilter, UserFilter
 from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM
+from core.viewsets import ListFiltersOnlyMixin
 
 
 def current_session_id(request: Request) -> str | None:
@@ -167,6 +168,7 @@ class SessionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
+    ListFiltersOnlyMixin,
     viewsets.GenericViewSet,
 ):
     """The caller's own sessions; DELETE ends one."""
@@ -196,7 +198,7 @@ class SessionViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(viewsets.ModelViewSet):
+class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     """User management. DELETE deactivates: the user's records stay.
 
     Guarded by the project's default permission class (rbac), which reads

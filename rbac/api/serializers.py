@@ -7,18 +7,18 @@ from rest_framework import serializers
 
 from accounts.api.serializers import ProfileOutputSerializer
 from accounts.models import User
-from core.serializers import StrictInputSerializer
+from core.serializers import CachedFieldsMixin, StrictInputSerializer
 from rbac.models import Permission, Role, RoleAssignment
 
 
-class PermissionOutputSerializer(serializers.ModelSerializer):
+class PermissionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Permission
         fields = ("codename", "description")
         read_only_fields = fields
 
 
-class RoleOutputSerializer(serializers.ModelSerializer):
+class RoleOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     permissions = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,7 +48,7 @@ class RoleInputSerializer(StrictInputSerializer):
     )
 
 
-class AssignmentOutputSerializer(serializers.ModelSerializer):
+class AssignmentOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     role_name = serializers.CharField(source="role.name", read_only=True)
     site_code = serializers.CharField(source="site.code", read_only=True, default=None)
     username = serializers.CharField(source="user.username", read_only=True)

@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from core.serializers import StrictInputSerializer
+from core.serializers import CachedFieldsMixin, StrictInputSerializer
 from sites.models import Site
 
 
-class SiteOutputSerializer(serializers.ModelSerializer):
+class SiteOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = (

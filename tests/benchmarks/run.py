@@ -1,0 +1,248 @@
+"""``make bench``: the service under gunicorn on PostgreSQL and Redis, loaded by wrk.
+
+Every figure comes from one run, so ratios between endpoints mean something even on a
+shared, noisy machine. ``/health/live/`` is the ceiling: the full middleware stack and
+nothing else. Results are printed and written to ``bench-results/latest.json``.
+
+Environment: ``BENCH_DATABASE_URL`` (default: database ``pharma_bench`` on the local
+PostgreSQL, created if missing), ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/3``),
+``BENCH_DURATION`` seconds per endpoint (default 10), ``BENCH_CONNECTIONS`` (default 16).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://{HOST}:{PORT}"
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+PASSWORD = "bench-password-2026-long"
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False)
+        path = shutil.which("wrk")
+    if not path:
+        sys.exit("wrk is needed: apt-get install wrk")
+    return path
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def environment() -> dict[str, str]:
+    db = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pharma_bench")
+    ensure_database(db)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": db,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/4"),
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed")
+    return result.stdout
+
+
+SETUP = r"""
+import json
+from django.core.cache import cache
+from accounts.models import User
+from rbac.models import Role, RoleAssignment
+from sites.models import Site
+
+site, _ = Site.objects.get_or_create(code="BENCH-01", defaults=dict(
+    name="Bench plant", gln="4012345000009", country="DE", timezone="Europe/Berlin"))
+user, created = User.objects.get_or_create(username="bench.operator",
+    defaults=dict(email="bench.operator@example.com"))
+user.set_password(PASSWORD)
+user.is_active = True
+user.save()
+RoleAssignment.objects.get_or_create(user=user, role=Role.objects.get(name="operator"), site=site)
+from axes.models import AccessAttempt
+AccessAttempt.objects.all().delete()
+cache.clear()
+print(json.dumps({"site": str(site.pk)}))
+"""
+
+
+def setup_data(env: dict[str, str]) -> dict[str, Any]:
+    out = manage(env, "shell", "-c", SETUP.replace("PASSWORD", repr(PASSWORD)))
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def start_gunicorn(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = open(ROOT / "bench-results" / "gunicorn.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{BASE}/health/live/", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start; see bench-results/gunicorn.log")
+
+
+def request_json(method: str, path: str, body: dict | None = None, token: str | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{BASE}{path}", data=data, method=method)  # noqa: S310
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read() or b"null")
+
+
+def login(username: str) -> str:
+    return request_json("POST", "/api/auth/token/", {"username": username, "password": PASSWORD})[
+        "access"
+    ]
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(wrk: str, path: str, token: str | None = None) -> dict[str, float]:
+    args = [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency"]
+    if token:
+        args += ["-H", f"Authorization: Bearer {token}"]
+    output = subprocess.run(
+        [*args, f"{BASE}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.MULTILINE))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    return {
+        "rps": rps,
+        "p50_ms": _ms(percentiles.get("50", "")),
+        "p99_ms": _ms(percentiles.get("99", "")),
+        "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }
+
+
+def main() -> None:
+    (ROOT / "bench-results").mkdir(exist_ok=True)
+    wrk = ensure_wrk()
+    env = environment()
+    manage(env, "migrate", "--noinput")
+    data = setup_data(env)
+    server = start_gunicorn(env)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        token = login("bench.operator")
+        site_url = f"/api/sites/{data['site']}/"
+        request_json("GET", site_url, token=token)  # warm the permission cache
+        cases = [
+            ("health_live", "/health/live/", None),
+            ("site_detail", site_url, token),
+        ]
+        for name, path, case_token in cases:
+            run_wrk(wrk, path, case_token)  # warm-up, not recorded
+            results[name] = run_wrk(wrk, path, case_token)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    ceiling = results["health_live"]["rps"]
+    lines = [
+        f"gunicorn {WORKERS} sync workers, wrk 2 threads x {CONNECTIONS} connections, "
+        f"{DURATION}s per endpoint, PostgreSQL + Redis, DEBUG off",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | non-2xx | % of /health/live/ |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"{r['non_2xx']:.0f} | {100 * r['rps'] / ceiling:.0f}% |"
+        )
+    report = "\n".join(lines)
+    print(report)
+    (ROOT / "bench-results" / "latest.json").write_text(json.dumps(results, indent=2))
+    (ROOT / "bench-results" / "latest.md").write_text(report + "\n")
+    if any(r["non_2xx"] for r in results.values()):
+        raise SystemExit("some benchmark requests failed (non-2xx)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The policy table: every API route and method, for every default role (DESIGN section 3).
+
+The routes are read from the URL resolver, so an endpoint added without an entry here
+fails ``test_table_covers_every_api_route`` and cannot ship unguarded. Each cell is one
+real request through the API, with a fresh set of objects, as a user holding one
+default role globally, an authenticated user without any role ("none") and an
+anonymous client ("anon").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.models import User, UserSession
+from core.views import api_not_found
+from rbac.models import Permission, Role, RoleAssignment
+from sites.models import Site
+from tests.accounts.factories import UserFactory
+from tests.conftest import DEFAULT_PASSWORD, assign
+from tests.sites.factories import SiteFactory
+
+ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
+VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+NEW_PASSWORD = "a-long-enough-passphrase-1"  # noqa: S105
+
+# Anonymous, missing permission, and the success codes.
+A, F = 401, 403
+OK, NEW, GONE = 200, 201, 204
+
+# fmt: off
+# (route, METHOD): expected status for  admin  qa   operator  auditor  none  anon
+POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
+    # Public: sign-in and token rotation (valid credentials / a valid refresh token).
+    ("api/auth/token/", "POST"):                (OK,   OK,  OK,  OK,  OK,  OK),
+    ("api/auth/token/refresh/", "POST"):        (OK,   OK,  OK,  OK,  OK,  OK),
+    # Own account: any authenticated user.
+    ("api/auth/logout/", "POST"):               (GONE, GONE, GONE, GONE, GONE, A),
+    ("api/auth/profile/", "GET"):               (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/profile/update/", "PUT"):        (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/profile/update/", "PATCH"):      (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/password/change/", "POST"):      (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/sessions/", "GET"):              (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/sessions/<pk>/", "GET"):         (OK,   OK,  OK,  OK,  OK,  A),
+    ("api/auth/sessions/<pk>/", "DELETE"):      (GONE, GONE, GONE, GONE, GONE, A),
+    # Users: user.view (admin, auditor); user.create/update/deactivate (admin).
+    ("api/users/", "GET"):                      (OK,   F,   F,   OK,  F,   A),
+    ("api/users/", "POST"):                     (NEW,  F,   F,   F,   F,   A),
+    ("api/users/active_count/", "GET"):         (OK,   F,   F,   OK,  F,   A),
+    ("api/users/<pk>/", "GET"):                 (OK,   F,   F,   OK,  F,   A),
+    ("api/users/<pk>/", "PUT"):                 (OK,   F,   F,   F,   F,   A),
+    ("api/users/<pk>/", "PATCH"):               (OK,   F,   F,   F,   F,   A),
+    ("api/users/<pk>/", "DELETE"):              (GONE, F,   F,   F,   F,   A),
+    # Permission catalogue, roles and assignments: role.view (admin, auditor);
+    # role.manage (admin).
+    ("api/permissions/", "GET"):                (OK,   F,   F,   OK,  F,   A),
+    ("api/permissions/<codename>/", "GET"):     (OK,   F,   F,   OK,  F,   A),
+    ("api/roles/", "GET"):                      (OK,   F,   F,   OK,  F,   A),
+    ("api/roles/", "POST"):                     (NEW,  F,   F,   F,   F,   A),
+    ("api/roles/<pk>/", "GET"):                 (OK,   F,   F,   OK,  F,   A),
+    ("api/roles/<pk>/", "PUT"):                 (OK,   F,   F,   F,   F,   A),
+    ("api/roles/<pk>/", "PATCH"):               (OK,   F,   F,   F,   F,   A),
+    ("api/roles/<pk>/", "DELETE"):              (GONE, F,   F,   F,   F,   A),
+    ("api/role-assignments/", "GET"):           (OK,   F,   F,   OK,  F,   A),
+    ("api/role-assignments/", "POST"):          (NEW,  F,   F,   F,   F,   A),
+    ("api/role-assignments/<pk>/", "GET"):      (OK,   F,   F,   OK,  F,   A),
+    ("api/role-assignments/<pk>/", "DELETE"):   (GONE, F,   F,   F,   F,   A),
+    # Sites: site.view (every default role); site.create/update/delete (admin).
+    ("api/sites/", "GET"):                      (OK,   OK,  OK,  OK,  F,   A),
+    ("api/sites/", "POST"):                     (NEW,  F,   F,   F,   F,   A),
+    ("api/sites/<pk>/", "GET"):                 (OK,   OK,  OK,  OK,  F,   A),
+    ("api/sites/<pk>/", "PUT"):                 (OK,   F,   F,   F,   F,   A),
+    ("api/sites/<pk>/", "PATCH"):               (OK,   F,   F,   F,   F,   A),
+    ("api/sites/<pk>/", "DELETE"):              (GONE, F,   F,   F,   F,   A),
+    # API documentation: public.
+    ("api/schema/", "GET"):                     (OK,   OK,  OK,  OK,  OK,  OK),
+    ("api/docs/", "GET"):                       (OK,   OK,  OK,  OK,  OK,  OK),
+    ("api/redoc/", "GET"):                      (OK,   OK,  OK,  OK,  OK,  OK),
+}
+# fmt: on
+
+
+# --- the routes the resolver knows ---------------------------------------------------
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def _template(pattern: Any) -> str:
+    """``^roles/(?P<pk>[^/.]+)/$`` -> ``roles/<pk>/``; route patterns stay as written."""
+    text = str(pattern)
+    if isinstance(pattern, RegexPattern):
+        text = _NAMED_GROUP.sub(r"<\1>", text).removeprefix("^").removesuffix("$")
+    return text
+
+
+def _methods(callback: Any) -> set[str]:
+    actions = getattr(callback, "actions", None)
+    if actions:  # a DRF viewset route
+        return {method.upper() for method in actions if method in VIEW_METHODS}
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view_class is None:
+        return set()
+    return {method.upper() for method in VIEW_METHODS if hasattr(view_class, method)}
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + _template(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + _template(entry.pattern), entry
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """Every (route template, METHOD) under /api/, but the catch-all JSON 404."""
+    found: set[tuple[str, str]] = set()
+    for route, entry in _walk(get_resolver().url_patterns):
+        if not route.startswith("api/") or entry.callback is api_not_found:
+            continue
+        methods = _methods(entry.callback)
+        assert methods, f"{route}: cannot tell which HTTP methods its view accepts"
+        found.update((route, method) for method in methods)
+    return found
+
+
+def test_table_covers_every_api_route() -> None:
+    known = api_routes()
+    missing = sorted(known - POLICY.keys())
+    stale = sorted(POLICY.keys() - known)
+    problems = [f"not in the policy table (add its expected statuses): {k}" for k in missing]
+    problems += [f"in the policy table but no longer routed (remove it): {k}" for k in stale]
+    assert not problems, "\n".join(problems)
+
+
+# --- one request per cell ------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Fresh objects for one cell; ``caller`` is None for the anonymous client."""
+
+    caller: User | None
+    site: Site
+    role: Role
+    target: User
+    assignment: RoleAssignment
+    target_refresh: str
+
+    def own_session(self) -> UserSession:
+        # A second session of the caller (the target's for the anonymous client), so
+        # that ending it does not end the session the request itself runs in.
+        owner = self.caller or self.target
+        session, _ = account_services.session_start(user=owner, ip=None, user_agent="policy")
+        return session
+
+
+PATH_ARGS: dict[str, Callable[[World], Any]] = {
+    "api/auth/sessions/<pk>/": lambda w: w.own_session().pk,
+    "api/users/<pk>/": lambda w: w.target.pk,
+    "api/permissions/<codename>/": lambda w: "site.view",
+    "api/roles/<pk>/": lambda w: w.role.pk,
+    "api/role-assignments/<pk>/": lambda w: w.assignment.pk,
+    "api/sites/<pk>/": lambda w: w.site.pk,
+}
+
+BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
+    ("api/auth/token/", "POST"): lambda w: {
+        "username": w.target.username,
+        "password": DEFAULT_PASSWORD,
+    },
+    ("api/auth/token/refresh/", "POST"): lambda w: {"refresh": w.target_refresh},
+    ("api/auth/logout/", "POST"): lambda w: {},
+    ("api/auth/profile/update/", "PUT"): lambda w: {"first_name": "Policy", "phone": "+49 30 1"},
+    ("api/auth/profile/update/", "PATCH"): lambda w: {"first_name": "Policy"},
+    ("api/auth/password/change/", "POST"): lambda w: {
+        "current_password": DEFAULT_PASSWORD,
+        "new_password": NEW_PASSWORD,
+    },
+    ("api/users/", "POST"): lambda w: {
+        "username": "policy.new",
+        "email": "policy.new@example.com",
+        "password": NEW_PASSWORD,
+    },
+    ("api/users/<pk>/", "PUT"): lambda w: {
+        "username": w.target.username,
+        "email": w.target.email,
+        "first_name": "Policy",
+        "last_name": "Table",
+    },
+    ("api/users/<pk>/", "PATCH"): lambda w: {"first_name": "Policy"},
+    ("api/roles/", "POST"): lambda w: {"name": "policy-new", "permissions": ["site.view"]},
+    ("api/roles/<pk>/", "PUT"): lambda w: {
+        "name": "policy-renamed",
+        "permissions": ["site.view", "user.view"],
+    },
+    ("api/roles/<pk>/", "PATCH"): lambda w: {"description": "Changed by the policy table."},
+    ("api/role-assignments/", "POST"): lambda w: {
+        "user": str(w.target.pk),
+        "role": str(Role.objects.get(name="operator").pk),
+        "site": str(w.site.pk),
+    },
+    ("api/sites/", "POST"): lambda w: {
+        "code": "TST-01",
+        "name": "Test plant",
+        "gln": "4012345000009",
+        "country": "DE",
+        "timezone": "Europe/Berlin",
+    },
+    ("api/sites/<pk>/", "PUT"): lambda w: {
+        "code": w.site.code,
+        "name": "Renamed plant",
+        "gln": w.site.gln,
+        "country": "DE",
+        "timezone": "Europe/Berlin",
+    },
+    ("api/sites/<pk>/", "PATCH"): lambda w: {"name": "Renamed plant"},
+}
+
+
+def _url(route: str, world: World) -> str:
+    if "<" not in route:
+        return f"/{route}"
+    assert route in PATH_ARGS, f"{route}: add how to fill its URL arguments to PATH_ARGS"
+    return "/" + re.sub(r"<\w+>", str(PATH_ARGS[route](world)), route)
+
+
+@pytest.fixture
+def world_for(db: Any) -> Callable[[str], World]:
+    def _world(role_name: str) -> World:
+        caller = None if role_name == "anon" else UserFactory()
+        if caller is not None and role_name != "none":
+            assign(caller, role_name)
+        site = SiteFactory()
+        role = Role.objects.create(name="policy-role", description="For the policy table.")
+        role.permissions.set(Permission.objects.filter(codename="site.view"))
+        target = UserFactory()
+        # At another site: the one above must stay deletable (assignments protect it).
+        assignment = RoleAssignment.objects.create(user=target, role=role, site=SiteFactory())
+        _, tokens = account_services.session_start(user=target, ip=None, user_agent="policy")
+        return World(caller, site, role, target, assignment, tokens.refresh)
+
+    return _world
+
+
+CELLS = [
+    pytest.param(route, method, role, statuses[i], id=f"{method} {route} [{role}]")
+    for (route, method), statuses in sorted(POLICY.items())
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("route", "method", "role", "expected"), CELLS)
+def test_policy_cell(
+    route: str,
+    method: str,
+    role: str,
+    expected: int,
+    world_for: Callable[[str], World],
+    auth_client: Callable[[Any], APIClient],
+) -> None:
+    world = world_for(role)
+    client = APIClient() if world.caller is None else auth_client(world.caller)
+    url = _url(route, world)
+    send = getattr(client, method.lower())
+    if method in ("POST", "PUT", "PATCH"):
+        assert (route, method) in BODIES, f"{method} {route}: add a valid body to BODIES"
+        response = send(url, BODIES[route, method](world), format="json")
+    else:
+        response = send(url)
+
+    assert response.status_code == expected, (
+        f"{method} {url} as {role}: expected {expected}, got {response.status_code}: "
+        f"{response.content[:500]!r}"
+    )
