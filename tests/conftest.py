@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRES = connection.vendor == "postgresql"
 ON_REDIS = settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
 DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
 

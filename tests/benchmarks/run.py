@@ -32,6 +32,8 @@ BASE = f"http://{HOST}:{PORT}"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 PASSWORD = "bench-password-2026-long"
 
 

@@ -1,0 +1,50 @@
+"""PostgreSQL backend whose connection pool checks health without a round trip.
+
+Django's pool hands psycopg_pool ``check=ConnectionPool.check_connection`` when
+``CONN_HEALTH_CHECKS`` is on, which sends a query every time a request takes a
+connection: a second round trip on every request. An idle, healthy connection has
+nothing to read, so this check looks at the socket first and runs the real check only
+when the server has written something (a terminated backend's FATAL message, or EOF)
+or the connection is already known to be broken; the real check raises, and the pool
+discards the connection and opens a new one.
+"""
+
+from __future__ import annotations
+
+import select
+from typing import Any
+
+from django.db.backends.postgresql import base
+from psycopg_pool import ConnectionPool
+
+
+def check_pooled_connection(conn: Any) -> None:
+    if conn.closed or conn.broken:
+        raise conn.OperationalError("connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    @property
+    def pool(self) -> ConnectionPool | None:
+        pool_options = self.settings_dict["OPTIONS"].get("pool")
+        if self.alias == base.NO_DB_ALIAS or not pool_options:
+            return None
+        if self.alias not in self._connection_pools:
+            if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
+                raise base.ImproperlyConfigured("Pooling doesn't support persistent connections.")
+            options = {} if pool_options is True else dict(pool_options)
+            connect_kwargs = self.get_connection_params()
+            connect_kwargs["autocommit"] = True
+            enable_checks = self.settings_dict["CONN_HEALTH_CHECKS"]
+            pool = ConnectionPool(
+                kwargs=connect_kwargs,
+                open=False,
+                configure=self._configure_connection,
+                check=check_pooled_connection if enable_checks else None,
+                **options,
+            )
+            self._connection_pools.setdefault(self.alias, pool)
+        return self._connection_pools[self.alias]
