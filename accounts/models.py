@@ -8,6 +8,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.models import TrackedModel
+
 # Changing any of these may change what the user is allowed to do, so it bumps
 # ``auth_version`` and with it the cached authentication state.
 SECURITY_FIELDS = ("is_active", "is_staff", "is_superuser", "password", "token_epoch")
@@ -22,7 +24,7 @@ class UserManager(DjangoUserManager["User"]):
         return (email or "").strip().lower()
 
 
-class User(AbstractUser):
+class User(TrackedModel, AbstractUser):
     """A person who signs in: plant staff, QA, auditors, administrators.
 
     E-mail is unique regardless of case and stored lower case. ``token_epoch`` is
@@ -97,7 +99,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class UserSession(models.Model):
+class UserSession(TrackedModel):
     """One signed-in device: created at login, followed through token rotation.
 
     Ended by logout, by the user deleting it, by a password change (the other sessions)

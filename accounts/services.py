@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -22,6 +23,7 @@ from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
 from core.context import bind_user, get_context
 from core.emails import queue_email
+from core.signals import security_event
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +167,9 @@ def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[U
     bind_user(user)
     ctx = get_context()
     with transaction.atomic():
-        user.last_login = timezone.now()
-        user.save(update_fields=["last_login"])
         _, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
+        # Django's own signal: updates last_login and is recorded in the audit trail.
+        user_logged_in.send(sender=User, request=request, user=user)
     return user, tokens
 
 
@@ -209,6 +211,9 @@ def auth_refresh(*, raw_refresh: str) -> TokenPair:
         session.last_seen_at = timezone.now()
         session.save(update_fields=["refresh_jti", "last_seen_at"])
     bind_user(user)
+    security_event.send(
+        sender=User, action="token_refresh", user=user, details={"session": str(session_id)}
+    )
     return tokens
 
 
@@ -226,7 +231,9 @@ def session_end(*, session: UserSession, reason: str) -> None:
         _blacklist_once(session.refresh_jti)
 
 
-def auth_logout(*, user: User, current_session_id: str | None, raw_refresh: str | None) -> None:
+def auth_logout(
+    *, request: HttpRequest, user: User, current_session_id: str | None, raw_refresh: str | None
+) -> None:
     """End the session of the given refresh token, or else the caller's current one."""
     if raw_refresh:
         try:
@@ -242,6 +249,7 @@ def auth_logout(*, user: User, current_session_id: str | None, raw_refresh: str 
     session = UserSession.objects.filter(pk=session_id, user=user).first() if session_id else None
     if session is not None:
         session_end(session=session, reason="logout")
+    user_logged_out.send(sender=User, request=request, user=user)
 
 
 def password_change(

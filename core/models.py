@@ -1,9 +1,49 @@
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
-from django.db import models
+from django.db import models, router, transaction
+from django.db.models.expressions import Combinable
 
 
-class BaseModel(models.Model):
+class TrackedModel(models.Model):
+    """Remembers the values it was loaded with, and saves inside a transaction.
+
+    Change capture (the audit trail) compares against ``loaded_values`` instead of
+    reading the row again; saving inside ``atomic`` means whatever a ``post_save``
+    receiver writes commits or rolls back together with the change.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+        self.remember_values()
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=False))
+        return instance
+
+    @property
+    def loaded_values(self) -> dict[str, Any] | None:
+        return getattr(self, "_loaded_values", None)
+
+    def current_values(self) -> dict[str, Any]:
+        return {f.attname: getattr(self, f.attname, None) for f in self._meta.concrete_fields}
+
+    def remember_values(self) -> None:
+        self._loaded_values = {
+            k: v for k, v in self.current_values().items() if not isinstance(v, Combinable)
+        }
+
+
+class BaseModel(TrackedModel):
     """Abstract base for domain rows: a UUID key that leaks no counts, and timestamps."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from core.signals import permission_denied
 from rbac.resolver import effective_permissions
 
 logger = logging.getLogger("rbac.denied")
@@ -31,6 +32,10 @@ def restrict(queryset: QuerySet, user: Any, codename: str, site_field: str = "si
 
 
 def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -> None:
+    """Log a refused attempt and announce it (the audit trail records it)."""
+    permission_denied.send(
+        sender=HasPermission, user=user, codename=codename, obj=obj, method=method
+    )
     logger.warning(
         "permission_denied",
         extra={

@@ -88,6 +88,7 @@ class LogoutView(APIView):
         data = s.LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.auth_logout(
+            request=request._request,
             user=request.user,
             current_session_id=current_session_id(request),
             raw_refresh=data.validated_data.get("refresh_token"),

@@ -43,12 +43,14 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "rbac",
+    "audit",
     "sites",
 ]
 
 MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    "audit.middleware.AuditAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -354,3 +356,14 @@ HEALTH_CHECK_BROKER = bool(CELERY_BROKER_URL)
 # Security decisions (user, session, permissions) are cached at most this long.
 AUTH_CACHE_TIMEOUT = env.int("AUTH_CACHE_TIMEOUT", default=300)
 AUTH_CACHE_GENERATION_POLL_SECONDS = env.float("AUTH_CACHE_GENERATION_POLL_SECONDS", default=1.0)
+
+# --- audit trail --------------------------------------------------------------------
+
+# Key of the per-record MAC. Keep it stable and out of the database: with it a verifier
+# tells rows the application wrote from rows written behind its back.
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default=SECRET_KEY)
+# Access records for read requests too (every GET under /api/).
+AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
+# Access records are handed to Celery; this many at most in one task / insert.
+AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
+AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)

@@ -21,3 +21,11 @@ HEALTH_CHECK_BROKER = False
 AUTH_CACHE_GENERATION_POLL_SECONDS = 60.0
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "pharma-test"  # noqa: F405
+
+# Test-only database backends whose flush can empty the append-only audit tables
+# (the production triggers are unchanged; see tests/dbbackends).
+DATABASES["default"]["ENGINE"] = {  # noqa: F405
+    "core.dbbackend": "tests.dbbackends.postgresql",
+    "django.db.backends.sqlite3": "tests.dbbackends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])  # noqa: F405
+AUDIT_ACCESS_FLUSH_SECONDS = 0.0

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import User, UserSession
+from audit.models import AuditLog
 from core.views import api_not_found
 from rbac.models import Permission, Role, RoleAssignment
 from sites.models import Site
@@ -80,6 +81,10 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/sites/<pk>/", "PUT"):                 (OK,   F,   F,   F,   F,   A),
     ("api/sites/<pk>/", "PATCH"):               (OK,   F,   F,   F,   F,   A),
     ("api/sites/<pk>/", "DELETE"):              (GONE, F,   F,   F,   F,   A),
+    # Audit trail: audit.view (admin, qa, auditor); audit.verify (admin, auditor).
+    ("api/audit-logs/", "GET"):                 (OK,   OK,  F,   OK,  F,   A),
+    ("api/audit-logs/<pk>/", "GET"):            (OK,   OK,  F,   OK,  F,   A),
+    ("api/audit-logs/verify/", "GET"):          (OK,   F,   F,   OK,  F,   A),
     # API documentation: public.
     ("api/schema/", "GET"):                     (OK,   OK,  OK,  OK,  OK,  OK),
     ("api/docs/", "GET"):                       (OK,   OK,  OK,  OK,  OK,  OK),
@@ -169,6 +174,7 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/roles/<pk>/": lambda w: w.role.pk,
     "api/role-assignments/<pk>/": lambda w: w.assignment.pk,
     "api/sites/<pk>/": lambda w: w.site.pk,
+    "api/audit-logs/<pk>/": lambda w: AuditLog.objects.filter(site_id__isnull=True).first().pk,
 }
 
 BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {

@@ -1,0 +1,46 @@
+from rest_framework import serializers
+
+from audit.models import AuditLog
+from core.serializers import CachedFieldsMixin
+
+
+class AuditLogOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AuditLog
+        fields = (
+            "id",
+            "timestamp",
+            "action",
+            "actor_id",
+            "actor_username",
+            "resource_type",
+            "resource_id",
+            "site_id",
+            "old_values",
+            "new_values",
+            "changed_fields",
+            "request_id",
+            "ip",
+            "user_agent",
+            "method",
+            "path",
+            "status_code",
+            "duration_ms",
+            "reason",
+        )
+        read_only_fields = fields
+
+
+class VerificationOutputSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    sealed = serializers.IntegerField(help_text="Links in the seal chain.")
+    records = serializers.IntegerField(help_text="Records in the table.")
+    unsealed = serializers.IntegerField(help_text="Records waiting to be sealed.")
+    oldest_unsealed_age_seconds = serializers.FloatField(allow_null=True)
+    problem = serializers.ChoiceField(
+        choices=["altered", "removed", "inserted", "chain_broken", "seal_removed"],
+        allow_null=True,
+    )
+    row_id = serializers.CharField(allow_null=True, help_text="The first record in question.")
+    seq = serializers.IntegerField(allow_null=True, help_text="The seal in question.")
+    detail = serializers.CharField(allow_blank=True)

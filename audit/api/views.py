@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit import sealing
+from audit.api.serializers import AuditLogOutputSerializer, VerificationOutputSerializer
+from audit.filters import AuditLogFilter
+from audit.models import AuditLog
+from core.pagination import CursorPagination
+from rbac.viewsets import ScopedReadOnlyViewSet
+
+
+class AuditCursorPagination(CursorPagination):
+    ordering = ("-timestamp", "-id")
+    page_size = 50
+
+
+class AuditLogViewSet(ScopedReadOnlyViewSet):
+    """The audit trail, read-only, limited to the caller's sites.
+
+    Records without a site (sign-ins, users, roles) need ``audit.view`` granted
+    globally.
+    """
+
+    required_permissions = {
+        "list": "audit.view",
+        "retrieve": "audit.view",
+        "verify": "audit.verify",
+    }
+    view_permission = "audit.view"
+    site_field = "site"
+    serializer_class = AuditLogOutputSerializer
+    filterset_class = AuditLogFilter
+    pagination_class = AuditCursorPagination
+    search_fields = ("actor_username", "resource_id", "path")
+    ordering_fields: list[str] = []
+    queryset = AuditLog.objects.none()
+
+    def base_queryset(self) -> QuerySet[AuditLog]:
+        return AuditLog.objects.all()
+
+    @extend_schema(responses={200: VerificationOutputSerializer}, filters=False)
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def verify(self, request: Request) -> Response:
+        """Recompute the seal chain and every record's MAC; name the first broken row."""
+        return Response(sealing.verify().as_dict())

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "Audit trail"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from audit import receivers, registry, security
+
+        registry.register_label("accounts.User", exclude={"auth_version", "last_login"})
+        registry.register_label("accounts.UserSession", exclude={"refresh_jti"})
+        registry.register_label("rbac.Role", exclude={"synced_permissions"})
+        registry.register_label("rbac.RoleAssignment")
+        receivers.connect()
+        security.connect()

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from audit.choices import Action
+
+READ_ONLY = "Audit records are append-only."
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(READ_ONLY)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError(READ_ONLY)
+
+
+class AuditLog(models.Model):
+    """One event: who did what to which record, when, from where, and why.
+
+    Append-only: the model refuses updates and deletes and database triggers reject
+    UPDATE, DELETE and TRUNCATE. ``mac`` is an HMAC of the record's canonical text made
+    with a key the database does not hold, so a row altered or inserted behind the
+    application's back is detected; seals chain the rows (``AuditSeal``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    resource_type = models.CharField(max_length=64, blank=True)
+    resource_id = models.CharField(max_length=64, blank=True)
+    site_id = models.UUIDField(null=True, blank=True, db_index=True)
+    old_values = models.JSONField(null=True, blank=True)
+    new_values = models.JSONField(null=True, blank=True)
+    changed_fields = models.JSONField(default=list, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=1024, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    reason = models.TextField(blank=True, max_length=2000)
+    mac = models.CharField(max_length=64, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["resource_type", "resource_id", "timestamp"]),
+            models.Index(fields=["actor_id", "timestamp"]),
+            models.Index(fields=["site_id", "timestamp"]),
+            models.Index(fields=["action", "timestamp"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action} {self.resource_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(READ_ONLY)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(READ_ONLY)
+
+
+class AuditSeal(models.Model):
+    """A link of the hash chain: ``hash = sha256(previous hash + text)``.
+
+    ``text`` is the sealed record's canonical text exactly as it was hashed, so a
+    verifier needs nothing but this table and the records.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    log_id = models.UUIDField(unique=True)
+    text = models.TextField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(READ_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(READ_ONLY)
+
+
+class SealState(models.Model):
+    """Single row: serialises sealers and remembers the last successful verification."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_sealed_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_verification_ok = models.BooleanField(null=True)
+
+    def __str__(self) -> str:
+        return f"sealed {self.last_sealed_at}, verified {self.last_verified_at}"

@@ -1,0 +1,129 @@
+"""Model-change capture: create, update (old and new value of each changed field),
+delete and many-to-many changes of every registered model, in the change's transaction.
+
+Signals serve the audit trail only; they carry no domain logic. Bulk paths
+(``bulk_create``, ``QuerySet.update``) send no signals: services that use them call
+``audit.capture.record_bulk`` themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from audit import registry
+from audit.capture import record_change
+from audit.choices import Action
+
+
+def _values(instance: Any, exclude: frozenset[str]) -> dict[str, Any]:
+    values = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in exclude or field.attname in exclude:
+            continue
+        values[field.attname] = getattr(instance, field.attname, None)
+    return values
+
+
+def on_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    audited = registry.get(sender)
+    if audited is None or raw:
+        return
+    current = _values(instance, audited.exclude)
+    site_id = audited.site(instance)
+    if created:
+        record_change(
+            action=Action.CREATE,
+            instance=instance,
+            new_values=current,
+            changed_fields=current,
+            site_id=site_id,
+        )
+        return
+    loaded = getattr(instance, "_loaded_values", None)
+    update_fields = kwargs.get("update_fields")
+    if loaded is None:
+        names = (
+            set(current)
+            if update_fields is None
+            else {instance._meta.get_field(f).attname for f in update_fields} & set(current)
+        )
+        record_change(
+            action=Action.UPDATE,
+            instance=instance,
+            new_values={k: current[k] for k in names},
+            changed_fields=names,
+            site_id=site_id,
+        )
+        return
+    changed = {
+        name
+        for name, value in current.items()
+        if name in loaded and loaded[name] != value and not hasattr(value, "resolve_expression")
+    }
+    if not changed:
+        return
+    record_change(
+        action=Action.UPDATE,
+        instance=instance,
+        old_values={k: loaded[k] for k in changed},
+        new_values={k: current[k] for k in changed},
+        changed_fields=changed,
+        site_id=site_id,
+    )
+
+
+def on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    audited = registry.get(sender)
+    if audited is None:
+        return
+    old = _values(instance, audited.exclude)
+    record_change(
+        action=Action.DELETE,
+        instance=instance,
+        old_values=old,
+        changed_fields=old,
+        site_id=audited.site(instance),
+    )
+
+
+_M2M_ACTIONS = {
+    "post_add": Action.M2M_ADD,
+    "post_remove": Action.M2M_REMOVE,
+    "pre_clear": Action.M2M_CLEAR,
+}
+
+
+def on_m2m(
+    sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
+    audited = registry.get(type(instance))
+    if audited is None or action not in _M2M_ACTIONS:
+        return
+    field = next(
+        (f.name for f in type(instance)._meta.many_to_many if f.remote_field.through is sender),
+        sender._meta.model_name,
+    )
+    if action == "pre_clear":
+        members = list(getattr(instance, field).all())
+    else:
+        members = list(model._default_manager.filter(pk__in=pk_set or []))
+    names = sorted(str(m) for m in members)
+    if not names:
+        return
+    values = {field: names}
+    record_change(
+        action=_M2M_ACTIONS[action],
+        instance=instance,
+        old_values=values if action == "pre_clear" else None,
+        new_values=None if action == "pre_clear" else values,
+        changed_fields=[field],
+        site_id=audited.site(instance),
+    )
+
+
+def connect() -> None:
+    post_save.connect(on_save, dispatch_uid="audit_post_save")
+    post_delete.connect(on_delete, dispatch_uid="audit_post_delete")
+    m2m_changed.connect(on_m2m, dispatch_uid="audit_m2m")
