@@ -8,14 +8,14 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from core.models import TrackedModel
+from core.models import TrackedModel, TrackedQuerySet
 
 # Changing any of these may change what the user is allowed to do, so it bumps
 # ``auth_version`` and with it the cached authentication state.
 SECURITY_FIELDS = ("is_active", "is_staff", "is_superuser", "password", "token_epoch")
 
 
-class UserManager(DjangoUserManager["User"]):
+class UserManager(DjangoUserManager.from_queryset(TrackedQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(username=username)
 

@@ -13,8 +13,9 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from audit import registry
-from audit.capture import record_change
+from audit.capture import record_bulk, record_change
 from audit.choices import Action
+from core.signals import bulk_write
 
 
 def _values(instance: Any, exclude: frozenset[str]) -> dict[str, Any]:
@@ -123,7 +124,30 @@ def on_m2m(
     )
 
 
+def on_bulk_write(
+    sender: Any,
+    action: str,
+    ids: list[Any],
+    count: int,
+    values: dict[str, Any] | None,
+    **kwargs: Any,
+) -> None:
+    audited = registry.get(sender)
+    if audited is None or not count:
+        return
+    if values is not None and "fields" not in values and set(values) <= audited.exclude:
+        return  # only bookkeeping columns changed (e.g. a cache version)
+    record_bulk(
+        action=Action.BULK_CREATE if action == "create" else Action.BULK_UPDATE,
+        model=sender,
+        ids=ids,
+        count=count,
+        values=values,
+    )
+
+
 def connect() -> None:
+    bulk_write.connect(on_bulk_write, dispatch_uid="audit_bulk_write")
     post_save.connect(on_save, dispatch_uid="audit_post_save")
     post_delete.connect(on_delete, dispatch_uid="audit_post_delete")
     m2m_changed.connect(on_m2m, dispatch_uid="audit_m2m")

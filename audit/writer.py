@@ -67,11 +67,18 @@ def flush(*, force: bool = True) -> int:
     return len(batch)
 
 
+# After the broker refused a batch, write synchronously for this long before trying
+# the broker again, so a dead broker does not cost every flush a connection attempt.
+BROKER_BACKOFF_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 def deliver(records: list[dict[str, Any]]) -> None:
+    global _broker_down_until
     size = settings.AUDIT_ACCESS_BATCH_SIZE
     for start in range(0, len(records), size):
         chunk = records[start : start + size]
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if settings.CELERY_TASK_ALWAYS_EAGER or time.monotonic() < _broker_down_until:
             _insert_now(chunk)
             continue
         try:
@@ -80,6 +87,7 @@ def deliver(records: list[dict[str, Any]]) -> None:
             write_access_records.apply_async(args=[chunk], retry=False)
         except Exception:
             logger.warning("audit_broker_unavailable_writing_synchronously", exc_info=True)
+            _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
             _insert_now(chunk)
 
 
@@ -110,7 +118,11 @@ def _timer_loop() -> None:
 def _ensure_timer() -> None:
     global _timer_pid
     pid = os.getpid()
-    if _timer_pid == pid or settings.CELERY_TASK_ALWAYS_EAGER:
+    if (
+        _timer_pid == pid
+        or settings.CELERY_TASK_ALWAYS_EAGER
+        or settings.AUDIT_ACCESS_FLUSH_SECONDS <= 0  # every request end flushes anyway
+    ):
         return
     with _lock:
         if _timer_pid == pid:

@@ -7,6 +7,55 @@ from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
 
 
+class TrackedQuerySet(models.QuerySet):
+    """Announces bulk writes (``update``, ``bulk_create``, ``bulk_update``).
+
+    They send no model signals, so without this the audit trail would miss them.
+    Each announcement names the rows touched; it is sent inside the write's
+    transaction, so a receiver's record commits or rolls back with the change.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        from core.signals import bulk_write
+
+        if not bulk_write.has_listeners(self.model):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            bulk_write.send(sender=self.model, action="update", ids=ids, count=count, values=kwargs)
+        return count
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        from core.signals import bulk_write
+
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            bulk_write.send(
+                sender=self.model,
+                action="create",
+                ids=[o.pk for o in created if o.pk is not None],
+                count=len(created),
+                values=None,
+            )
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        from core.signals import bulk_write
+
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            bulk_write.send(
+                sender=self.model,
+                action="update",
+                ids=[o.pk for o in objs],
+                count=count,
+                values={"fields": list(fields)},
+            )
+        return count
+
+
 class TrackedModel(models.Model):
     """Remembers the values it was loaded with, and saves inside a transaction.
 
@@ -14,6 +63,8 @@ class TrackedModel(models.Model):
     reading the row again; saving inside ``atomic`` means whatever a ``post_save``
     receiver writes commits or rolls back together with the change.
     """
+
+    objects = TrackedQuerySet.as_manager()
 
     class Meta:
         abstract = True

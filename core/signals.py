@@ -11,3 +11,7 @@ security_event = Signal()
 
 # kwargs: user, codename (str), obj (the object or None), method (str)
 permission_denied = Signal()
+
+# Sent by core.models.TrackedQuerySet after a bulk write, inside its transaction.
+# kwargs: action ("create" | "update"), ids (list), count (int), values (dict or None)
+bulk_write = Signal()

@@ -312,7 +312,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # A task whose worker died is redelivered after this long (Redis broker).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker looks for such tasks: every interval x throttle seconds.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 

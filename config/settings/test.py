@@ -15,7 +15,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 # Tasks run in-process unless a test starts a real worker (it sets the broker itself).
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 HEALTH_CHECK_BROKER = False
 # Bumps in this process are seen at once; the poll only matters across processes.
 AUTH_CACHE_GENERATION_POLL_SECONDS = 60.0
