@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
-from accounts.models import User, UserSession
+from accounts.models import ElectronicSignature, User, UserSession
 
 
 @admin.register(User)
@@ -63,4 +63,31 @@ class UserSessionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ElectronicSignature)
+class ElectronicSignatureAdmin(admin.ModelAdmin):
+    list_display = ("signed_at", "printed_name", "meaning", "record_type", "record_id")
+    list_filter = ("meaning", "record_type")
+    search_fields = ("printed_name", "record_id", "signer__username")
+    readonly_fields = (
+        "id",
+        "signer",
+        "printed_name",
+        "signed_at",
+        "meaning",
+        "reason",
+        "record_type",
+        "record_id",
+        "content_hash",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -128,3 +128,55 @@ class UserSession(TrackedModel):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class SignatureMeaning(models.TextChoices):
+    APPROVAL = "approval"
+    REJECTION = "rejection"
+    REVIEW = "review"
+    RESPONSIBILITY = "responsibility"
+
+
+class ImmutableQuerySet(TrackedQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Electronic signatures cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Electronic signatures cannot be deleted.")
+
+
+class ElectronicSignature(TrackedModel):
+    """An electronic signature (21 CFR Part 11 §11.50, §11.70, §11.200).
+
+    Made only after re-authentication with the signer's password. Records the
+    signer, their printed name, the UTC time, the meaning, the reason, the signed
+    record's type and id, and a SHA-256 of the record's content at signing, which
+    links the signature to exactly that content. Immutable once written.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
+    printed_name = models.CharField(max_length=300)
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
+    reason = models.TextField(blank=True, max_length=2000)
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [models.Index(fields=["record_type", "record_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name} ({self.meaning}) {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Electronic signatures cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("Electronic signatures cannot be deleted.")

@@ -13,5 +13,6 @@ class AuditConfig(AppConfig):
         registry.register_label("accounts.UserSession", exclude={"refresh_jti"})
         registry.register_label("rbac.Role", exclude={"synced_permissions"})
         registry.register_label("rbac.RoleAssignment")
+        registry.register_label("accounts.ElectronicSignature", create_action="esignature")
         receivers.connect()
         security.connect()

@@ -130,3 +130,8 @@ def mac(text: str) -> str:
 
 def mac_ok(record: Any) -> bool:
     return hmac.compare_digest(mac(canonical_text(record)), record.mac or "")
+
+
+@lru_cache(maxsize=4)
+def chain_key(secret: str) -> bytes:
+    return hashlib.sha256(b"audit-chain:" + secret.encode()).digest()

@@ -127,11 +127,13 @@ def record_bulk(
     values: dict[str, Any] | None = None,
     summary: dict[str, Any] | None = None,
     resource_id: Any = "",
+    changed_fields: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """One record for a bulk write (``bulk_create``, ``QuerySet.update``/``delete``).
 
     Names what was touched: the ids (up to 1,000, else the first and last with the
-    count) or an id range, the count, and the values set.
+    count) or an id range, the count, and the values set. ``changed_fields`` defaults
+    to the keys of ``values``.
     """
     touched: dict[str, Any] = {"count": count}
     if ids is not None:
@@ -150,7 +152,7 @@ def record_bulk(
         resource_id=resource_id,
         site_id=site_id,
         new_values={"touched": touched, **({"values": values} if values else {})},
-        changed_fields=sorted(values or {}),
+        changed_fields=sorted(changed_fields if changed_fields is not None else values or {}),
     )
 
 

@@ -35,7 +35,7 @@ def on_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kwar
     site_id = audited.site(instance)
     if created:
         record_change(
-            action=Action.CREATE,
+            action=audited.create_action,
             instance=instance,
             new_values=current,
             changed_fields=current,
@@ -135,7 +135,9 @@ def on_bulk_write(
     audited = registry.get(sender)
     if audited is None or not count:
         return
-    if values is not None and "fields" not in values and set(values) <= audited.exclude:
+    # QuerySet.update announces the values set; bulk_update the columns it wrote.
+    written = set(values["fields"]) if values and "fields" in values else set(values or {})
+    if values is not None and written <= audited.exclude:
         return  # only bookkeeping columns changed (e.g. a cache version)
     record_bulk(
         action=Action.BULK_CREATE if action == "create" else Action.BULK_UPDATE,
@@ -143,6 +145,7 @@ def on_bulk_write(
         ids=ids,
         count=count,
         values=values,
+        changed_fields=written,
     )
 
 

@@ -16,6 +16,7 @@ ALWAYS_EXCLUDED = frozenset({"created_at", "updated_at"})
 class Audited:
     exclude: frozenset[str]
     site: Callable[[Any], Any]
+    create_action: str = "create"
 
 
 def _site_id(instance: Any) -> Any:
@@ -30,9 +31,15 @@ def register(
     *,
     exclude: set[str] | frozenset[str] = frozenset(),
     site: Callable[[Any], Any] = _site_id,
+    create_action: str = "create",
 ) -> None:
-    """Capture creates, updates and deletes of ``model`` (call from AppConfig.ready)."""
-    _registry[model] = Audited(exclude=frozenset(exclude) | ALWAYS_EXCLUDED, site=site)
+    """Capture creates, updates and deletes of ``model`` (call from AppConfig.ready).
+
+    ``create_action`` names the record of a creation (e.g. ``esignature``).
+    """
+    _registry[model] = Audited(
+        exclude=frozenset(exclude) | ALWAYS_EXCLUDED, site=site, create_action=create_action
+    )
 
 
 def register_label(label: str, **kwargs: Any) -> None:

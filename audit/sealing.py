@@ -2,7 +2,7 @@
 
 Sealing picks records that have no seal yet (ids do not commit in order, so no
 watermark), oldest first by (timestamp, id), checks each record's MAC and appends a
-link ``hash = sha256(prev_hash + "\\n" + text)`` where ``text`` is the record's
+link ``hash = HMAC-SHA256(key, prev_hash + "\\n" + text)`` where ``text`` is the record's
 canonical text, stored exactly as hashed. A record whose MAC does not verify is not
 sealed: it was written or changed behind the application's back, and ``verify`` names
 it.
@@ -11,15 +11,17 @@ it.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from audit.canonical import canonical_text, mac
+from audit.canonical import canonical_text, chain_key, mac
 from audit.models import AuditLog, AuditSeal, SealState
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,10 @@ SEAL_BATCH = 2000
 
 
 def chain_hash(prev_hash: str, text: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    """Keyed, so the chain cannot be rebuilt without the key after rows are removed."""
+    return hmac.new(
+        chain_key(settings.AUDIT_HMAC_KEY), f"{prev_hash}\n{text}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def unsealed() -> Any:
@@ -44,7 +49,7 @@ def seal(*, limit: int | None = None) -> int:
             state, _ = SealState.objects.get_or_create(id=1)
             # Serialise sealers: the chain has one tip.
             SealState.objects.select_for_update().get(id=1)
-            last = AuditSeal.objects.order_by("-seq").only("hash").first()
+            last = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
             prev = last.hash if last else GENESIS
             rows = list(unsealed().order_by("timestamp", "id")[:SEAL_BATCH])
             links = []
@@ -55,12 +60,23 @@ def seal(*, limit: int | None = None) -> int:
                     continue
                 prev = chain_hash(prev, text)
                 links.append(AuditSeal(log_id=row.pk, text=text, prev_hash="", hash=prev))
-            # prev_hash of each link is the hash of the one before it.
+            # prev_hash of each link is the hash of the one before it. Numbers are given
+            # here, under the lock, not by the database sequence: PostgreSQL does not roll
+            # a sequence back, and a gap would read as a removed seal.
             previous = last.hash if last else GENESIS
+            seq = last.seq if last else 0
             for link in links:
+                seq += 1
+                link.seq = seq
                 link.prev_hash, previous = previous, link.hash
             AuditSeal.objects.bulk_create(links)
             SealState.objects.filter(id=1).update(last_sealed_at=timezone.now())
+        if links:
+            # The tip, written to the logs: a copy outside the database that a verifier
+            # can compare against, which catches even the newest links being removed.
+            logger.info(
+                "audit_sealed", extra={"seal_seq": seq, "seal_tip": previous, "sealed": len(links)}
+            )
         total += len(links)
         if len(rows) < SEAL_BATCH or not links:
             break

@@ -9,6 +9,8 @@ api_patterns = [
     path("", include("rbac.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("sites.api.urls")),
+    path("", include("batches.api.urls")),
+    path("", include("inspections.api.urls")),
     path("", include("audit.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

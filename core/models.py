@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
+
+_in_bulk_update: ContextVar[bool] = ContextVar("in_bulk_update", default=False)
 
 
 class TrackedQuerySet(models.QuerySet):
@@ -18,7 +21,7 @@ class TrackedQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         from core.signals import bulk_write
 
-        if not bulk_write.has_listeners(self.model):
+        if _in_bulk_update.get() or not bulk_write.has_listeners(self.model):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.values_list("pk", flat=True))
@@ -45,7 +48,12 @@ class TrackedQuerySet(models.QuerySet):
 
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
-            count = super().bulk_update(objs, fields, *args, **kwargs)
+            # Django's bulk_update runs QuerySet.update internally: announce once, here.
+            token = _in_bulk_update.set(True)
+            try:
+                count = super().bulk_update(objs, fields, *args, **kwargs)
+            finally:
+                _in_bulk_update.reset(token)
             bulk_write.send(
                 sender=self.model,
                 action="update",

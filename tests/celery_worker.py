@@ -10,9 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+# Read at import, before any test changes settings.
+_TEST_EAGER = settings.CELERY_TASK_ALWAYS_EAGER
+_TEST_BROKER = settings.CELERY_BROKER_URL
 
 
 def database_url() -> str:
@@ -105,7 +109,11 @@ class publishing_to:  # noqa: N801 - used as a context manager
         from config.celery import app
 
         self.app = app
-        self.saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
+        # What the test settings say, not what a test may have changed them to.
+        self.saved = {
+            "broker_url": _TEST_BROKER,
+            "task_always_eager": _TEST_EAGER,
+        }
         self._reset_pool()
         app.conf.broker_url = self.broker_url
         app.conf.task_always_eager = False

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "rbac",
     "audit",
     "sites",
+    "batches",
+    "inspections",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +240,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "BatchStatusEnum": "batches.choices.BatchStatus",
+        "InspectionStatusEnum": "inspections.choices.InspectionStatus",
+    },
 }
 
 # --- request handling -------------------------------------------------------------

@@ -103,10 +103,23 @@ user.set_password(PASSWORD)
 user.is_active = True
 user.save()
 RoleAssignment.objects.get_or_create(user=user, role=Role.objects.get(name="operator"), site=site)
+from stdnum import ean
+patch_sites = []
+for n in range(32):
+    body = f"41{n:010d}"
+    patch_site, _ = Site.objects.get_or_create(code=f"BP-{n:02d}", defaults=dict(
+        name="Bench patch plant", gln=body + ean.calc_check_digit(body), country="DE",
+        timezone="Europe/Berlin"))
+    patch_sites.append(str(patch_site.pk))
+admin, _ = User.objects.get_or_create(username="bench.admin",
+    defaults=dict(email="bench.admin@example.com"))
+admin.set_password(PASSWORD)
+admin.save()
+RoleAssignment.objects.get_or_create(user=admin, role=Role.objects.get(name="admin"), site=None)
 from axes.models import AccessAttempt
 AccessAttempt.objects.all().delete()
 cache.clear()
-print(json.dumps({"site": str(site.pk)}))
+print(json.dumps({"site": str(site.pk), "patch_sites": patch_sites}))
 """
 
 
@@ -115,8 +128,9 @@ def setup_data(env: dict[str, str]) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def start_gunicorn(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = open(ROOT / "bench-results" / "gunicorn.log", "wb")  # noqa: SIM115
+def start_gunicorn(env: dict[str, str], config: str | None = None) -> subprocess.Popen[bytes]:
+    log = open(ROOT / "bench-results" / "gunicorn.log", "ab")  # noqa: SIM115
+    extra = ["--config", config] if config else []
     process = subprocess.Popen(
         [
             PY,
@@ -128,13 +142,16 @@ def start_gunicorn(env: dict[str, str]) -> subprocess.Popen[bytes]:
             "--workers",
             str(WORKERS),
             "--worker-class",
-            "sync",
+            WORKER_CLASS,
+            "--threads",
+            str(THREADS),
             "--access-logfile",
             "/dev/null",
             "--error-logfile",
             "-",
             "--timeout",
             "60",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
@@ -179,8 +196,12 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(wrk: str, path: str, token: str | None = None) -> dict[str, float]:
+def run_wrk(
+    wrk: str, path: str, token: str | None = None, script: str | None = None
+) -> dict[str, float]:
     args = [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency"]
+    if script:
+        args += ["-s", str(Path(__file__).parent / script)]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
     output = subprocess.run(
@@ -199,36 +220,55 @@ def run_wrk(wrk: str, path: str, token: str | None = None) -> dict[str, float]:
     }
 
 
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def main() -> None:
     (ROOT / "bench-results").mkdir(exist_ok=True)
+    (ROOT / "bench-results" / "gunicorn.log").write_bytes(b"")
     wrk = ensure_wrk()
     env = environment()
     manage(env, "migrate", "--noinput")
     data = setup_data(env)
-    server = start_gunicorn(env)
     results: dict[str, dict[str, float]] = {}
+    site_url = f"/api/sites/{data['site']}/"
+    os.environ["BENCH_PATCH_PATHS"] = ",".join(f"/api/sites/{pk}/" for pk in data["patch_sites"])
+    bench_site_url = "/api/sites/"
+
+    server = start_gunicorn(env)
     try:
         token = login("bench.operator")
-        site_url = f"/api/sites/{data['site']}/"
+        admin_token = login("bench.admin")
         request_json("GET", site_url, token=token)  # warm the permission cache
         cases = [
-            ("health_live", "/health/live/", None),
-            ("site_detail", site_url, token),
+            ("health_live", "/health/live/", None, None),
+            ("site_detail", site_url, token, None),
+            ("site_patch_audited", bench_site_url, admin_token, "patch.lua"),
         ]
-        for name, path, case_token in cases:
-            run_wrk(wrk, path, case_token)  # warm-up, not recorded
-            results[name] = run_wrk(wrk, path, case_token)
+        for name, path, case_token, script in cases:
+            run_wrk(wrk, path, case_token, script)  # warm-up, not recorded
+            results[name] = run_wrk(wrk, path, case_token, script)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
+
+    # The same PATCH with model-change capture switched off, for the comparison only.
+    server = start_gunicorn(env, str(Path(__file__).parent / "gunicorn_no_capture.py"))
+    try:
+        admin_token = login("bench.admin")
+        run_wrk(wrk, bench_site_url, admin_token, "patch.lua")
+        results["site_patch_unaudited"] = run_wrk(wrk, bench_site_url, admin_token, "patch.lua")
+    finally:
+        stop(server)
 
     ceiling = results["health_live"]["rps"]
     lines = [
-        f"gunicorn {WORKERS} sync workers, wrk 2 threads x {CONNECTIONS} connections, "
-        f"{DURATION}s per endpoint, PostgreSQL + Redis, DEBUG off",
+        f"gunicorn {WORKERS} {WORKER_CLASS} workers x {THREADS} threads, wrk 2 threads x "
+        f"{CONNECTIONS} connections, {DURATION}s per endpoint, PostgreSQL + Redis, DEBUG off",
         "",
         "| endpoint | req/s | p50 ms | p99 ms | non-2xx | % of /health/live/ |",
         "|---|---|---|---|---|---|",
@@ -238,6 +278,8 @@ def main() -> None:
             f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
             f"{r['non_2xx']:.0f} | {100 * r['rps'] / ceiling:.0f}% |"
         )
+    audited = results["site_patch_audited"]["rps"] / results["site_patch_unaudited"]["rps"]
+    lines += ["", f"audited PATCH at {100 * audited:.0f}% of the unaudited PATCH"]
     report = "\n".join(lines)
     print(report)
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(results, indent=2))

@@ -136,4 +136,6 @@ def test_profile_shows_assignments_and_permissions(auth_client):
 
     assert body["roles"] == [{"role": "operator", "site": str(site.pk), "site_code": site.code}]
     assert body["permissions"]["global"] == []
-    assert body["permissions"]["sites"] == {str(site.pk): ["site.view"]}
+    assert "batch.start" in body["permissions"]["sites"][str(site.pk)]
+    assert "site.view" in body["permissions"]["sites"][str(site.pk)]
+    assert "product.view" in body["permissions"]["sites"][str(site.pk)]

@@ -1,15 +1,22 @@
-"""Demo data for a first look: an administrator, sites, users with roles. Idempotent."""
+"""Demo data for a first look: an administrator, sites, users with roles, products,
+batches in several states and inspections. Idempotent. Lives in the last app of the
+domain chain (inspections -> batches -> sites) because it creates rows of all of them."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from batches.choices import BatchStatus
+from batches.models import Batch, Product
+from inspections.models import Inspection
 from rbac.models import Role, RoleAssignment
 from sites.models import Site
 
@@ -17,6 +24,17 @@ DEMO_SITES = [
     # code, name, GLN (valid check digit), country, time zone
     ("FRA-01", "Frankfurt Solid Dose", "4012345000009", "DE", "Europe/Berlin"),
     ("BCN-02", "Barcelona Sterile Fill", "8412345000003", "ES", "Europe/Madrid"),
+]
+DEMO_PRODUCTS = [
+    # GTIN-14 (valid check digit), name, strength, dosage form
+    ("04012345000016", "Paracetamol", "500 mg", "tablet"),
+    ("04012345000023", "Amoxicillin", "250 mg", "capsule"),
+]
+# batch number, product GTIN, site, status
+DEMO_BATCHES = [
+    ("L2026-001", "04012345000016", "FRA-01", BatchStatus.PLANNED),
+    ("L2026-002", "04012345000016", "FRA-01", BatchStatus.IN_PRODUCTION),
+    ("L2026-003", "04012345000023", "BCN-02", BatchStatus.QUARANTINE),
 ]
 # username, e-mail, first, last, role, site code (None = global)
 DEMO_USERS = [
@@ -92,4 +110,45 @@ class Command(BaseCommand):
             if not assignment:
                 RoleAssignment.objects.create(
                     user=user, role=Role.objects.get(name=role), site=site
+                )
+        self._batches(sites, admin)
+
+    def _batches(self, sites: dict[str, Site], admin: User) -> None:
+        products = {}
+        for gtin, name, strength, form in DEMO_PRODUCTS:
+            products[gtin], _ = Product.objects.get_or_create(
+                gtin=gtin, defaults={"name": name, "strength": strength, "dosage_form": form}
+            )
+        today = timezone.now().date()
+        for number, gtin, site_code, status in DEMO_BATCHES:
+            batch, created = Batch.objects.get_or_create(
+                product=products[gtin],
+                batch_number=number,
+                defaults={
+                    "site": sites[site_code],
+                    "planned_quantity": 100_000,
+                    "manufacturing_date": today,
+                    "expiry_date": today + timedelta(days=730),
+                    "status": status,
+                    "created_by": admin,
+                },
+            )
+            if created and status == BatchStatus.QUARANTINE:
+                batch.produced_quantity = 99_500
+                batch.completed_by = admin
+                batch.save()
+                Inspection.objects.create(
+                    batch=batch,
+                    kind="assay",
+                    performed_by=User.objects.get(username="qa.lead"),
+                    results=[
+                        {
+                            "parameter": "assay",
+                            "value": 99.1,
+                            "unit": "%",
+                            "min": 95.0,
+                            "max": 105.0,
+                            "in_spec": True,
+                        }
+                    ],
                 )

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from batches import selectors, services
+from batches.api import serializers as s
+from batches.filters import BatchFilter, ProductFilter
+from batches.models import Batch, Product
+from rbac.enforcement import restrict
+from rbac.viewsets import ScopedModelViewSet
+
+
+class ProductViewSet(ScopedModelViewSet):
+    """Products (GTIN-14). Not tied to a site: only global grants count."""
+
+    required_permissions = {
+        "list": "product.view",
+        "retrieve": "product.view",
+        "create": "product.manage",
+        "update": "product.manage",
+        "partial_update": "product.manage",
+        "destroy": "product.manage",
+    }
+    site_field = None
+    serializer_class = s.ProductOutputSerializer
+    filterset_class = ProductFilter
+    search_fields = ("name", "gtin", "strength")
+    ordering_fields = ("name", "gtin", "created_at")
+    ordering = ("name",)
+    queryset = Product.objects.none()
+
+    def base_queryset(self) -> QuerySet[Product]:
+        return selectors.product_list()
+
+    @extend_schema(request=s.ProductInputSerializer, responses={201: s.ProductOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.ProductInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_create(**data.validated_data)
+        return Response(s.ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductOutputSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        product = self.get_object()
+        data = s.ProductInputSerializer(data=request.data, partial=partial, echo_instance=product)
+        data.is_valid(raise_exception=True)
+        product = services.product_update(product=product, data=dict(data.validated_data))
+        return Response(s.ProductOutputSerializer(product).data)
+
+    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Product deleted.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.product_delete(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BatchViewSet(ScopedModelViewSet):
+    """Production batches and their lifecycle.
+
+    The status changes only through ``start``, ``complete``, ``release`` and
+    ``reject``; PATCH changes quantities and dates while the batch is planned or in
+    production; DELETE only while planned. Released and rejected batches are
+    read-only.
+    """
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_permissions = {
+        "list": "batch.view",
+        "retrieve": "batch.view",
+        "create": "batch.create",
+        "partial_update": "batch.update",
+        "destroy": "batch.delete",
+        "start": "batch.start",
+        "complete": "batch.complete",
+        "release": "batch.release",
+        "reject": "batch.reject",
+    }
+    view_permission = "batch.view"
+    site_field = "site"
+    serializer_class = s.BatchDetailOutputSerializer
+    filterset_class = BatchFilter
+    search_fields = ("batch_number",)
+    ordering_fields = ("manufacturing_date", "expiry_date", "batch_number", "created_at", "status")
+    ordering = ("-manufacturing_date", "batch_number")
+    queryset = Batch.objects.none()
+
+    def base_queryset(self) -> QuerySet[Batch]:
+        return selectors.batch_list() if self.action == "list" else selectors.batch_detail()
+
+    def get_serializer_class(self) -> Any:
+        return (
+            s.BatchListOutputSerializer if self.action == "list" else s.BatchDetailOutputSerializer
+        )
+
+    def _detail(self, batch: Batch) -> Response:
+        batch = selectors.batch_detail().get(pk=batch.pk)
+        return Response(s.BatchDetailOutputSerializer(batch).data)
+
+    @extend_schema(
+        request=s.BatchCreateInputSerializer, responses={201: s.BatchDetailOutputSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        site_model = Batch._meta.get_field("site").related_model
+        sites = restrict(site_model.objects.all(), request.user, "batch.create", "self")
+        data = s.BatchCreateInputSerializer(data=request.data, site_queryset=sites)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_create(actor=request.user, **data.validated_data)
+        response = self._detail(batch)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(
+        request=s.BatchUpdateInputSerializer, responses={200: s.BatchDetailOutputSerializer}
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        batch = self.get_object()
+        data = s.BatchUpdateInputSerializer(data=request.data, partial=True, echo_instance=batch)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_update(batch=batch, data=dict(data.validated_data))
+        return self._detail(batch)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Batch deleted.")})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.batch_delete(batch=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.EmptyInputSerializer, responses={200: s.BatchDetailOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """planned -> in_production."""
+        s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        return self._detail(services.batch_start(actor=request.user, batch=self.get_object()))
+
+    @extend_schema(
+        request=s.BatchCompleteInputSerializer, responses={200: s.BatchDetailOutputSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str | None = None) -> Response:
+        """in_production -> quarantine, recording the produced quantity."""
+        data = s.BatchCompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_complete(
+            actor=request.user, batch=self.get_object(), **data.validated_data
+        )
+        return self._detail(batch)
+
+    @extend_schema(request=s.SignInputSerializer, responses={200: s.BatchDetailOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str | None = None) -> Response:
+        """quarantine -> released, signed with the releaser's password.
+
+        Needs at least one inspection, every current inspection passed, and a signer
+        other than the person who completed the batch (403).
+        """
+        data = s.SignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_release(
+            request=request._request,
+            actor=request.user,
+            batch=self.get_object(),
+            **data.validated_data,
+        )
+        return self._detail(batch)
+
+    @extend_schema(request=s.RejectInputSerializer, responses={200: s.BatchDetailOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        """in_production or quarantine -> rejected, with a reason and a signature."""
+        data = s.RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_reject(
+            request=request._request,
+            actor=request.user,
+            batch=self.get_object(),
+            **data.validated_data,
+        )
+        return self._detail(batch)

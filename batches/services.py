@@ -1,0 +1,297 @@
+"""Every write on products and batches, including the batch lifecycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import ProtectedError, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.models import SignatureMeaning, User
+from accounts.signatures import signature_create, verify_signer
+from audit.capture import record_event
+from audit.choices import Action
+from batches.choices import EDITABLE, BatchStatus
+from batches.models import Batch, Product
+from core.emails import queue_email
+from core.exceptions import Forbidden, StateConflict
+from rbac.models import RoleAssignment
+
+PRODUCT_IN_USE = "Product {gtin} has batches and cannot be deleted; deactivate it instead."
+PRODUCT_INACTIVE = "This product is inactive; batches cannot be planned for it."
+SITE_INACTIVE = "This site is inactive; batches cannot be planned there."
+WRONG_STATUS = "Cannot {action} a batch that is {status}."
+SAME_PERSON = "Segregation of duties: the person who completed the batch may not release it."
+NO_INSPECTION = "The batch has no inspection; at least one passed inspection is required."
+OPEN_INSPECTIONS = "Every inspection must be completed and passed: {detail}."
+BATCH_EDITABLE_FIELDS = (
+    "planned_quantity",
+    "produced_quantity",
+    "manufacturing_date",
+    "expiry_date",
+)
+PRODUCT_FIELDS = ("gtin", "name", "strength", "dosage_form", "is_active")
+# Signed content: what the batch is, not the bookkeeping of the signature itself.
+SIGNATURE_EXCLUDE = frozenset({"updated_at", "release_signature_id", "rejection_signature_id"})
+
+
+# --- products ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(**data: Any) -> Product:
+    product = Product(**{k: v for k, v in data.items() if k in PRODUCT_FIELDS})
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for name, value in data.items():
+        if name in PRODUCT_FIELDS:
+            setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    try:
+        product.delete()
+    except ProtectedError as exc:
+        raise StateConflict(
+            PRODUCT_IN_USE.format(gtin=product.gtin), code="product_in_use"
+        ) from exc
+
+
+# --- batches ----------------------------------------------------------------------
+
+
+def _lock(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().select_related("product", "site").get(pk=batch.pk)
+
+
+def _require(batch: Batch, allowed: set[str] | frozenset[str], action: str) -> None:
+    if batch.status not in allowed:
+        raise StateConflict(
+            WRONG_STATUS.format(action=action, status=batch.status),
+            code="invalid_status",
+            extra={"status": batch.status},
+        )
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    actor: User,
+    product: Product,
+    site: Any,
+    batch_number: str,
+    planned_quantity: int,
+    manufacturing_date: date,
+    expiry_date: date,
+) -> Batch:
+    """Plan a batch of an active product at an active site."""
+    if not product.is_active:
+        raise exceptions.ValidationError({"product": [PRODUCT_INACTIVE]})
+    if not site.is_active:
+        raise exceptions.ValidationError({"site": [SITE_INACTIVE]})
+    batch = Batch(
+        product=product,
+        site=site,
+        batch_number=batch_number,
+        planned_quantity=planned_quantity,
+        manufacturing_date=manufacturing_date,
+        expiry_date=expiry_date,
+        created_by=actor,
+    )
+    batch.full_clean()
+    batch.save()
+    return batch
+
+
+@transaction.atomic
+def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
+    """Quantities and dates, while the batch is planned or in production."""
+    batch = _lock(batch)
+    _require(batch, EDITABLE, "change")
+    for name, value in data.items():
+        if name not in BATCH_EDITABLE_FIELDS:
+            raise exceptions.ValidationError({name: ["This field cannot be changed."]})
+        setattr(batch, name, value)
+    batch.full_clean()
+    batch.save()
+    return batch
+
+
+@transaction.atomic
+def batch_delete(*, batch: Batch) -> None:
+    batch = _lock(batch)
+    _require(batch, {BatchStatus.PLANNED}, "delete")
+    try:
+        batch.delete()
+    except ProtectedError as exc:
+        raise StateConflict(
+            "The batch has records that refer to it (serial numbers, inspections).",
+            code="batch_in_use",
+        ) from exc
+
+
+def _transition(batch: Batch, action: str, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(batch, name, value)
+    batch.save()
+    record_event(
+        action=action,
+        resource_type=batch._meta.label_lower,
+        resource_id=batch.pk,
+        site_id=batch.site_id,
+        new_values={k: v for k, v in changes.items() if not k.endswith("_by")}
+        | {k + "_id": v.pk for k, v in changes.items() if k.endswith("_by")},
+        changed_fields=changes,
+    )
+
+
+@transaction.atomic
+def batch_start(*, actor: User, batch: Batch) -> Batch:
+    batch = _lock(batch)
+    _require(batch, {BatchStatus.PLANNED}, "start")
+    _transition(
+        batch,
+        Action.BATCH_START,
+        status=BatchStatus.IN_PRODUCTION,
+        started_at=timezone.now(),
+        started_by=actor,
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_complete(*, actor: User, batch: Batch, produced_quantity: int) -> Batch:
+    batch = _lock(batch)
+    _require(batch, {BatchStatus.IN_PRODUCTION}, "complete")
+    _transition(
+        batch,
+        Action.BATCH_COMPLETE,
+        status=BatchStatus.QUARANTINE,
+        produced_quantity=produced_quantity,
+        completed_at=timezone.now(),
+        completed_by=actor,
+    )
+    return batch
+
+
+def _release_blockers(batch: Batch, actor: User) -> None:
+    _require(batch, {BatchStatus.QUARANTINE}, "release")
+    if batch.completed_by_id == actor.pk:
+        raise Forbidden(SAME_PERSON, code="segregation_of_duties")
+    # Inspections point at batches (inspections -> batches); read them by relation.
+    current = list(batch.inspections.filter(superseded_by__isnull=True).values("id", "status"))
+    if not current:
+        raise StateConflict(NO_INSPECTION, code="inspection_missing")
+    open_or_failed = [i for i in current if i["status"] != "passed"]
+    if open_or_failed:
+        detail = ", ".join(f"{i['id']} is {i['status']}" for i in open_or_failed)
+        raise StateConflict(OPEN_INSPECTIONS.format(detail=detail), code="inspections_not_passed")
+
+
+def batch_release(
+    *,
+    request: HttpRequest,
+    actor: User,
+    batch: Batch,
+    password: str,
+    meaning: str,
+    reason: str = "",
+) -> Batch:
+    """Quarantine -> released, with the releaser's electronic signature.
+
+    Checked before the password is asked for (so a refusal costs no attempt), then
+    again under the row lock: of two simultaneous releases exactly one succeeds.
+    """
+    _release_blockers(batch, actor)
+    verify_signer(request=request, signer=actor, password=password)
+    with transaction.atomic():
+        batch = _lock(batch)
+        _release_blockers(batch, actor)
+        signature = signature_create(
+            signer=actor, record=batch, meaning=meaning, reason=reason, exclude=SIGNATURE_EXCLUDE
+        )
+        _transition(
+            batch,
+            Action.BATCH_RELEASE,
+            status=BatchStatus.RELEASED,
+            released_at=signature.signed_at,
+            released_by=actor,
+            release_signature=signature,
+        )
+        _notify_qa(batch, "batch_released", signature)
+    return batch
+
+
+def batch_reject(
+    *, request: HttpRequest, actor: User, batch: Batch, password: str, meaning: str, reason: str
+) -> Batch:
+    """In production or quarantine -> rejected; a reason and a signature are required."""
+    allowed = {BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE}
+    _require(batch, allowed, "reject")
+    if not (reason or "").strip():
+        raise exceptions.ValidationError({"reason": ["A reason is required to reject a batch."]})
+    verify_signer(request=request, signer=actor, password=password)
+    with transaction.atomic():
+        batch = _lock(batch)
+        _require(batch, allowed, "reject")
+        signature = signature_create(
+            signer=actor,
+            record=batch,
+            meaning=meaning or SignatureMeaning.REJECTION,
+            reason=reason,
+            reason_required=True,
+            exclude=SIGNATURE_EXCLUDE,
+        )
+        _transition(
+            batch,
+            Action.BATCH_REJECT,
+            status=BatchStatus.REJECTED,
+            rejected_at=signature.signed_at,
+            rejected_by=actor,
+            rejection_signature=signature,
+        )
+        _notify_qa(batch, "batch_rejected", signature)
+    return batch
+
+
+def qa_recipients(site_id: Any) -> list[str]:
+    """E-mail addresses of active users who may release batches at the site."""
+    return sorted(
+        set(
+            RoleAssignment.objects.filter(
+                Q(site_id=site_id) | Q(site__isnull=True),
+                role__permissions__codename="batch.release",
+                user__is_active=True,
+            ).values_list("user__email", flat=True)
+        )
+    )
+
+
+def _notify_qa(batch: Batch, template: str, signature: Any) -> None:
+    queue_email(
+        template=template,
+        to=qa_recipients(batch.site_id),
+        context={
+            "batch_number": batch.batch_number,
+            "product": str(batch.product),
+            "site": batch.site.code,
+            "signer": signature.printed_name,
+            "signed_at": signature.signed_at.strftime("%Y-%m-%d %H:%M"),
+            "meaning": signature.meaning,
+            "reason": signature.reason,
+        },
+    )

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import SignatureMeaning
+from batches.api.serializers import SignatureOutputSerializer
+from batches.models import Batch
+from core.serializers import CachedFieldsMixin, StrictInputSerializer
+from inspections.choices import InspectionKind, Outcome
+from inspections.models import Inspection
+
+
+class ResultOutputSerializer(serializers.Serializer):
+    parameter = serializers.CharField()
+    value = serializers.FloatField()
+    unit = serializers.CharField(allow_blank=True)
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    in_spec = serializers.BooleanField()
+
+
+class InspectionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    results = ResultOutputSerializer(many=True, read_only=True)
+    signature = SignatureOutputSerializer(read_only=True, allow_null=True)
+    superseded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inspection
+        fields = (
+            "id",
+            "batch",
+            "kind",
+            "results",
+            "notes",
+            "performed_by",
+            "performed_at",
+            "status",
+            "completed_at",
+            "completed_by",
+            "signature",
+            "supersedes",
+            "superseded_by",
+            "correction_reason",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_superseded_by(self, obj: Inspection) -> str | None:
+        successor = getattr(obj, "superseded_by", None)
+        return str(successor.pk) if successor is not None else None
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise serializers.ValidationError("Must be a finite number.")
+    return value
+
+
+class ResultInputSerializer(StrictInputSerializer):
+    parameter = serializers.CharField(max_length=100)
+    value = serializers.FloatField(validators=[_finite])
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    min = serializers.FloatField(
+        required=False, allow_null=True, default=None, validators=[_finite]
+    )
+    max = serializers.FloatField(
+        required=False, allow_null=True, default=None, validators=[_finite]
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min"), attrs.get("max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max": ["Must not be below min."]})
+        return attrs
+
+
+class InspectionCreateInputSerializer(StrictInputSerializer):
+    batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.all())
+    kind = serializers.ChoiceField(choices=InspectionKind.choices)
+    results = ResultInputSerializer(many=True, max_length=200)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    performed_at = serializers.DateTimeField(required=False)
+    supersedes = serializers.PrimaryKeyRelatedField(
+        queryset=Inspection.objects.all(), required=False, allow_null=True, default=None
+    )
+    correction_reason = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+    def __init__(self, *args: Any, batch_queryset: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if batch_queryset is not None:
+            # Batches where the caller may not record inspections do not exist for it: 400.
+            self.fields["batch"].queryset = batch_queryset
+
+
+class InspectionUpdateInputSerializer(StrictInputSerializer):
+    echo_serializer = InspectionOutputSerializer
+
+    kind = serializers.ChoiceField(choices=InspectionKind.choices, required=False)
+    results = ResultInputSerializer(many=True, max_length=200, required=False)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    performed_at = serializers.DateTimeField(required=False)
+
+
+class InspectionCompleteInputSerializer(StrictInputSerializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    meaning = serializers.ChoiceField(choices=SignatureMeaning.choices)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

@@ -1,0 +1,212 @@
+"""Every write on inspections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.models import User
+from accounts.signatures import signature_create, verify_signer
+from audit.capture import record_event
+from audit.choices import Action
+from batches.choices import FINAL, BatchStatus
+from batches.models import Batch
+from batches.services import qa_recipients
+from core.emails import queue_email
+from core.exceptions import StateConflict
+from inspections.choices import InspectionStatus, Outcome
+from inspections.models import Inspection
+
+BATCH_NOT_INSPECTABLE = (
+    "Inspections are recorded for batches in production or quarantine; this one is {status}."
+)
+BATCH_READ_ONLY = "The batch is {status}: its inspections are read-only."
+NOT_PENDING = (
+    "The inspection is {status}: completed inspections are read-only; record a correction instead."
+)
+OUT_OF_SPEC = "An inspection with out-of-specification results cannot pass: {parameters}."
+SUPERSEDE_OTHER_BATCH = "A correction must be for the same batch as the inspection it corrects."
+SUPERSEDE_PENDING = "Only a completed inspection can be corrected; change the pending one instead."
+ALREADY_SUPERSEDED = "This inspection has already been corrected."
+REASON_REQUIRED = "A correction needs a reason."
+INSPECTABLE = frozenset({BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE})
+EDITABLE_FIELDS = ("kind", "results", "notes", "performed_at")
+SIGNATURE_EXCLUDE = frozenset({"updated_at", "signature_id"})
+
+
+def evaluate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each result with its in-spec flag computed from its limits."""
+    evaluated = []
+    for result in results:
+        value, low, high = result["value"], result.get("min"), result.get("max")
+        in_spec = (low is None or value >= low) and (high is None or value <= high)
+        evaluated.append(
+            {
+                "parameter": result["parameter"],
+                "value": value,
+                "unit": result.get("unit", ""),
+                "min": low,
+                "max": high,
+                "in_spec": in_spec,
+            }
+        )
+    return evaluated
+
+
+def _lock_batch(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().get(pk=batch.pk)
+
+
+def _require_batch(batch: Batch, *, creating: bool) -> None:
+    if batch.status in FINAL:
+        raise StateConflict(
+            BATCH_READ_ONLY.format(status=batch.status),
+            code="batch_read_only",
+            extra={"status": batch.status},
+        )
+    if creating and batch.status not in INSPECTABLE:
+        raise StateConflict(
+            BATCH_NOT_INSPECTABLE.format(status=batch.status),
+            code="batch_not_inspectable",
+            extra={"status": batch.status},
+        )
+
+
+def _require_pending(inspection: Inspection) -> None:
+    if inspection.status != InspectionStatus.PENDING:
+        raise StateConflict(
+            NOT_PENDING.format(status=inspection.status),
+            code="invalid_status",
+            extra={"status": inspection.status},
+        )
+
+
+@transaction.atomic
+def inspection_create(
+    *,
+    actor: User,
+    batch: Batch,
+    kind: str,
+    results: list[dict[str, Any]],
+    notes: str = "",
+    performed_at: datetime | None = None,
+    supersedes: Inspection | None = None,
+    correction_reason: str = "",
+) -> Inspection:
+    """Record an inspection (or a correction of a completed one) for a running batch."""
+    batch = _lock_batch(batch)
+    _require_batch(batch, creating=True)
+    if supersedes is not None:
+        if supersedes.batch_id != batch.pk:
+            raise exceptions.ValidationError({"supersedes": [SUPERSEDE_OTHER_BATCH]})
+        if supersedes.status == InspectionStatus.PENDING:
+            raise exceptions.ValidationError({"supersedes": [SUPERSEDE_PENDING]})
+        if not correction_reason.strip():
+            raise exceptions.ValidationError({"correction_reason": [REASON_REQUIRED]})
+    inspection = Inspection(
+        batch=batch,
+        kind=kind,
+        results=evaluate(results),
+        notes=notes,
+        performed_by=actor,
+        performed_at=performed_at or timezone.now(),
+        supersedes=supersedes,
+        correction_reason=correction_reason.strip(),
+    )
+    inspection.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            inspection.save()
+    except IntegrityError as exc:  # the one-to-one: someone corrected it first
+        raise StateConflict(ALREADY_SUPERSEDED, code="already_superseded") from exc
+    return inspection
+
+
+@transaction.atomic
+def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspection:
+    """Change a pending inspection of a batch that is not released or rejected."""
+    _require_batch(_lock_batch(inspection.batch), creating=False)
+    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+    _require_pending(inspection)
+    for name, value in data.items():
+        if name not in EDITABLE_FIELDS:
+            raise exceptions.ValidationError({name: ["This field cannot be changed."]})
+        setattr(inspection, name, evaluate(value) if name == "results" else value)
+    inspection.full_clean(validate_unique=False)
+    inspection.save()
+    return inspection
+
+
+def _check_outcome(inspection: Inspection, outcome: str) -> None:
+    if outcome == Outcome.PASSED and not inspection.all_in_spec:
+        failing = ", ".join(r["parameter"] for r in inspection.results if not r.get("in_spec"))
+        raise exceptions.ValidationError({"outcome": [OUT_OF_SPEC.format(parameters=failing)]})
+    if outcome == Outcome.PASSED and not inspection.results:
+        raise exceptions.ValidationError(
+            {"outcome": ["An inspection without results cannot pass."]}
+        )
+
+
+def inspection_complete(
+    *,
+    request: HttpRequest,
+    actor: User,
+    inspection: Inspection,
+    outcome: str,
+    password: str,
+    meaning: str,
+    reason: str = "",
+) -> Inspection:
+    """Record the outcome with the inspector's electronic signature."""
+    _require_batch(inspection.batch, creating=False)
+    _require_pending(inspection)
+    _check_outcome(inspection, outcome)
+    verify_signer(request=request, signer=actor, password=password)
+    with transaction.atomic():
+        # Batch first, then inspection: the same order as release, so they serialise.
+        batch = _lock_batch(inspection.batch)
+        _require_batch(batch, creating=False)
+        inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        _require_pending(inspection)
+        _check_outcome(inspection, outcome)
+        inspection.status = outcome
+        inspection.completed_at = timezone.now()
+        inspection.completed_by = actor
+        inspection.signature = signature_create(
+            signer=actor,
+            record=inspection,
+            meaning=meaning,
+            reason=reason,
+            exclude=SIGNATURE_EXCLUDE,
+        )
+        inspection.save()
+        record_event(
+            action=Action.INSPECTION_COMPLETE,
+            resource_type=inspection._meta.label_lower,
+            resource_id=inspection.pk,
+            site_id=batch.site_id,
+            new_values={
+                "outcome": outcome,
+                "signature_id": inspection.signature.pk,
+                "batch_id": batch.pk,
+            },
+            changed_fields=["status"],
+        )
+        if outcome == Outcome.FAILED:
+            queue_email(
+                template="inspection_failed",
+                to=qa_recipients(batch.site_id),
+                context={
+                    "batch_number": batch.batch_number,
+                    "kind": inspection.kind,
+                    "inspector": actor.printed_name,
+                    "failing": [r["parameter"] for r in inspection.results if not r["in_spec"]],
+                    "reason": reason,
+                },
+            )
+    return inspection
