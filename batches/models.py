@@ -44,29 +44,37 @@ class Batch(BaseModel):
         max_length=16, choices=BatchStatus.choices, default=BatchStatus.PLANNED, db_index=True
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     started_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     released_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     release_signature = models.OneToOneField(
-        "accounts.ElectronicSignature", on_delete=models.PROTECT, null=True, related_name="+"
+        "accounts.ElectronicSignature",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     rejection_signature = models.OneToOneField(
-        "accounts.ElectronicSignature", on_delete=models.PROTECT, null=True, related_name="+"
+        "accounts.ElectronicSignature",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -85,6 +93,7 @@ class Batch(BaseModel):
         ]
         indexes = [
             models.Index(fields=["site", "status", "-manufacturing_date"]),
+            models.Index(fields=["site", "-manufacturing_date", "batch_number"]),
             models.Index(fields=["product", "-manufacturing_date"]),
         ]
 

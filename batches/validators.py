@@ -9,7 +9,8 @@ GTIN_INVALID = "Enter a GTIN-14: 14 digits with a valid GS1 check digit."
 GS1_AI82 = r"!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z"
 validate_batch_number = RegexValidator(
     rf"^[{GS1_AI82}]{{1,20}}\Z",
-    "1 to 20 characters of the GS1 AI 82 set (letters, digits and !\"%&'()*+,-./:;<=>?_).",
+    # ``%%``: the message is %-formatted with the value when it is shown.
+    "1 to 20 characters of the GS1 AI 82 set (letters, digits and !\"%%&'()*+,-./:;<=>?_).",
     code="invalid_batch_number",
 )
 

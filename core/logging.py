@@ -19,7 +19,6 @@ SECRET_KEY_PARTS = (
     "cookie",
     "session",
     "credential",
-    "signature",
     "otp",
 )
 REDACTED = "[REDACTED]"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.fields import empty
+from rest_framework.renderers import JSONRenderer
 
 UNKNOWN_FIELD = "Unknown field."
 READ_ONLY_FIELD = "This field is read-only."
@@ -51,10 +53,13 @@ class StrictInputSerializer(serializers.Serializer):
 
     def _echo(self) -> dict[str, Any]:
         if self.echo_data is not None:
-            return self.echo_data
-        if self.echo_serializer is None or self.echo_instance is None:
+            data = self.echo_data
+        elif self.echo_serializer is None or self.echo_instance is None:
             return {}
-        return dict(self.echo_serializer(self.echo_instance, context=self.context).data)
+        else:
+            data = self.echo_serializer(self.echo_instance, context=self.context).data
+        # Compared as JSON, as the client saw it (UUIDs, dates and decimals as text).
+        return dict(json.loads(JSONRenderer().render(data)))
 
 
 class CachedFieldsMixin:

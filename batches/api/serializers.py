@@ -62,13 +62,22 @@ class BatchListOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "produced_quantity",
             "manufacturing_date",
             "expiry_date",
-            "created_at",
-            "updated_at",
         )
         read_only_fields = fields
 
 
+def related_id(relation: str) -> serializers.UUIDField:
+    """A related object's id, rendered as the string the client reads (and may send back).
+
+    Not a PrimaryKeyRelatedField: that one represents the id as a ``uuid.UUID``, which
+    never equals the string a client echoes back to a ``StrictInputSerializer``.
+    """
+    return serializers.UUIDField(source=f"{relation}_id", read_only=True, allow_null=True)
+
+
 class SignatureOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    signer = related_id("signer")
+
     class Meta:
         model = ElectronicSignature
         fields = (
@@ -86,12 +95,19 @@ class SignatureOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class BatchDetailOutputSerializer(BatchListOutputSerializer):
+    created_by = related_id("created_by")
+    started_by = related_id("started_by")
+    completed_by = related_id("completed_by")
+    released_by = related_id("released_by")
+    rejected_by = related_id("rejected_by")
     release_signature = SignatureOutputSerializer(read_only=True, allow_null=True)
     rejection_signature = SignatureOutputSerializer(read_only=True, allow_null=True)
 
     class Meta(BatchListOutputSerializer.Meta):
         fields = (
             *BatchListOutputSerializer.Meta.fields,
+            "created_at",
+            "updated_at",
             "created_by",
             "started_at",
             "started_by",

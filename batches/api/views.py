@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
 from rbac.enforcement import restrict
-from rbac.viewsets import ScopedModelViewSet
+from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 
 
 class ProductViewSet(ScopedModelViewSet):
@@ -65,7 +65,7 @@ class ProductViewSet(ScopedModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BatchViewSet(ScopedModelViewSet):
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Production batches and their lifecycle.
 
     The status changes only through ``start``, ``complete``, ``release`` and
@@ -102,6 +102,12 @@ class BatchViewSet(ScopedModelViewSet):
         return (
             s.BatchListOutputSerializer if self.action == "list" else s.BatchDetailOutputSerializer
         )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One COUNT and one SELECT of plain values, whatever the page size."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.CountedValues(queryset, selectors.LIST_VALUES))
+        return self.get_paginated_response(selectors.batch_rows(page))
 
     def _detail(self, batch: Batch) -> Response:
         batch = selectors.batch_detail().get(pk=batch.pk)

@@ -6,11 +6,12 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import SignatureMeaning
-from batches.api.serializers import SignatureOutputSerializer
+from batches.api.serializers import SignatureOutputSerializer, related_id
 from batches.models import Batch
-from core.serializers import CachedFieldsMixin, StrictInputSerializer
+from core.serializers import READ_ONLY_FIELD, CachedFieldsMixin, StrictInputSerializer
 from inspections.choices import InspectionKind, Outcome
 from inspections.models import Inspection
+from inspections.services import evaluate
 
 
 class ResultOutputSerializer(serializers.Serializer):
@@ -23,6 +24,10 @@ class ResultOutputSerializer(serializers.Serializer):
 
 
 class InspectionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    batch = related_id("batch")
+    performed_by = related_id("performed_by")
+    completed_by = related_id("completed_by")
+    supersedes = related_id("supersedes")
     results = ResultOutputSerializer(many=True, read_only=True)
     signature = SignatureOutputSerializer(read_only=True, allow_null=True)
     superseded_by = serializers.SerializerMethodField()
@@ -60,21 +65,32 @@ def _finite(value: float) -> float:
     return value
 
 
+class MeasuredValueField(serializers.FloatField):
+    """A JSON number; ``true``/``false`` are not measurements (DRF would take them as 1/0)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ResultInputSerializer(StrictInputSerializer):
     parameter = serializers.CharField(max_length=100)
-    value = serializers.FloatField(validators=[_finite])
+    value = MeasuredValueField(validators=[_finite])
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    min = serializers.FloatField(
-        required=False, allow_null=True, default=None, validators=[_finite]
-    )
-    max = serializers.FloatField(
-        required=False, allow_null=True, default=None, validators=[_finite]
-    )
+    min = MeasuredValueField(required=False, allow_null=True, default=None, validators=[_finite])
+    max = MeasuredValueField(required=False, allow_null=True, default=None, validators=[_finite])
+    # Computed, never taken from the client: accepted only with the value it computes
+    # to, so that a client may send back the results it read.
+    in_spec = serializers.BooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         low, high = attrs.get("min"), attrs.get("max")
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"max": ["Must not be below min."]})
+        echoed = attrs.pop("in_spec", None)
+        if echoed is not None and echoed != evaluate([attrs])[0]["in_spec"]:
+            raise serializers.ValidationError({"in_spec": [READ_ONLY_FIELD]})
         return attrs
 
 

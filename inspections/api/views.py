@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,10 +15,10 @@ from inspections.api import serializers as s
 from inspections.filters import InspectionFilter
 from inspections.models import Inspection
 from rbac.enforcement import restrict
-from rbac.viewsets import ScopedModelViewSet
+from rbac.viewsets import ScopedGenericViewSet
 
 
-class InspectionViewSet(ScopedModelViewSet):
+class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """QA inspections of batches. PATCH only while pending; ``complete`` signs the outcome.
 
     A correction of a completed inspection is a new inspection with ``supersedes`` and

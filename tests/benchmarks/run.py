@@ -116,6 +116,27 @@ admin, _ = User.objects.get_or_create(username="bench.admin",
 admin.set_password(PASSWORD)
 admin.save()
 RoleAssignment.objects.get_or_create(user=admin, role=Role.objects.get(name="admin"), site=None)
+from datetime import date, timedelta
+from batches.models import Batch, Product
+product, _ = Product.objects.get_or_create(gtin="04012345000016",
+    defaults=dict(name="Bench tablets", strength="10 mg", dosage_form="tablet"))
+missing = 10_000 - Batch.objects.filter(site=site).count()
+if missing > 0:
+    start = Batch.objects.filter(site=site).count()
+    Batch.objects.bulk_create([
+        Batch(product=product, site=site, batch_number=f"B{start + n:07d}",
+              planned_quantity=100_000, manufacturing_date=date(2026, 1, 1)
+              + timedelta(days=n % 300),
+              expiry_date=date(2028, 1, 1))
+        for n in range(missing)
+    ], batch_size=2000)
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE batches_batch")
+qa, _ = User.objects.get_or_create(username="bench.qa", defaults=dict(email="bench.qa@example.com"))
+qa.set_password(PASSWORD)
+qa.save()
+RoleAssignment.objects.get_or_create(user=qa, role=Role.objects.get(name="qa"), site=site)
 from axes.models import AccessAttempt
 AccessAttempt.objects.all().delete()
 cache.clear()
@@ -244,10 +265,12 @@ def main() -> None:
     try:
         token = login("bench.operator")
         admin_token = login("bench.admin")
+        qa_token = login("bench.qa")
         request_json("GET", site_url, token=token)  # warm the permission cache
         cases = [
             ("health_live", "/health/live/", None, None),
             ("site_detail", site_url, token, None),
+            ("batch_list_50", "/api/batches/?page_size=50", qa_token, None),
             ("site_patch_audited", bench_site_url, admin_token, "patch.lua"),
         ]
         for name, path, case_token, script in cases:

@@ -23,9 +23,7 @@ def test_default_roles_match_design():
     assert "user.view" not in perms("qa") and "role.view" not in perms("qa")
     assert "site.view" in perms("qa") and "site.update" not in perms("qa")
     assert "audit.view" in perms("qa") and "audit.verify" not in perms("qa")
-    assert perms("operator") == {
-        c for c in catalogue._OPERATOR if c in everything
-    }
+    assert perms("operator") == {c for c in catalogue._OPERATOR if c in everything}
     assert {"batch.start", "batch.complete", "inspection.view"} <= perms("operator")
     assert not {"batch.release", "batch.reject", "batch.delete"} & perms("operator")
     assert {"batch.release", "batch.reject", "inspection.complete", "product.view"} <= perms("qa")

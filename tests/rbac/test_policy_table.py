@@ -22,11 +22,16 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import User, UserSession
 from audit.models import AuditLog
+from batches.choices import BatchStatus
+from batches.models import Batch, Product
 from core.views import api_not_found
+from inspections.models import Inspection
 from rbac.models import Permission, Role, RoleAssignment
 from sites.models import Site
 from tests.accounts.factories import UserFactory
+from tests.batches.factories import BatchFactory, ProductFactory, gtin14
 from tests.conftest import DEFAULT_PASSWORD, assign
+from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
@@ -81,6 +86,31 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/sites/<pk>/", "PUT"):                 (OK,   F,   F,   F,   F,   A),
     ("api/sites/<pk>/", "PATCH"):               (OK,   F,   F,   F,   F,   A),
     ("api/sites/<pk>/", "DELETE"):              (GONE, F,   F,   F,   F,   A),
+    # Products (global only): product.view (every default role); product.manage (admin).
+    ("api/products/", "GET"):                   (OK,   OK,  OK,  OK,  F,   A),
+    ("api/products/", "POST"):                  (NEW,  F,   F,   F,   F,   A),
+    ("api/products/<pk>/", "GET"):              (OK,   OK,  OK,  OK,  F,   A),
+    ("api/products/<pk>/", "PUT"):              (OK,   F,   F,   F,   F,   A),
+    ("api/products/<pk>/", "PATCH"):            (OK,   F,   F,   F,   F,   A),
+    ("api/products/<pk>/", "DELETE"):           (GONE, F,   F,   F,   F,   A),
+    # Batches: batch.view (every default role); batch.create/update/start/complete
+    # (admin, operator); batch.delete (admin); batch.release/reject (admin, qa).
+    ("api/batches/", "GET"):                    (OK,   OK,  OK,  OK,  F,   A),
+    ("api/batches/", "POST"):                   (NEW,  F,   NEW, F,   F,   A),
+    ("api/batches/<pk>/", "GET"):               (OK,   OK,  OK,  OK,  F,   A),
+    ("api/batches/<pk>/", "PATCH"):             (OK,   F,   OK,  F,   F,   A),
+    ("api/batches/<pk>/", "DELETE"):            (GONE, F,   F,   F,   F,   A),
+    ("api/batches/<pk>/start/", "POST"):        (OK,   F,   OK,  F,   F,   A),
+    ("api/batches/<pk>/complete/", "POST"):     (OK,   F,   OK,  F,   F,   A),
+    ("api/batches/<pk>/release/", "POST"):      (OK,   OK,  F,   F,   F,   A),
+    ("api/batches/<pk>/reject/", "POST"):       (OK,   OK,  F,   F,   F,   A),
+    # Inspections: inspection.view (every default role); inspection.create/update/
+    # complete (admin, qa).
+    ("api/inspections/", "GET"):                (OK,   OK,  OK,  OK,  F,   A),
+    ("api/inspections/", "POST"):               (NEW,  NEW, F,   F,   F,   A),
+    ("api/inspections/<pk>/", "GET"):           (OK,   OK,  OK,  OK,  F,   A),
+    ("api/inspections/<pk>/", "PATCH"):         (OK,   OK,  F,   F,   F,   A),
+    ("api/inspections/<pk>/complete/", "POST"): (OK,   OK,  F,   F,   F,   A),
     # Audit trail: audit.view (admin, qa, auditor); audit.verify (admin, auditor).
     ("api/audit-logs/", "GET"):                 (OK,   OK,  F,   OK,  F,   A),
     ("api/audit-logs/<pk>/", "GET"):            (OK,   OK,  F,   OK,  F,   A),
@@ -158,6 +188,7 @@ class World:
     target: User
     assignment: RoleAssignment
     target_refresh: str
+    product: Product
 
     def own_session(self) -> UserSession:
         # A second session of the caller (the target's for the anonymous client), so
@@ -165,6 +196,20 @@ class World:
         owner = self.caller or self.target
         session, _ = account_services.session_start(user=owner, ip=None, user_agent="policy")
         return session
+
+    def batch(self, status: str = BatchStatus.PLANNED) -> Batch:
+        """A batch in ``status``, of another product at another site (the product and
+        site above stay deletable). In quarantine it was completed by someone other
+        than the caller and has an inspection passed by someone else: releasable."""
+        if status != BatchStatus.QUARANTINE:
+            return BatchFactory(status=status)
+        batch = BatchFactory(status=status, produced_quantity=900, completed_by=UserFactory())
+        InspectionFactory(batch=batch, passed=True)
+        return batch
+
+    def inspection(self) -> Inspection:
+        """A pending inspection, all results in spec, of a batch in production."""
+        return InspectionFactory(batch=self.batch(BatchStatus.IN_PRODUCTION))
 
 
 PATH_ARGS: dict[str, Callable[[World], Any]] = {
@@ -175,6 +220,14 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/role-assignments/<pk>/": lambda w: w.assignment.pk,
     "api/sites/<pk>/": lambda w: w.site.pk,
     "api/audit-logs/<pk>/": lambda w: AuditLog.objects.filter(site_id__isnull=True).first().pk,
+    "api/products/<pk>/": lambda w: w.product.pk,
+    "api/batches/<pk>/": lambda w: w.batch().pk,
+    "api/batches/<pk>/start/": lambda w: w.batch(BatchStatus.PLANNED).pk,
+    "api/batches/<pk>/complete/": lambda w: w.batch(BatchStatus.IN_PRODUCTION).pk,
+    "api/batches/<pk>/release/": lambda w: w.batch(BatchStatus.QUARANTINE).pk,
+    "api/batches/<pk>/reject/": lambda w: w.batch(BatchStatus.QUARANTINE).pk,
+    "api/inspections/<pk>/": lambda w: w.inspection().pk,
+    "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
 }
 
 BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
@@ -228,6 +281,45 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "timezone": "Europe/Berlin",
     },
     ("api/sites/<pk>/", "PATCH"): lambda w: {"name": "Renamed plant"},
+    ("api/products/", "POST"): lambda w: {"gtin": gtin14(99_999), "name": "Policy product"},
+    ("api/products/<pk>/", "PUT"): lambda w: {
+        "gtin": w.product.gtin,
+        "name": "Renamed product",
+        "strength": "1 g",
+        "dosage_form": "powder",
+        "is_active": True,
+    },
+    ("api/products/<pk>/", "PATCH"): lambda w: {"name": "Renamed product"},
+    ("api/batches/", "POST"): lambda w: {
+        "product": str(w.product.pk),
+        "site": str(w.site.pk),
+        "batch_number": "POLICY-1",
+        "planned_quantity": 1000,
+        "manufacturing_date": "2025-01-01",
+        "expiry_date": "2027-01-01",
+    },
+    ("api/batches/<pk>/", "PATCH"): lambda w: {"planned_quantity": 1200},
+    ("api/batches/<pk>/start/", "POST"): lambda w: {},
+    ("api/batches/<pk>/complete/", "POST"): lambda w: {"produced_quantity": 950},
+    ("api/batches/<pk>/release/", "POST"): lambda w: {
+        "password": DEFAULT_PASSWORD,
+        "meaning": "approval",
+    },
+    ("api/batches/<pk>/reject/", "POST"): lambda w: {
+        "password": DEFAULT_PASSWORD,
+        "reason": "Rejected by the policy table.",
+    },
+    ("api/inspections/", "POST"): lambda w: {
+        "batch": str(w.batch(BatchStatus.IN_PRODUCTION).pk),
+        "kind": "visual",
+        "results": [{"parameter": "defects", "value": 0, "unit": "count", "max": 0}],
+    },
+    ("api/inspections/<pk>/", "PATCH"): lambda w: {"notes": "Changed by the policy table."},
+    ("api/inspections/<pk>/complete/", "POST"): lambda w: {
+        "outcome": "passed",
+        "password": DEFAULT_PASSWORD,
+        "meaning": "approval",
+    },
 }
 
 
@@ -251,7 +343,7 @@ def world_for(db: Any) -> Callable[[str], World]:
         # At another site: the one above must stay deletable (assignments protect it).
         assignment = RoleAssignment.objects.create(user=target, role=role, site=SiteFactory())
         _, tokens = account_services.session_start(user=target, ip=None, user_agent="policy")
-        return World(caller, site, role, target, assignment, tokens.refresh)
+        return World(caller, site, role, target, assignment, tokens.refresh, ProductFactory())
 
     return _world
 
