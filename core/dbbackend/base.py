@@ -6,7 +6,7 @@ connection: a second round trip on every request. An idle, healthy connection ha
 nothing to read, so this check looks at the socket first and runs the real check only
 when the server has written something (a terminated backend's FATAL message, or EOF)
 or the connection is already known to be broken; the real check raises, and the pool
-discards the connection and opens a new one.
+discards the connection and opens a new one (after checking its other idle ones).
 """
 
 from __future__ import annotations
@@ -22,8 +22,19 @@ def check_pooled_connection(conn: Any) -> None:
     if conn.closed or conn.broken:
         raise conn.OperationalError("connection is closed")
     readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    if readable:
+    if not readable:
+        return
+    try:
         ConnectionPool.check_connection(conn)
+    except Exception:
+        # One dead connection usually means the server dropped them all (restart,
+        # failover, terminated backends). Weed the others out now: psycopg_pool backs
+        # off after every failed check, and nine dead connections in a row would
+        # outlast the pool timeout.
+        pool = getattr(conn, "_pool", None)
+        if pool is not None:
+            pool.check()
+        raise
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
