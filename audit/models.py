@@ -30,12 +30,14 @@ class AuditLog(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
-    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
-    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Filter columns are indexed through the composite indexes below (leading column);
+    # every index costs each insert, so there are no single-column duplicates.
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor_id = models.UUIDField(null=True, blank=True)
     actor_username = models.CharField(max_length=150, blank=True)
     resource_type = models.CharField(max_length=64, blank=True)
     resource_id = models.CharField(max_length=64, blank=True)
-    site_id = models.UUIDField(null=True, blank=True, db_index=True)
+    site_id = models.UUIDField(null=True, blank=True)
     old_values = models.JSONField(null=True, blank=True)
     new_values = models.JSONField(null=True, blank=True)
     changed_fields = models.JSONField(default=list, blank=True)
