@@ -1,6 +1,9 @@
 """Database triggers that make the audit tables append-only, for each vendor.
 
 PostgreSQL rejects UPDATE, DELETE and TRUNCATE; SQLite rejects UPDATE and DELETE.
+On SQLite, a migration that alters an audit table rebuilds it and drops its triggers:
+such a migration must create them again (see 0004).
+
 Only a superuser who disables triggers (``session_replication_role = replica``) gets
 past them, and the MACs and the seal chain show what they did.
 """

@@ -2,6 +2,15 @@
 
 from django.db import migrations, models
 
+from audit import triggers
+
+
+def recreate_sqlite_triggers(apps, schema_editor):
+    # SQLite alters a column by rebuilding the table, which drops its triggers.
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in triggers.sqlite_create():
+            schema_editor.execute(sql, params=None)
+
 
 class Migration(migrations.Migration):
 
@@ -25,4 +34,5 @@ class Migration(migrations.Migration):
             name='site_id',
             field=models.UUIDField(blank=True, null=True),
         ),
+        migrations.RunPython(recreate_sqlite_triggers, migrations.RunPython.noop),
     ]
