@@ -7,8 +7,10 @@ names the real user (DRF authenticates inside the view, after middleware ran).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
@@ -51,22 +53,28 @@ def session_active(session_id: str, cached: auth_cache.CachedAuth) -> bool:
     return active
 
 
-def check_token_user(validated_token: Token, cached: auth_cache.CachedAuth | None = None) -> User:
-    """The token's user, refusing inactive users, revoked epochs and ended sessions."""
+def check_token_user(
+    validated_token: Token, extra_keys: Callable[[Any, str], list[str]] | None = None
+) -> tuple[User, auth_cache.CachedAuth]:
+    """The token's user, refusing inactive users, revoked epochs and ended sessions.
+
+    User, session and whatever ``extra_keys(user_id, prefix)`` names (the permissions)
+    are read from the cache in one ``get_many``, returned for the caller to use.
+    """
     try:
         user_id = validated_token[api_settings.USER_ID_CLAIM]
         session_id = str(validated_token[SESSION_CLAIM])
         epoch = validated_token[EPOCH_CLAIM]
     except KeyError as exc:
         raise InvalidToken("Token contained no recognizable user identification") from exc
-    if cached is None:
-        try:
-            cached = auth_cache.fetch(user_id, extra_keys=[auth_cache.session_key(session_id)])
-        except Exception as exc:  # a malformed id in a validly signed token
-            raise InvalidToken("Token contained no recognizable user identification") from exc
+    prefix = auth_cache.key_prefix()
+    keys = [auth_cache.session_key(session_id, prefix)]
+    if extra_keys is not None:
+        keys += extra_keys(user_id, prefix)
+    cached = auth_cache.fetch(user_id, prefix=prefix, extra_keys=keys)
     try:
         user = load_user(user_id, cached)
-    except Exception as exc:
+    except (ValueError, DjangoValidationError) as exc:  # not a user id, though signed by us
         raise InvalidToken("Token contained no recognizable user identification") from exc
     if user is None or not user.is_active:
         raise exceptions.AuthenticationFailed(USER_INACTIVE, code="user_inactive")
@@ -74,7 +82,7 @@ def check_token_user(validated_token: Token, cached: auth_cache.CachedAuth | Non
         raise exceptions.AuthenticationFailed(TOKEN_REVOKED, code="token_revoked")
     if not session_active(session_id, cached):
         raise exceptions.AuthenticationFailed(SESSION_ENDED, code="session_ended")
-    return user
+    return user, cached
 
 
 class JWTAuthentication(BaseJWTAuthentication):
@@ -85,4 +93,4 @@ class JWTAuthentication(BaseJWTAuthentication):
         return result  # type: ignore[return-value]
 
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
-        return check_token_user(validated_token)
+        return check_token_user(validated_token)[0]

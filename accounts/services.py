@@ -153,10 +153,17 @@ def session_start(*, user: User, ip: str | None, user_agent: str) -> tuple[UserS
         expires_at=timezone.now() + api_settings.REFRESH_TOKEN_LIFETIME,
     )
     session.save()
+    return session, _session_tokens(user=user, session=session)
+
+
+def _session_tokens(*, user: User, session: UserSession, **fields: Any) -> TokenPair:
+    """A new pair for the session, which from now on follows the new refresh token."""
     tokens = issue_tokens(user=user, session=session)
     session.refresh_jti = tokens.refresh_jti
-    session.save(update_fields=["refresh_jti"])
-    return session, tokens
+    for name, value in fields.items():
+        setattr(session, name, value)
+    session.save(update_fields=["refresh_jti", *fields])
+    return tokens
 
 
 def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[User, TokenPair]:
@@ -194,7 +201,7 @@ def auth_refresh(*, raw_refresh: str) -> TokenPair:
     from accounts.authentication import check_token_user
 
     token = _parse_refresh(raw_refresh)
-    user = check_token_user(token)
+    user, _ = check_token_user(token)
     session_id = token[SESSION_CLAIM]
     with transaction.atomic():
         # The session row lock serialises concurrent refreshes of one session; the
@@ -206,10 +213,7 @@ def auth_refresh(*, raw_refresh: str) -> TokenPair:
         )
         if session is None or not _blacklist_once(token[api_settings.JTI_CLAIM]):
             raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid")
-        tokens = issue_tokens(user=user, session=session)
-        session.refresh_jti = tokens.refresh_jti
-        session.last_seen_at = timezone.now()
-        session.save(update_fields=["refresh_jti", "last_seen_at"])
+        tokens = _session_tokens(user=user, session=session, last_seen_at=timezone.now())
     bind_user(user)
     security_event.send(
         sender=User, action="token_refresh", user=user, details={"session": str(session_id)}
@@ -277,21 +281,17 @@ def password_change(
 
 
 def _password_set(*, user: User, new_password: str, session_id: str | None) -> TokenPair:
-    current_session_id = session_id
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(new_password)
     user.token_epoch += 1
     user.save()
-    _revoke_everything(user=user, reason="password_changed", keep_session_id=current_session_id)
-    session = UserSession.objects.filter(pk=current_session_id, ended_at__isnull=True).first()
+    _revoke_everything(user=user, reason="password_changed", keep_session_id=session_id)
+    session = UserSession.objects.filter(pk=session_id, ended_at__isnull=True).first()
+    ctx = get_context()
     if session is None:
-        ctx = get_context()
         session, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
     else:
-        tokens = issue_tokens(user=user, session=session)
-        session.refresh_jti = tokens.refresh_jti
-        session.save(update_fields=["refresh_jti"])
-    ctx = get_context()
+        tokens = _session_tokens(user=user, session=session)
     queue_email(
         template="password_changed",
         to=[user.email],

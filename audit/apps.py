@@ -11,6 +11,7 @@ class AuditConfig(AppConfig):
 
         registry.register_label("accounts.User", exclude={"auth_version", "last_login"})
         registry.register_label("accounts.UserSession", exclude={"refresh_jti"})
+        registry.register_label("rbac.Permission")
         registry.register_label("rbac.Role", exclude={"synced_permissions"})
         registry.register_label("rbac.RoleAssignment")
         registry.register_label("accounts.ElectronicSignature", create_action="esignature")

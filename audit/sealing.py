@@ -46,11 +46,14 @@ def seal(*, limit: int | None = None) -> int:
     total = 0
     while limit is None or total < limit:
         with transaction.atomic():
-            state, _ = SealState.objects.get_or_create(id=1)
+            SealState.objects.get_or_create(id=1)
             # Serialise sealers: the chain has one tip.
             SealState.objects.select_for_update().get(id=1)
             last = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
             prev = last.hash if last else GENESIS
+            # Numbers are given here, under the lock, not by the database sequence:
+            # PostgreSQL does not roll a sequence back, and a gap would read as a removal.
+            seq = last.seq if last else 0
             rows = list(unsealed().order_by("timestamp", "id")[:SEAL_BATCH])
             links = []
             for row in rows:
@@ -58,24 +61,19 @@ def seal(*, limit: int | None = None) -> int:
                 if mac(text) != row.mac:
                     logger.error("audit_record_mac_invalid", extra={"log_id": str(row.pk)})
                     continue
-                prev = chain_hash(prev, text)
-                links.append(AuditSeal(log_id=row.pk, text=text, prev_hash="", hash=prev))
-            # prev_hash of each link is the hash of the one before it. Numbers are given
-            # here, under the lock, not by the database sequence: PostgreSQL does not roll
-            # a sequence back, and a gap would read as a removed seal.
-            previous = last.hash if last else GENESIS
-            seq = last.seq if last else 0
-            for link in links:
                 seq += 1
-                link.seq = seq
-                link.prev_hash, previous = previous, link.hash
+                link_hash = chain_hash(prev, text)
+                links.append(
+                    AuditSeal(seq=seq, log_id=row.pk, text=text, prev_hash=prev, hash=link_hash)
+                )
+                prev = link_hash
             AuditSeal.objects.bulk_create(links)
             SealState.objects.filter(id=1).update(last_sealed_at=timezone.now())
         if links:
             # The tip, written to the logs: a copy outside the database that a verifier
             # can compare against, which catches even the newest links being removed.
             logger.info(
-                "audit_sealed", extra={"seal_seq": seq, "seal_tip": previous, "sealed": len(links)}
+                "audit_sealed", extra={"seal_seq": seq, "seal_tip": prev, "sealed": len(links)}
             )
         total += len(links)
         if len(rows) < SEAL_BATCH or not links:

@@ -39,11 +39,6 @@ def submit(record: dict[str, Any]) -> None:
         flush(force=False)
 
 
-def pending() -> int:
-    with _lock:
-        return len(_buffer)
-
-
 def flush(*, force: bool = True) -> int:
     """Deliver buffered records; unless forced, only when old or numerous enough."""
     global _oldest

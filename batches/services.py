@@ -148,14 +148,14 @@ def _transition(batch: Batch, action: str, **changes: Any) -> None:
     for name, value in changes.items():
         setattr(batch, name, value)
     batch.save()
+    fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
     record_event(
         action=action,
         resource_type=batch._meta.label_lower,
         resource_id=batch.pk,
         site_id=batch.site_id,
-        new_values={k: v for k, v in changes.items() if not k.endswith("_by")}
-        | {k + "_id": v.pk for k, v in changes.items() if k.endswith("_by")},
-        changed_fields=changes,
+        new_values={f: getattr(batch, f) for f in fields},
+        changed_fields=fields,
     )
 
 

@@ -1,8 +1,8 @@
 """Cache helpers for security decisions.
 
 Entries are read with the normal cache (errors become misses, so a dead Redis only
-costs a database query). Invalidations are written with ``strict_set``, which reports
-failure; a failed invalidation bumps the database-held generation that prefixes every
+costs a database query). Invalidations are written with ``strict_set_many``, which
+reports failure; a failed invalidation bumps the database-held generation that prefixes every
 key, in the same transaction as the change (see ``CacheGeneration``).
 """
 
@@ -23,7 +23,6 @@ from core.models import CacheGeneration
 logger = logging.getLogger(__name__)
 
 GENERATION_NAME = "auth"
-_local = threading.local()
 _lock = threading.Lock()
 _state: dict[str, Any] = {"value": None, "checked_at": 0.0}
 
@@ -68,38 +67,12 @@ def bump_generation() -> None:
         transaction.on_commit(forget_generation)
 
 
-def strict_set(key: str, value: Any, timeout: int) -> bool:
-    """Set a key and say whether the cache really stored it."""
-    client = getattr(cache, "client", None)
-    try:
-        if client is not None and hasattr(client, "get_client"):
-            client.set(key, value, timeout=timeout)  # raises when Redis is unreachable
-        else:
-            cache.set(key, value, timeout)
-    except Exception:
-        logger.warning("cache_invalidation_failed", extra={"cache_key": key}, exc_info=True)
-        return False
-    return True
-
-
-def invalidate(key: str, value: Any, timeout: int) -> None:
-    """Overwrite a version pointer now (inside the change's transaction) and after commit.
-
-    If the cache cannot be reached, bump the generation instead so stale entries can never
-    be read again.
-    """
-    if not strict_set(key, value, timeout):
-        bump_generation()
-        return
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: strict_set(key, value, timeout))
-
-
 def strict_set_many(mapping: dict[str, Any], timeout: int) -> bool:
+    """Set keys and say whether the cache really stored them."""
     client = getattr(cache, "client", None)
     try:
         if client is not None and hasattr(client, "get_client"):
-            client.set_many(mapping, timeout=timeout)
+            client.set_many(mapping, timeout=timeout)  # raises when Redis is unreachable
         else:
             cache.set_many(mapping, timeout)
     except Exception:
@@ -108,8 +81,16 @@ def strict_set_many(mapping: dict[str, Any], timeout: int) -> bool:
     return True
 
 
+def invalidate(key: str, value: Any, timeout: int) -> None:
+    invalidate_many({key: value}, timeout)
+
+
 def invalidate_many(mapping: dict[str, Any], timeout: int) -> None:
-    """``invalidate`` for many pointers at once."""
+    """Overwrite version pointers now (inside the change's transaction) and after commit.
+
+    If the cache cannot be reached, bump the generation instead so stale entries can never
+    be read again.
+    """
     if not mapping:
         return
     if not strict_set_many(mapping, timeout):

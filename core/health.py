@@ -8,6 +8,7 @@ django-health-check, and answers 503 when any of them is down.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 
@@ -51,8 +52,6 @@ class ReadyView(HealthCheckView):
             yield Broker()
 
     async def get(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        import asyncio
-
         with self.get_executor() as executor:
             self.results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())

@@ -5,12 +5,12 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from core.models import BaseModel
+from core.models import BaseModel, TrackedModel
 
 CODENAME_RE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
 
 
-class Permission(models.Model):
+class Permission(TrackedModel):
     """One ``resource.action`` codename; the catalogue is declared in code and synced."""
 
     codename = models.CharField(

@@ -112,15 +112,3 @@ def effective_permissions(user: Any) -> EffectivePermissions:
         perms = compute(user)
     setattr(user, MEMO_ATTR, perms)
     return perms
-
-
-def forget(user: Any) -> None:
-    """Drop the per-request memo (after changing the user's access in the same request)."""
-    for attr in (MEMO_ATTR, CACHED_ATTR):
-        if hasattr(user, attr):
-            delattr(user, attr)
-
-
-def has_permission(user: Any, codename: str, site: Any = None) -> bool:
-    site_id = getattr(site, "pk", site)
-    return effective_permissions(user).has(codename, site_id)

@@ -14,28 +14,24 @@ from accounts.auth_cache import bump_users
 
 
 def _assignment_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    bump_users([instance.user_id])
+    # An assignment moved to another user (admin edit) changes the old holder's access too.
+    loaded = getattr(instance, "_loaded_values", None) or {}
+    bump_users([instance.user_id, loaded.get("user_id")])
 
 
 def _role_permissions_changed(
     sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
 ) -> None:
-    if action not in ("post_add", "post_remove", "post_clear", "pre_clear"):
-        return
     from rbac.models import RoleAssignment
 
-    if reverse:  # permission.roles.add(...): pk_set holds role ids
-        role_ids = (
-            list(pk_set or [])
-            if action != "pre_clear"
-            else list(instance.roles.values_list("pk", flat=True))
-        )
-        if action == "post_clear":
-            return
+    if not reverse and action in ("post_add", "post_remove", "post_clear"):
+        role_ids = [instance.pk]  # role.permissions changed
+    elif reverse and action in ("post_add", "post_remove"):
+        role_ids = list(pk_set or [])  # permission.roles changed: pk_set holds role ids
+    elif reverse and action == "pre_clear":
+        role_ids = list(instance.roles.values_list("pk", flat=True))  # gone after the clear
     else:
-        if action == "pre_clear":
-            return
-        role_ids = [instance.pk]
+        return
     users = RoleAssignment.objects.filter(role_id__in=role_ids).values_list("user_id", flat=True)
     bump_users(users)
 

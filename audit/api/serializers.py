@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from audit.canonical import CONTENT_FIELDS
 from audit.models import AuditLog
 from core.serializers import CachedFieldsMixin
 
@@ -7,27 +8,7 @@ from core.serializers import CachedFieldsMixin
 class AuditLogOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = AuditLog
-        fields = (
-            "id",
-            "timestamp",
-            "action",
-            "actor_id",
-            "actor_username",
-            "resource_type",
-            "resource_id",
-            "site_id",
-            "old_values",
-            "new_values",
-            "changed_fields",
-            "request_id",
-            "ip",
-            "user_agent",
-            "method",
-            "path",
-            "status_code",
-            "duration_ms",
-            "reason",
-        )
+        fields = CONTENT_FIELDS  # what is recorded, and MAC'd, is what is shown
         read_only_fields = fields
 
 

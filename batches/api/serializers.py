@@ -66,18 +66,7 @@ class BatchListOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def related_id(relation: str) -> serializers.UUIDField:
-    """A related object's id, rendered as the string the client reads (and may send back).
-
-    Not a PrimaryKeyRelatedField: that one represents the id as a ``uuid.UUID``, which
-    never equals the string a client echoes back to a ``StrictInputSerializer``.
-    """
-    return serializers.UUIDField(source=f"{relation}_id", read_only=True, allow_null=True)
-
-
 class SignatureOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
-    signer = related_id("signer")
-
     class Meta:
         model = ElectronicSignature
         fields = (
@@ -95,11 +84,6 @@ class SignatureOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class BatchDetailOutputSerializer(BatchListOutputSerializer):
-    created_by = related_id("created_by")
-    started_by = related_id("started_by")
-    completed_by = related_id("completed_by")
-    released_by = related_id("released_by")
-    rejected_by = related_id("rejected_by")
     release_signature = SignatureOutputSerializer(read_only=True, allow_null=True)
     rejection_signature = SignatureOutputSerializer(read_only=True, allow_null=True)
 

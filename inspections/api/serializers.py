@@ -6,7 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import SignatureMeaning
-from batches.api.serializers import SignatureOutputSerializer, related_id
+from batches.api.serializers import SignatureOutputSerializer
 from batches.models import Batch
 from core.serializers import READ_ONLY_FIELD, CachedFieldsMixin, StrictInputSerializer
 from inspections.choices import InspectionKind, Outcome
@@ -24,10 +24,6 @@ class ResultOutputSerializer(serializers.Serializer):
 
 
 class InspectionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
-    batch = related_id("batch")
-    performed_by = related_id("performed_by")
-    completed_by = related_id("completed_by")
-    supersedes = related_id("supersedes")
     results = ResultOutputSerializer(many=True, read_only=True)
     signature = SignatureOutputSerializer(read_only=True, allow_null=True)
     superseded_by = serializers.SerializerMethodField()
@@ -107,11 +103,20 @@ class InspectionCreateInputSerializer(StrictInputSerializer):
         max_length=2000, required=False, allow_blank=True, default=""
     )
 
-    def __init__(self, *args: Any, batch_queryset: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        batch_queryset: Any = None,
+        supersedes_queryset: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Batches (and their inspections) where the caller may not record inspections do
+        # not exist for it: 400, like any unknown id.
         if batch_queryset is not None:
-            # Batches where the caller may not record inspections do not exist for it: 400.
             self.fields["batch"].queryset = batch_queryset
+        if supersedes_queryset is not None:
+            self.fields["supersedes"].queryset = supersedes_queryset
 
 
 class InspectionUpdateInputSerializer(StrictInputSerializer):

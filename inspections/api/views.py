@@ -54,7 +54,11 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         batches = restrict(Batch.objects.all(), request.user, "inspection.create", "site")
-        data = s.InspectionCreateInputSerializer(data=request.data, batch_queryset=batches)
+        data = s.InspectionCreateInputSerializer(
+            data=request.data,
+            batch_queryset=batches,
+            supersedes_queryset=Inspection.objects.filter(batch__in=batches),
+        )
         data.is_valid(raise_exception=True)
         inspection = services.inspection_create(actor=request.user, **data.validated_data)
         return self._detail(inspection, status.HTTP_201_CREATED)

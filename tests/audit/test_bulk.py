@@ -18,7 +18,7 @@ from core.models import TrackedQuerySet
 from core.signals import bulk_write
 from inspections.choices import InspectionKind
 from inspections.models import Inspection
-from rbac.models import Role, RoleAssignment
+from rbac.models import Permission, Role, RoleAssignment
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
@@ -82,6 +82,7 @@ def _session(n):
 # missing here fails the tests below: add it.
 BUILD = {
     "sites.site": lambda n: SiteFactory.build(),
+    "rbac.permission": lambda n: Permission(codename=f"bulk.perm{n}"),
     "rbac.role": lambda n: Role(name=f"bulk-role-{n}"),
     "rbac.roleassignment": lambda n: RoleAssignment(
         user=UserFactory(), role=Role.objects.get(name="qa")
@@ -94,6 +95,7 @@ BUILD = {
     "inspections.inspection": _inspection,
 }
 CHANGE = {
+    "rbac.permission": ("description", lambda: "Described in bulk"),
     "sites.site": ("name", lambda: "Bulk renamed"),
     "rbac.role": ("description", lambda: "Changed in bulk"),
     "rbac.roleassignment": ("role", lambda: Role.objects.get(name="auditor")),

@@ -773,3 +773,17 @@ def test_list_query_count_is_constant_in_the_number_of_rows(qa, batch):
     # Authentication, the session and the caller's permissions come from the cache.
     assert len(few) == 2, [q["sql"] for q in few.captured_queries]
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+@pytest.mark.django_db
+def test_correction_of_an_inspection_at_another_site_is_400_as_if_unknown(qa, batch):
+    elsewhere = InspectionFactory(failed=True)  # a batch at another site
+
+    response = qa.post(
+        INSPECTIONS,
+        _create_body(batch, supersedes=str(elsewhere.pk), correction_reason="Recount"),
+    )
+
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["supersedes"][0]  # no hint it exists elsewhere
+    assert not Inspection.objects.filter(supersedes=elsewhere).exists()

@@ -176,3 +176,16 @@ def test_cache_at_closed_port_answers_correctly(operator, site, auth_client, set
     assert client.patch(f"/api/sites/{site.pk}/", {"name": "x"}).status_code == 403
     RoleAssignment.objects.filter(user=operator).delete()
     assert client.get(f"/api/sites/{site.pk}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_assignment_moved_to_another_user_refuses_the_old_holder(operator, site, auth_client):
+    client = auth_client(operator)
+    url = f"/api/sites/{site.pk}/"
+    assert client.get(url).status_code == 200
+
+    assignment = RoleAssignment.objects.get(user=operator)
+    assignment.user = UserFactory()
+    assignment.save()
+
+    assert client.get(url).status_code == 403  # no site.view anywhere any more
