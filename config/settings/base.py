@@ -221,6 +221,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # A load guard (core/throttling.py): fixed windows in the cache, open when it is down.
+    # Generous so that tests, benchmarks and fuzzing never meet it; sign-in lockout is axes.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON_RATE", default="3000/min") or None,
+        "user": env.str("THROTTLE_USER_RATE", default="30000/min") or None,
+    },
 }
 
 SPECTACULAR_SETTINGS = {
