@@ -30,7 +30,7 @@ _ERRORS = {
     "400": (ValidationErrorSerializer, "Invalid input: one list of messages per field."),
     "401": (ErrorSerializer, "Missing, invalid, expired or revoked credentials."),
     "403": (ErrorSerializer, "Authenticated but not allowed."),
-    "404": (ErrorSerializer, "Not found, or outside the caller's sites."),
+    "404": (ErrorSerializer, "Not found, outside the caller's sites, or no such page."),
     "405": (ErrorSerializer, "Method not allowed."),
     "406": (ErrorSerializer, "Not acceptable."),
     "409": (ErrorSerializer, "Conflicts with the current state of the resource."),
@@ -48,8 +48,10 @@ class AutoSchema(BaseAutoSchema):
         codes = ["400", "405", "406", "503"]
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes += ["401", "403"]
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or (
+            method == "GET" and self._get_paginator() is not None and self._is_list_view()
+        ):
+            codes.append("404")  # a missing object, or a page / cursor that does not exist
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "413", "415"]
         codes.append("429")

@@ -1,11 +1,13 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+@csrf_exempt  # nothing to protect; without it a POST/PUT/DELETE got an HTML 403
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Unknown paths under /api/ answer JSON, not Django's HTML page."""
     return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)

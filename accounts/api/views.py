@@ -16,6 +16,7 @@ from accounts.api import serializers as s
 from accounts.filters import SessionFilter, UserFilter
 from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM
+from core.schema import ErrorSerializer
 from core.viewsets import ListFiltersOnlyMixin
 
 
@@ -42,7 +43,10 @@ class LoginView(PublicAuthView):
 
     @extend_schema(
         request=s.LoginInputSerializer,
-        responses={200: s.LoginOutputSerializer},
+        responses={
+            200: s.LoginOutputSerializer,
+            401: OpenApiResponse(ErrorSerializer, description="Wrong username or password."),
+        },
         summary="Obtain an access and a refresh token",
     )
     def post(self, request: Request) -> Response:
@@ -66,7 +70,12 @@ class RefreshView(PublicAuthView):
 
     @extend_schema(
         request=s.RefreshInputSerializer,
-        responses={200: s.TokenPairOutputSerializer},
+        responses={
+            200: s.TokenPairOutputSerializer,
+            401: OpenApiResponse(
+                ErrorSerializer, description="Invalid, expired, revoked or already used token."
+            ),
+        },
         summary="Exchange a refresh token for a new pair",
     )
     def post(self, request: Request) -> Response:

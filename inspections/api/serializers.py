@@ -81,6 +81,14 @@ class ResultInputSerializer(StrictInputSerializer):
     in_spec = serializers.BooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A PATCH replaces the whole list of results, but DRF makes nested fields optional
+        # in a partial update: each result still needs its parameter and value.
+        missing = [name for name in ("parameter", "value") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [serializers.Field.default_error_messages["required"]] for name in missing}
+            )
+        attrs = {"unit": "", "min": None, "max": None, **attrs}
         low, high = attrs.get("min"), attrs.get("max")
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"max": ["Must not be below min."]})

@@ -50,7 +50,9 @@ class RoleInputSerializer(StrictInputSerializer):
 
 class AssignmentOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     role_name = serializers.CharField(source="role.name", read_only=True)
-    site_code = serializers.CharField(source="site.code", read_only=True, default=None)
+    site_code = serializers.CharField(
+        source="site.code", read_only=True, default=None, allow_null=True
+    )
     username = serializers.CharField(source="user.username", read_only=True)
 
     class Meta:
