@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import health
+from core.metrics import metrics_view
 from core.views import api_not_found, home
 
 api_patterns = [
@@ -12,6 +13,8 @@ api_patterns = [
     path("", include("batches.api.urls")),
     path("", include("inspections.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("reports.api.urls")),
+    path("", include("notifications.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path(
@@ -28,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ReadyView.as_view(), name="health-ready"),
+    path("metrics", metrics_view, name="prometheus-metrics"),
     path("api/", include(api_patterns)),
 ]
 

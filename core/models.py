@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -8,6 +10,17 @@ from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
 
 _in_bulk_update: ContextVar[bool] = ContextVar("in_bulk_update", default=False)
+
+
+@contextlib.contextmanager
+def recorded_by_caller() -> Iterator[None]:
+    """``QuerySet.update`` inside announces nothing: the caller records the write itself,
+    with more than the announcement could say (a reason, the previous states, a site)."""
+    token = _in_bulk_update.set(True)
+    try:
+        yield
+    finally:
+        _in_bulk_update.reset(token)
 
 
 class TrackedQuerySet(models.QuerySet):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "django_structlog",
+    "django_prometheus",
     "core",
     "accounts",
     "rbac",
@@ -47,9 +48,13 @@ INSTALLED_APPS = [
     "sites",
     "batches",
     "inspections",
+    "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [
+    # Outermost and innermost: request counts and latencies per view for /metrics.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestContextMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "audit.middleware.AuditAccessMiddleware",
@@ -63,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -126,7 +132,8 @@ CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis, with hit/miss counters for /metrics (core/cachebackend.py).
+            "BACKEND": "core.cachebackend.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="pharma"),
             "OPTIONS": {
@@ -253,6 +260,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BatchStatusEnum": "batches.choices.BatchStatus",
         "InspectionStatusEnum": "inspections.choices.InspectionStatus",
+        "BroadcastStatusEnum": "notifications.models.BroadcastStatus",
     },
 }
 
@@ -386,3 +394,17 @@ AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
 # Access records are handed to Celery; this many at most in one task / insert.
 AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
 AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)
+
+# --- scheduled jobs, broadcasts, metrics ----------------------------------------------
+
+# Users with no sign-in (nor token refresh) for this many days are deactivated by the
+# "accounts: deactivate dormant users" job.
+DORMANT_ACCOUNT_DAYS = env.int("DORMANT_ACCOUNT_DAYS", default=90)
+# Broadcast e-mails are sent this many per chunk (one SMTP connection, one progress save).
+BROADCAST_CHUNK_SIZE = env.int("BROADCAST_CHUNK_SIZE", default=50)
+# Who may read /metrics: clients in these networks (CIDR), or a request carrying
+# "Authorization: Bearer <METRICS_TOKEN>" (off when empty).
+METRICS_ALLOWED_NETWORKS: list[str] = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from batches.validators import GS1_AI82, validate_gtin
+from core.serializers import StrictInputSerializer
+from serializations import gs1
+from serializations.choices import DecommissionReason, JobStatus, SerialStatus, Strategy
+from serializations.generation import DEFAULT_LENGTH
+from serializations.services import SerialRef
+from serializations.validators import SERIAL_MAX_LENGTH, validate_serial
+
+# A spreadsheet opening the CSV export treats a cell starting with these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+class GenerateInputSerializer(StrictInputSerializer):
+    count = serializers.IntegerField(min_value=1)
+    strategy = serializers.ChoiceField(choices=Strategy.choices, default=Strategy.RANDOM)
+    length = serializers.IntegerField(
+        min_value=1, max_value=SERIAL_MAX_LENGTH, default=DEFAULT_LENGTH
+    )
+    prefix = serializers.RegexField(
+        rf"^[{GS1_AI82}]*\Z",
+        max_length=SERIAL_MAX_LENGTH - 1,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Only characters of the GS1 AI 82 set."},
+    )
+
+    def validate_count(self, value: int) -> int:
+        if value > settings.SERIAL_JOB_MAX:
+            raise serializers.ValidationError(
+                f"At most {settings.SERIAL_JOB_MAX} serials in one request."
+            )
+        return value
+
+    def validate_prefix(self, value: str) -> str:
+        if value.startswith(FORMULA_STARTS):
+            raise serializers.ValidationError(
+                "A prefix may not start with = + - or @ (spreadsheets read those as formulas)."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs.get("prefix", "")) >= attrs.get("length", DEFAULT_LENGTH):
+            raise serializers.ValidationError(
+                {"prefix": ["The prefix must be shorter than the length (prefix included)."]}
+            )
+        return attrs
+
+
+class GeneratedOutputSerializer(serializers.Serializer):
+    """What a generation in the request wrote (201)."""
+
+    batch = serializers.UUIDField()
+    generated = serializers.IntegerField()
+    strategy = serializers.CharField()
+    length = serializers.IntegerField()
+    prefix = serializers.CharField()
+    first_id = serializers.IntegerField(allow_null=True)
+    last_id = serializers.IntegerField(allow_null=True)
+    first_serial = serializers.CharField()
+    last_serial = serializers.CharField()
+    serials = serializers.CharField(help_text="The generated serials, listed by id range.")
+
+
+class SerialJobOutputSerializer(serializers.Serializer):
+    """A generation job (built by ``views.job_representation``)."""
+
+    id = serializers.UUIDField()
+    url = serializers.CharField(help_text="Where to read the job's progress.")
+    batch = serializers.UUIDField()
+    count = serializers.IntegerField()
+    strategy = serializers.ChoiceField(choices=Strategy.choices)
+    length = serializers.IntegerField()
+    prefix = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    generated = serializers.IntegerField(
+        help_text="Serials written so far; while running they are not yet committed: "
+        "the whole count commits at once when the job succeeds."
+    )
+    attempts = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True)
+    first_id = serializers.IntegerField(allow_null=True)
+    last_id = serializers.IntegerField(allow_null=True)
+    serials = serializers.CharField(allow_null=True, help_text="The job's serials, by id range.")
+    requested_by = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class SerialOutputSerializer(serializers.Serializer):
+    """A list row (built from plain values by ``selectors.serial_rows``)."""
+
+    id = serializers.IntegerField()
+    batch = serializers.UUIDField()
+    gtin = serializers.CharField()
+    serial = serializers.CharField()
+    lot = serializers.CharField()
+    expiry = serializers.DateField()
+    status = serializers.ChoiceField(choices=SerialStatus.choices)
+    status_changed_at = serializers.DateTimeField()
+    decommission_reason = serializers.CharField()
+    gs1 = serializers.CharField(help_text="Human-readable GS1 element string.")
+    digital_link = serializers.CharField(help_text="GS1 Digital Link URI.")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "A GS1 element string with (01) and (21)."},
+            {
+                "type": "object",
+                "properties": {
+                    "gtin": {"type": "string", "pattern": r"^\d{14}$"},
+                    "serial": {"type": "string", "minLength": 1, "maxLength": 20},
+                },
+                "required": ["gtin", "serial"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+)
+class SerialRefField(serializers.Field):
+    """A serial named by a scanned GS1 string or by ``{gtin, serial}``."""
+
+    def to_internal_value(self, data: Any) -> SerialRef:
+        if isinstance(data, str):
+            try:
+                code = gs1.parse(data)
+            except gs1.CodeError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+            return SerialRef(code.gtin, code.serial)
+        if isinstance(data, dict) and set(data) == {"gtin", "serial"}:
+            gtin, serial = data["gtin"], data["serial"]
+            try:
+                validate_gtin(gtin)
+                if not isinstance(serial, str):
+                    raise DjangoValidationError("The serial must be a string.")
+                validate_serial(serial)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(list(exc.messages)) from exc
+            return SerialRef(gtin, serial)
+        raise serializers.ValidationError(
+            'Give a GS1 element string or an object {"gtin": ..., "serial": ...}.'
+        )
+
+    def to_representation(self, value: SerialRef) -> str:
+        return str(value)
+
+
+class StatusMoveInputSerializer(StrictInputSerializer):
+    MAX = 10_000
+
+    serials = serializers.ListField(child=SerialRefField(), min_length=1, max_length=MAX)
+    status = serializers.ChoiceField(
+        choices=[s for s in SerialStatus.choices if s[0] != SerialStatus.COMMISSIONED]
+    )
+    reason = serializers.ChoiceField(
+        choices=DecommissionReason.choices, required=False, allow_blank=True, default=""
+    )
+
+
+class StatusMoveOutputSerializer(serializers.Serializer):
+    moved = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=SerialStatus.choices)
+    decommission_reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class VerifyInputSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=200,
+        trim_whitespace=False,
+        help_text="The scanned GS1 element string: (01)…(21)…(10)…(17)… or raw with "
+        "FNC1/GS (ASCII 29) separators.",
+    )
+
+
+class VerifyReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            "unknown_serial",
+            "lot_mismatch",
+            "expiry_mismatch",
+            "decommissioned",
+            "recalled",
+            "dispensed",
+            "batch_rejected",
+            "batch_not_released",
+            "expired",
+        ]
+    )
+    message = serializers.CharField()
+
+
+class VerifyBatchSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    batch_number = serializers.CharField()
+    status = serializers.CharField()
+    expiry_date = serializers.DateField()
+    product = serializers.CharField()
+
+
+class VerifySiteSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class VerifyOutputSerializer(serializers.Serializer):
+    verified = serializers.BooleanField(
+        help_text="Known, matching, not decommissioned or dispensed, released, not expired."
+    )
+    known = serializers.BooleanField()
+    gtin = serializers.CharField()
+    serial = serializers.CharField()
+    lot = serializers.CharField(allow_null=True, help_text="As scanned (AI 10).")
+    expiry = serializers.DateField(allow_null=True, help_text="As scanned (AI 17).")
+    status = serializers.ChoiceField(choices=SerialStatus.choices, allow_null=True)
+    decommission_reason = serializers.CharField(allow_null=True)
+    batch = VerifyBatchSerializer(allow_null=True)
+    site = VerifySiteSerializer(allow_null=True)
+    reasons = VerifyReasonSerializer(many=True)

@@ -1,0 +1,21 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from serializations.api import views
+
+router = SimpleRouter()
+router.register("serials", views.SerialViewSet, basename="serial")
+router.register("serial-jobs", views.SerialJobViewSet, basename="serial-job")
+
+batch_serials = views.BatchSerialViewSet.as_view({"get": "list", "post": "create"})
+batch_serials_export = views.BatchSerialViewSet.as_view({"get": "export"})
+
+urlpatterns = [
+    path("batches/<uuid:batch_pk>/serials/", batch_serials, name="batch-serials"),
+    path(
+        "batches/<uuid:batch_pk>/serials/export/",
+        batch_serials_export,
+        name="batch-serials-export",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from batches.models import Batch
+from core.pagination import CursorPagination
+from rbac.enforcement import log_denied, restrict
+from rbac.resolver import effective_permissions
+from rbac.viewsets import ScopedGenericViewSet
+from serializations import gs1, selectors, services
+from serializations.api import serializers as s
+from serializations.filters import SerialFilter
+from serializations.models import SerialJob, SerialNumber
+
+
+class SerialCursorPagination(CursorPagination):
+    page_size = 100
+    max_page_size = 1000
+    ordering = "id"
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``text/csv``; errors still leave as JSON text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        return renderers.JSONRenderer().render(data)
+
+
+def _serials_url(batch_id: Any, first_id: int | None, last_id: int | None) -> str | None:
+    if first_id is None:
+        return None
+    path = reverse("batch-serials", kwargs={"batch_pk": batch_id})
+    return f"{path}?id_min={first_id}&id_max={last_id}"
+
+
+def _list_rows(view: Any, queryset: Any) -> Response:
+    queryset = view.filter_queryset(queryset)
+    page = view.paginate_queryset(queryset.values(*selectors.ROW_VALUES))
+    return view.get_paginated_response(selectors.serial_rows(page))
+
+
+class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    """Serial numbers of the caller's sites; status moves; pack verification."""
+
+    required_permissions = {
+        "list": "serial.view",
+        "change_status": "serial.update_status",
+        "verify": "serial.view",
+    }
+    view_permission = "serial.view"
+    site_field = "batch__site"
+    serializer_class = s.SerialOutputSerializer
+    pagination_class = SerialCursorPagination
+    filterset_class = SerialFilter
+    queryset = SerialNumber.objects.none()
+
+    def base_queryset(self) -> Any:
+        return selectors.serial_list()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cursor pages in id order; filters: batch, status, gtin, id range."""
+        return _list_rows(self, self.get_queryset())
+
+    @extend_schema(request=s.StatusMoveInputSerializer, responses={200: s.StatusMoveOutputSerializer})
+    @action(detail=False, methods=["post"], url_path="status", filter_backends=[])
+    def change_status(self, request: Request) -> Response:
+        """Move up to 10,000 serials to one status, all or nothing.
+
+        commissioned → packed → shipped → dispensed; decommissioned (with a reason)
+        from any state but dispensed. A 400 names every serial that is unknown, outside
+        the caller's sites or not allowed the move, and nothing changes.
+        """
+        data = s.StatusMoveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.serials_move(
+            actor=request.user,
+            refs=data.validated_data["serials"],
+            status=data.validated_data["status"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(s.StatusMoveOutputSerializer(result).data)
+
+    @extend_schema(
+        parameters=[s.VerifyInputSerializer],
+        responses={200: s.VerifyOutputSerializer},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def verify(self, request: Request) -> Response:
+        """Verify a scanned pack: known, matching lot and expiry, saleable.
+
+        ``verified`` is true only when there is no reason against the pack; each
+        reason has a code (unknown_serial, lot_mismatch, expiry_mismatch,
+        decommissioned, recalled, dispensed, batch_rejected, batch_not_released,
+        expired). Serials of sites the caller cannot see are unknown.
+        """
+        params = s.VerifyInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            answer = services.verify(user=request.user, code=params.validated_data["code"])
+        except gs1.CodeError as exc:
+            return Response({"code": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(s.VerifyOutputSerializer(answer).data)
+
+
+class BatchSerialViewSet(ScopedGenericViewSet):
+    """A batch's serials: list, generate, export (``/api/batches/{id}/serials/``)."""
+
+    required_permissions = {
+        "list": "serial.view",
+        "create": "serial.generate",
+        "export": "serial.export",
+    }
+    view_permission = "serial.view"
+    site_field = "batch__site"
+    serializer_class = s.SerialOutputSerializer
+    pagination_class = SerialCursorPagination
+    filterset_class = SerialFilter
+    queryset = SerialNumber.objects.none()
+
+    def base_queryset(self) -> Any:
+        return selectors.serial_list()
+
+    def get_batch(self) -> Batch:
+        """The batch, if the caller holds this action's permission at its site.
+
+        A batch of a site the caller has no serial access to at all is a 404; one
+        where the caller may look but not act is a 403.
+        """
+        visible = restrict(
+            Batch.objects.select_related("product"), self.request.user, "serial.view", "site"
+        )
+        if self.action == "export":
+            visible = visible | restrict(
+                Batch.objects.select_related("product"), self.request.user, "serial.export", "site"
+            )
+        batch = get_object_or_404(visible, pk=self.kwargs["batch_pk"])
+        codename = self.required_permissions[self.action]
+        if not effective_permissions(self.request.user).has(codename, batch.site_id):
+            if self.request.method not in permissions.SAFE_METHODS:
+                log_denied(self.request.user, codename, batch, method=self.request.method)
+            self.permission_denied(self.request, message=f"Missing permission {codename}.")
+        return batch
+
+    @extend_schema(parameters=[OpenApiParameter("batch_pk", OpenApiTypes.UUID, "path")])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The batch's serials, cursor pages in id order."""
+        batch = self.get_batch()
+        return _list_rows(self, self.get_queryset().filter(batch_id=batch.pk))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("batch_pk", OpenApiTypes.UUID, "path")],
+        request=s.GenerateInputSerializer,
+        responses={
+            201: s.GeneratedOutputSerializer,
+            202: OpenApiResponse(s.SerialJobOutputSerializer, "Queued as a job."),
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Generate serials while the batch is planned or in production.
+
+        Up to ``SERIAL_SYNC_MAX`` (10,000) in the request (201, a summary with the id
+        range); more, up to 1,000,000, as a job (202, with its ``serial-jobs/{id}/``
+        URL). Random serials (default) are drawn from a cryptographic source over
+        ``23456789ABCDEFGHJKLMNPQRSTUVWXYZ``; sequential ones continue the GTIN's
+        highest zero-padded number after the prefix.
+        """
+        batch = self.get_batch()
+        data = s.GenerateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        req = services.GenerationRequest(**data.validated_data)
+        written, job = services.serials_generate(actor=request.user, batch=batch, req=req)
+        if job is not None:
+            return Response(
+                job_representation(job, request),
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": job_url(job)},
+            )
+        assert written is not None  # noqa: S101
+        summary = {
+            "batch": batch.pk,
+            "generated": written.count,
+            "strategy": req.strategy,
+            "length": req.length,
+            "prefix": req.prefix,
+            "first_id": written.first_id,
+            "last_id": written.last_id,
+            "first_serial": written.first_serial,
+            "last_serial": written.last_serial,
+            "serials": _serials_url(batch.pk, written.first_id, written.last_id),
+        }
+        return Response(s.GeneratedOutputSerializer(summary).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("batch_pk", OpenApiTypes.UUID, "path")],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[renderers.JSONRenderer, CSVRenderer])
+    def export(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        """The batch's serials as CSV (gtin, serial, lot, expiry, status, gs1), streamed
+        in constant memory whatever the batch size."""
+        batch = self.get_batch()
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"serials-{batch.product.gtin}-{batch.batch_number}")
+        response = StreamingHttpResponse(
+            selectors.export_csv(batch), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+
+def job_url(job: SerialJob) -> str:
+    return reverse("serial-job-detail", kwargs={"pk": job.pk})
+
+
+def job_representation(job: SerialJob, request: Request) -> dict[str, Any]:
+    data = {
+        **{f: getattr(job, f) for f in ("id", "count", "strategy", "length", "prefix")},
+        "url": job_url(job),
+        "batch": job.batch_id,
+        "status": job.status,
+        "generated": services.job_progress(job),
+        "attempts": job.attempts,
+        "error": job.error,
+        "first_id": job.first_id,
+        "last_id": job.last_id,
+        "serials": _serials_url(job.batch_id, job.first_id, job.last_id),
+        "requested_by": job.requested_by_id,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+    return s.SerialJobOutputSerializer(data).data
+
+
+class SerialJobViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """Generation jobs: status, serials generated so far, errors."""
+
+    required_permissions = {"retrieve": "serial.view"}
+    view_permission = "serial.view"
+    site_field = "batch__site"
+    serializer_class = s.SerialJobOutputSerializer
+    queryset = SerialJob.objects.none()
+
+    def base_queryset(self) -> Any:
+        return selectors.job_detail()
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(job_representation(self.get_object(), request))

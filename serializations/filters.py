@@ -1,0 +1,23 @@
+import django_filters
+from django import forms
+
+from serializations.choices import SerialStatus
+from serializations.models import SerialNumber
+
+BIGINT_MAX = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class SerialFilter(django_filters.FilterSet):
+    batch = django_filters.UUIDFilter(field_name="batch_id")
+    status = django_filters.MultipleChoiceFilter(choices=SerialStatus.choices)
+    gtin = django_filters.CharFilter(field_name="gtin", max_length=14)
+    id_min = IdFilter(field_name="id", lookup_expr="gte", min_value=0, max_value=BIGINT_MAX)
+    id_max = IdFilter(field_name="id", lookup_expr="lte", min_value=0, max_value=BIGINT_MAX)
+
+    class Meta:
+        model = SerialNumber
+        fields: list[str] = []

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from serializations import gs1
+from serializations.models import SerialJob, SerialNumber
+
+# Exactly what a list row needs, read as plain values (no model instances).
+ROW_VALUES = (
+    "id",
+    "batch_id",
+    "gtin",
+    "serial",
+    "status",
+    "status_changed_at",
+    "decommission_reason",
+    "batch__batch_number",
+    "batch__expiry_date",
+)
+EXPORT_COLUMNS = ("gtin", "serial", "lot", "expiry", "status", "gs1")
+EXPORT_CHUNK = 5_000
+
+
+def serial_list() -> QuerySet[SerialNumber]:
+    return SerialNumber.objects.order_by("id")
+
+
+def serial_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """List rows as the API shows them, with the GS1 element string and Digital Link."""
+    result = []
+    for row in rows:
+        lot, expiry = row["batch__batch_number"], row["batch__expiry_date"]
+        result.append(
+            {
+                "id": row["id"],
+                "batch": row["batch_id"],
+                "gtin": row["gtin"],
+                "serial": row["serial"],
+                "lot": lot,
+                "expiry": expiry,
+                "status": row["status"],
+                "status_changed_at": row["status_changed_at"],
+                "decommission_reason": row["decommission_reason"],
+                "gs1": gs1.element_string(row["gtin"], row["serial"], lot, expiry),
+                "digital_link": gs1.digital_link(row["gtin"], row["serial"], lot, expiry),
+            }
+        )
+    return result
+
+
+def job_detail() -> QuerySet[SerialJob]:
+    return SerialJob.objects.select_related("batch", "requested_by")
+
+
+class _Line:
+    """A file-like object whose ``write`` hands the line back to the caller."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_csv(batch: Any) -> Iterator[str]:
+    """The batch's serials as CSV, in id order, read in keyset chunks: constant memory
+    and no long-held cursor, whatever the batch size."""
+    writer = csv.writer(_Line())
+    lot, expiry = batch.batch_number, batch.expiry_date
+    expiry_text, expiry_iso = gs1.yymmdd(expiry), expiry.isoformat()
+    yield writer.writerow(EXPORT_COLUMNS)
+    last_id = 0
+    while True:
+        chunk = list(
+            SerialNumber.objects.filter(batch_id=batch.pk, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "gtin", "serial", "status")[:EXPORT_CHUNK]
+        )
+        if not chunk:
+            return
+        last_id = chunk[-1][0]
+        yield "".join(
+            writer.writerow(
+                (
+                    gtin,
+                    serial,
+                    lot,
+                    expiry_iso,
+                    status,
+                    f"(01){gtin}(21){serial}(10){lot}(17){expiry_text}",
+                )
+            )
+            for _, gtin, serial, status in chunk
+        )

@@ -1,0 +1,420 @@
+"""Every write on serial numbers: generation (in the request or as a job) and status moves;
+and pack verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.models import User
+from audit.capture import record_bulk
+from audit.choices import Action
+from batches.choices import EDITABLE, BatchStatus
+from batches.models import Batch
+from core.context import bind_actor
+from core.exceptions import StateConflict
+from core.models import recorded_by_caller
+from rbac.enforcement import restrict
+from serializations import gs1
+from serializations.choices import (
+    NEXT,
+    DecommissionReason,
+    JobStatus,
+    SerialStatus,
+    Strategy,
+)
+from serializations.generation import (
+    RANDOM_SPACE_FACTOR,
+    Written,
+    random_space,
+    write_serials,
+)
+from serializations.models import SerialJob, SerialNumber
+
+logger = logging.getLogger(__name__)
+
+WRONG_BATCH_STATUS = "Serial numbers can be generated only while the batch is planned or in production; it is {status}."
+RANDOM_TOO_SHORT = (
+    "{length} characters (prefix included) leave too few random serials for {count}: "
+    "use a longer length or a shorter prefix."
+)
+MAX_ERRORS_NAMED = 1000
+
+
+# --- generation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    count: int
+    strategy: str = Strategy.RANDOM
+    length: int = 12
+    prefix: str = ""
+
+
+def _check_request(req: GenerationRequest) -> None:
+    if req.strategy == Strategy.RANDOM:
+        if random_space(req.length, req.prefix) < req.count * RANDOM_SPACE_FACTOR:
+            raise exceptions.ValidationError(
+                {"length": [RANDOM_TOO_SHORT.format(length=req.length, count=req.count)]}
+            )
+    elif 10 ** (req.length - len(req.prefix)) <= req.count:
+        raise exceptions.ValidationError(
+            {"length": [f"{req.length - len(req.prefix)} digits cannot number {req.count} serials."]}
+        )
+
+
+def _lock_batch(batch_id: Any) -> Batch:
+    # FOR NO KEY UPDATE: lifecycle actions wait for the generation to finish, while
+    # rows that merely refer to the batch (inspections) can still be written.
+    return (
+        Batch.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("product")
+        .get(pk=batch_id)
+    )
+
+
+def _require_editable(batch: Batch) -> None:
+    if batch.status not in EDITABLE:
+        raise StateConflict(
+            WRONG_BATCH_STATUS.format(status=batch.status),
+            code="invalid_status",
+            extra={"status": batch.status},
+        )
+
+
+def _generate_locked(
+    batch: Batch, req: GenerationRequest, on_progress: Any = None, job: SerialJob | None = None
+) -> Written:
+    written = write_serials(
+        batch=batch,
+        count=req.count,
+        strategy=req.strategy,
+        length=req.length,
+        prefix=req.prefix,
+        now=timezone.now(),
+        on_progress=on_progress,
+    )
+    record_bulk(
+        action=Action.SERIAL_GENERATE,
+        model=SerialNumber,
+        id_range=(written.first_id, written.last_id),
+        count=written.count,
+        site_id=batch.site_id,
+        resource_id=batch.pk,
+        values={
+            "batch": str(batch.pk),
+            "gtin": batch.product.gtin,
+            "strategy": req.strategy,
+            "length": req.length,
+            "prefix": req.prefix,
+            "status": SerialStatus.COMMISSIONED,
+        },
+        summary={
+            "first_serial": written.first_serial,
+            "last_serial": written.last_serial,
+            **({"job": str(job.pk)} if job else {}),
+        },
+        changed_fields=["serial", "status"],
+    )
+    return written
+
+
+def serials_generate(
+    *, actor: User, batch: Batch, req: GenerationRequest
+) -> tuple[Written | None, SerialJob | None]:
+    """Up to ``SERIAL_SYNC_MAX`` serials now (``(written, None)``); more as a Celery job
+    (``(None, job)``), queued when this transaction commits."""
+    _check_request(req)
+    with transaction.atomic():
+        batch = _lock_batch(batch.pk)
+        _require_editable(batch)
+        if req.count <= settings.SERIAL_SYNC_MAX:
+            return _generate_locked(batch, req), None
+        from core.context import get_context
+
+        job = SerialJob.objects.create(
+            batch=batch,
+            requested_by=actor,
+            count=req.count,
+            strategy=req.strategy,
+            length=req.length,
+            prefix=req.prefix,
+            reason=get_context().change_reason,
+        )
+        from serializations.tasks import run_serial_job
+
+        transaction.on_commit(lambda: run_serial_job.delay(str(job.pk)))
+        return None, job
+
+
+def _progress_key(job_id: Any) -> str:
+    return f"serial-job:{job_id}:progress"
+
+
+def job_progress(job: SerialJob) -> int:
+    """Serials written so far by the running attempt (they commit together at the end)."""
+    if job.status != JobStatus.RUNNING:
+        return job.generated
+    return int(cache.get(_progress_key(job.pk)) or 0)
+
+
+def job_run(job_id: Any) -> SerialJob | None:
+    """Run a queued job; a redelivered job that already succeeded does nothing.
+
+    Serials, audit record and the job's success commit together; a failure rolls the
+    serials back and leaves the job ``failed`` with the error.
+    """
+    with transaction.atomic():
+        job = SerialJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+            return job
+        job.status = JobStatus.RUNNING
+        job.attempts += 1
+        job.started_at = timezone.now()
+        job.error = ""
+        job.save(update_fields=["status", "attempts", "started_at", "error", "updated_at"])
+    actor = job.requested_by
+    req = GenerationRequest(
+        count=job.count, strategy=job.strategy, length=job.length, prefix=job.prefix
+    )
+    with bind_actor(
+        user_id=str(actor.pk) if actor else None,
+        username=actor.get_username() if actor else "system",
+        change_reason=job.reason,
+    ):
+        try:
+            with transaction.atomic():
+                job = SerialJob.objects.select_for_update().get(pk=job.pk)
+                if job.status != JobStatus.RUNNING:
+                    return job  # another delivery finished it meanwhile
+                batch = _lock_batch(job.batch_id)
+                _require_editable(batch)
+                key = _progress_key(job.pk)
+                written = _generate_locked(
+                    batch, req, on_progress=lambda n: cache.set(key, n, 86_400), job=job
+                )
+                job.status = JobStatus.SUCCEEDED
+                job.generated = written.count
+                job.first_id, job.last_id = written.first_id, written.last_id
+                job.finished_at = timezone.now()
+                job.save()
+        except StateConflict as exc:
+            return _job_failed(job.pk, exc.message)
+    cache.delete(_progress_key(job.pk))
+    return job
+
+
+def _job_failed(job_id: Any, error: str) -> SerialJob:
+    with transaction.atomic():
+        job = SerialJob.objects.select_for_update().get(pk=job_id)
+        job.status = JobStatus.FAILED
+        job.error = error[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    cache.delete(_progress_key(job_id))
+    return job
+
+
+def job_failed(job_id: Any, error: str) -> SerialJob:
+    """Give up on a job (the task exhausted its retries)."""
+    return _job_failed(job_id, error)
+
+
+# --- status moves -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SerialRef:
+    gtin: str
+    serial: str
+
+    def __str__(self) -> str:
+        return f"(01){self.gtin}(21){self.serial}"
+
+
+def serials_move(
+    *, actor: User, refs: list[SerialRef], status: str, reason: str = ""
+) -> dict[str, Any]:
+    """Move every serial in ``refs`` to ``status``: all or nothing.
+
+    Every serial must exist at one of the caller's sites (``serial.update_status``)
+    and allow the move; serials of a rejected batch may only be decommissioned.
+    Otherwise a 400 names each offending serial and nothing changes. Rows are locked
+    in id order, so concurrent moves of the same serials serialize without deadlock.
+    """
+    if status == SerialStatus.COMMISSIONED or status not in NEXT:
+        raise exceptions.ValidationError({"status": [f'"{status}" is not a status to move to.']})
+    if status == SerialStatus.DECOMMISSIONED:
+        if reason not in DecommissionReason.values:
+            raise exceptions.ValidationError(
+                {"reason": ["Decommissioning needs a reason: " + ", ".join(DecommissionReason.values)]}
+            )
+    elif reason:
+        raise exceptions.ValidationError({"reason": ["Only decommissioning takes a reason."]})
+    refs = list(dict.fromkeys(refs))
+    by_gtin: dict[str, list[str]] = {}
+    for ref in refs:
+        by_gtin.setdefault(ref.gtin, []).append(ref.serial)
+    match = Q()
+    for gtin, serials in by_gtin.items():
+        match |= Q(gtin=gtin, serial__in=serials)
+    now = timezone.now()
+    with transaction.atomic():
+        scoped = restrict(
+            SerialNumber.objects.all(), actor, "serial.update_status", "batch__site"
+        )
+        rows = list(
+            scoped.filter(match)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list("id", "gtin", "serial", "status", "batch__status", "batch__site_id")
+        )
+        found = {(gtin, serial): (pk, old, batch_status) for pk, gtin, serial, old, batch_status, _ in rows}
+        errors: list[str] = []
+        for ref in refs:
+            row = found.get((ref.gtin, ref.serial))
+            if row is None:
+                errors.append(f"{ref}: unknown serial number, or not at one of your sites.")
+                continue
+            _, old, batch_status = row
+            if batch_status == BatchStatus.REJECTED and status != SerialStatus.DECOMMISSIONED:
+                errors.append(f"{ref}: its batch is rejected; it can only be decommissioned.")
+            elif old not in NEXT[status]:
+                errors.append(f"{ref}: cannot move from {old} to {status}.")
+        if errors:
+            shown = errors[:MAX_ERRORS_NAMED]
+            if len(errors) > MAX_ERRORS_NAMED:
+                shown.append(f"… and {len(errors) - MAX_ERRORS_NAMED} more.")
+            raise exceptions.ValidationError({"serials": shown})
+        ids = [pk for pk, *_ in rows]
+        with recorded_by_caller():
+            SerialNumber.objects.filter(id__in=ids).update(
+                status=status, status_changed_at=now, decommission_reason=reason
+            )
+        sites = sorted({str(site) for *_, site in rows})
+        record_bulk(
+            action=Action.SERIAL_STATUS,
+            model=SerialNumber,
+            ids=ids,
+            count=len(ids),
+            site_id=sites[0] if len(sites) == 1 else None,
+            values={"status": status, "decommission_reason": reason},
+            summary={
+                "from": dict(Counter(old for _, _, _, old, _, _ in rows)),
+                "sites": sites,
+            },
+            changed_fields=["status", "status_changed_at", "decommission_reason"],
+        )
+    return {"moved": len(ids), "status": status, "decommission_reason": reason, "at": now}
+
+
+# --- verification -----------------------------------------------------------------
+
+
+def _reason(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def _site_today(site: Any) -> dt.date:
+    try:
+        return timezone.now().astimezone(ZoneInfo(site.timezone)).date()
+    except (KeyError, ValueError):
+        return timezone.now().date()
+
+
+def _expiry_matches(scanned: gs1.PackCode, expiry: dt.date) -> bool:
+    if scanned.expiry == expiry:
+        return True
+    # DD = 00 on a label means "end of that month".
+    text = scanned.expiry_text or ""
+    return text.endswith("00") and text[:4] == gs1.yymmdd(expiry)[:4]
+
+
+def verify(*, user: User, code: str) -> dict[str, Any]:
+    """Is this scanned pack one of ours, and may it be dispensed?
+
+    Raises ``gs1.CodeError`` for a malformed code. Serials outside the caller's sites
+    (``serial.view``) are answered as unknown.
+    """
+    scanned = gs1.parse(code)
+    answer: dict[str, Any] = {
+        "verified": False,
+        "known": False,
+        "gtin": scanned.gtin,
+        "serial": scanned.serial,
+        "lot": scanned.lot,
+        "expiry": scanned.expiry,
+        "status": None,
+        "decommission_reason": None,
+        "batch": None,
+        "site": None,
+        "reasons": [],
+    }
+    row = (
+        restrict(SerialNumber.objects.all(), user, "serial.view", "batch__site")
+        .select_related("batch__site", "batch__product")
+        .filter(gtin=scanned.gtin, serial=scanned.serial)
+        .first()
+    )
+    if row is None:
+        answer["reasons"].append(
+            _reason("unknown_serial", "No pack with this GTIN and serial number is known.")
+        )
+        return answer
+    batch, site = row.batch, row.batch.site
+    answer.update(
+        known=True,
+        status=row.status,
+        decommission_reason=row.decommission_reason or None,
+        batch={
+            "id": batch.pk,
+            "batch_number": batch.batch_number,
+            "status": batch.status,
+            "expiry_date": batch.expiry_date,
+            "product": batch.product.name,
+        },
+        site={"id": site.pk, "code": site.code, "name": site.name},
+    )
+    reasons = answer["reasons"]
+    if scanned.lot is not None and scanned.lot != batch.batch_number:
+        reasons.append(
+            _reason("lot_mismatch", f"The lot on the pack is {scanned.lot}; ours is {batch.batch_number}.")
+        )
+    if scanned.expiry_text is not None and not _expiry_matches(scanned, batch.expiry_date):
+        reasons.append(
+            _reason(
+                "expiry_mismatch",
+                f"The expiry on the pack is {scanned.expiry_text}; ours is {gs1.yymmdd(batch.expiry_date)}.",
+            )
+        )
+    if row.status == SerialStatus.DECOMMISSIONED:
+        if row.decommission_reason == DecommissionReason.RECALLED:
+            reasons.append(_reason("recalled", "The pack was recalled with its batch."))
+        else:
+            reasons.append(
+                _reason("decommissioned", f"The pack was decommissioned ({row.decommission_reason}).")
+            )
+    elif row.status == SerialStatus.DISPENSED:
+        reasons.append(_reason("dispensed", "The pack was already dispensed."))
+    if batch.status == BatchStatus.REJECTED:
+        reasons.append(_reason("batch_rejected", "The pack's batch was rejected."))
+    elif batch.status != BatchStatus.RELEASED:
+        reasons.append(
+            _reason("batch_not_released", f"The pack's batch is not released ({batch.status}).")
+        )
+    if batch.expiry_date < _site_today(site):
+        reasons.append(_reason("expired", f"The batch expired on {batch.expiry_date}."))
+    answer["verified"] = not reasons
+    return answer

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def run_serial_job(self: Any, job_id: str) -> int:
+    """Generate a job's serials. A worker lost mid-job redelivers the task; the rolled
+    back attempt left nothing, so the retry writes the full count exactly once."""
+    from serializations import services
+
+    try:
+        job = services.job_run(job_id)
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.retries >= self.max_retries:
+            services.job_failed(job_id, f"Database unavailable: {exc}")
+            return 0
+        logger.warning("serial_job_retry", extra={"job_id": job_id, "error": str(exc)})
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 60)) from exc
+    except Exception as exc:
+        services.job_failed(job_id, f"{type(exc).__name__}: {exc}")
+        raise
+    return job.generated if job is not None else 0
