@@ -22,6 +22,12 @@ from accounts import auth_cache
 from accounts.models import User, UserSession
 from accounts.tokens import EPOCH_CLAIM, SESSION_CLAIM
 from core.context import bind_user
+from core.metrics import AUTH_CACHE_LOOKUPS
+
+USER_CACHE_HIT = AUTH_CACHE_LOOKUPS.labels("user", "hit")
+USER_CACHE_MISS = AUTH_CACHE_LOOKUPS.labels("user", "miss")
+SESSION_CACHE_HIT = AUTH_CACHE_LOOKUPS.labels("session", "hit")
+SESSION_CACHE_MISS = AUTH_CACHE_LOOKUPS.labels("session", "miss")
 
 TOKEN_REVOKED = "Token has been revoked."  # noqa: S105
 SESSION_ENDED = "Session has ended."
@@ -31,7 +37,9 @@ USER_INACTIVE = "User is inactive or no longer exists."
 def load_user(user_id: Any, cached: auth_cache.CachedAuth) -> User | None:
     user = cached.get_versioned(auth_cache.user_key(user_id, cached.prefix))
     if user is not None:
+        USER_CACHE_HIT.inc()
         return user
+    USER_CACHE_MISS.inc()
     user = User.objects.filter(pk=user_id).first()
     if user is not None:
         auth_cache.ensure_version(user.pk, user.auth_version, cached.prefix)
@@ -47,7 +55,9 @@ def session_active(session_id: str, cached: auth_cache.CachedAuth) -> bool:
     key = auth_cache.session_key(session_id, cached.prefix)
     value = cached.values.get(key)
     if value is not None:
+        SESSION_CACHE_HIT.inc()
         return bool(value)
+    SESSION_CACHE_MISS.inc()
     active = UserSession.objects.filter(pk=session_id, ended_at__isnull=True).exists()
     auth_cache.remember_session(session_id, active, cached.prefix)
     return active

@@ -17,3 +17,7 @@ class AuditConfig(AppConfig):
         registry.register_label("accounts.ElectronicSignature", create_action="esignature")
         receivers.connect()
         security.connect()
+        from audit import metrics
+        from core.metrics import register_collector
+
+        register_collector(metrics.collect)

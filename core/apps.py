@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
         from core.logging import configure_structlog
 
         configure_structlog()
+        from core import jobs
+
+        jobs.connect()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts import auth_cache
+from core.metrics import PERMISSION_CACHE_HIT, PERMISSION_CACHE_MISS
 from rbac.permissions import GLOBAL_RESOURCES
 
 MEMO_ATTR = "_rbac_effective"
@@ -103,10 +104,13 @@ def effective_permissions(user: Any) -> EffectivePermissions:
     key = perm_key(user.pk, cached.prefix)
     perms = cached.get_versioned(key)
     if perms is None:
+        PERMISSION_CACHE_MISS.inc()
         perms = compute(user)
         auth_cache.ensure_version(user.pk, user.auth_version, cached.prefix)
         if cached.version in (None, user.auth_version):
             auth_cache.store_versioned(key, user.auth_version, perms)
+    else:
+        PERMISSION_CACHE_HIT.inc()
     # Flags come from the (freshly validated) user, never from an older cache entry.
     if perms.is_superuser != bool(user.is_superuser) or not user.is_active:
         perms = compute(user)

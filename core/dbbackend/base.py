@@ -15,6 +15,7 @@ import select
 from typing import Any
 
 from django.db.backends.postgresql import base
+from django_prometheus.db.backends.postgresql import base as prometheus_base
 from psycopg_pool import ConnectionPool
 
 
@@ -37,7 +38,9 @@ def check_pooled_connection(conn: Any) -> None:
         raise
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+# django-prometheus's wrapper counts connections, statements, errors and query durations
+# for /metrics (its cursor factory adds a counter and a timer per statement).
+class DatabaseWrapper(prometheus_base.DatabaseWrapper):
     @property
     def pool(self) -> ConnectionPool | None:
         pool_options = self.settings_dict["OPTIONS"].get("pool")

@@ -1,0 +1,191 @@
+"""Broadcasts: create one (audited, job queued after commit) and send it in chunks.
+
+Audience: active users with an e-mail address; with ``role``, those holding that role
+(globally or at any site, or with ``site`` too: at that site or globally); with only
+``site``, those holding any role at that site or globally (a global assignment covers
+every site). Each user gets their own message, so no one sees the other addresses.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from audit.capture import record_event
+from audit.choices import Action
+from core.tasks import render_email
+from notifications.models import Broadcast, BroadcastStatus
+from rbac.models import Role, RoleAssignment
+from sites.models import Site
+
+logger = logging.getLogger(__name__)
+
+MAX_ERRORS_KEPT = 100
+
+
+def audience(*, role: Role | None, site: Site | None) -> QuerySet[User]:
+    """The users a broadcast goes to, in id order (the order chunks follow)."""
+    users = User.objects.filter(is_active=True).exclude(email="")
+    if role is not None or site is not None:
+        assignments = RoleAssignment.objects.all()
+        if role is not None:
+            assignments = assignments.filter(role=role)
+        if site is not None:
+            assignments = assignments.filter(Q(site=site) | Q(site__isnull=True))
+        users = users.filter(pk__in=assignments.values("user_id"))
+    return users.order_by("pk")
+
+
+def _audience_label(broadcast: Broadcast) -> str:
+    parts = []
+    if broadcast.role_name:
+        parts.append(f"role {broadcast.role_name}")
+    if broadcast.site_code:
+        parts.append(f"site {broadcast.site_code}")
+    return "users with " + " at ".join(parts) if parts else "all users"
+
+
+@transaction.atomic
+def broadcast_create(
+    *, actor: User, subject: str, body: str, role: Role | None, site: Site | None
+) -> Broadcast:
+    """Record the broadcast and its audit record; the sending job starts after commit."""
+    broadcast = Broadcast(
+        subject=subject,
+        body=body,
+        role=role,
+        site=site,
+        role_name=role.name if role else "",
+        site_code=site.code if site else "",
+        created_by=actor,
+        total=audience(role=role, site=site).count(),
+    )
+    broadcast.full_clean()
+    broadcast.save()
+    record_event(
+        action=Action.CREATE,
+        resource_type=broadcast._meta.label_lower,
+        resource_id=broadcast.pk,
+        site_id=site.pk if site else None,
+        new_values={
+            "subject": subject,
+            "body": body,
+            "role": role.name if role else None,
+            "site": site.code if site else None,
+            "total": broadcast.total,
+        },
+        changed_fields=["subject", "body", "role", "site"],
+    )
+    from notifications.tasks import send_broadcast
+
+    transaction.on_commit(lambda: send_broadcast.delay(str(broadcast.pk)))
+    return broadcast
+
+
+def _message(broadcast: Broadcast, user: User) -> Any:
+    sender = broadcast.created_by.printed_name if broadcast.created_by else "the administrators"
+    return render_email(
+        "broadcast",
+        [user.email],
+        {
+            "subject": broadcast.subject,
+            "body": broadcast.body,
+            "name": user.printed_name,
+            "sender": sender,
+            "audience": _audience_label(broadcast),
+        },
+    )
+
+
+def _send_chunk(broadcast: Broadcast, users: list[User]) -> tuple[int, list[dict[str, str]]]:
+    """Send one message per user over one connection. A refused recipient is an error
+    of the broadcast; a server or network failure raises (the job retries the chunk)."""
+    sent = 0
+    errors: list[dict[str, str]] = []
+    with get_connection() as connection:
+        for user in users:
+            try:
+                sent += connection.send_messages([_message(broadcast, user)]) or 0
+            except smtplib.SMTPRecipientsRefused as exc:
+                errors.append({"user": str(user.pk), "email": user.email, "error": str(exc)[:200]})
+    return sent, errors
+
+
+def broadcast_send(*, broadcast_id: Any, chunk_size: int | None = None) -> Broadcast:
+    """Send what is left of the broadcast, chunk by chunk, recording progress after each."""
+    chunk_size = chunk_size or settings.BROADCAST_CHUNK_SIZE
+    broadcast = Broadcast.objects.select_related("role", "site", "created_by").get(pk=broadcast_id)
+    if broadcast.status in (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED):
+        return broadcast
+    if broadcast.status == BroadcastStatus.QUEUED:
+        Broadcast.objects.filter(pk=broadcast.pk).update(
+            status=BroadcastStatus.SENDING, started_at=timezone.now()
+        )
+    users = audience(role=broadcast.role, site=broadcast.site)
+    while True:
+        remaining = users.filter(pk__gt=broadcast.cursor) if broadcast.cursor else users
+        chunk = list(remaining[:chunk_size])
+        if not chunk:
+            break
+        sent, errors = _send_chunk(broadcast, chunk)
+        with transaction.atomic():
+            broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+            broadcast.cursor = str(chunk[-1].pk)
+            broadcast.sent += sent
+            broadcast.failed += len(errors)
+            broadcast.errors = (broadcast.errors + errors)[:MAX_ERRORS_KEPT]
+            broadcast.save(update_fields=["cursor", "sent", "failed", "errors"])
+    with transaction.atomic():
+        broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+        if broadcast.status in (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED):
+            return broadcast
+        broadcast.status = BroadcastStatus.COMPLETED
+        broadcast.finished_at = timezone.now()
+        broadcast.save(update_fields=["status", "finished_at"])
+        record_event(
+            action=Action.UPDATE,
+            resource_type=broadcast._meta.label_lower,
+            resource_id=broadcast.pk,
+            site_id=broadcast.site_id,
+            old_values={"status": BroadcastStatus.SENDING},
+            new_values={
+                "status": broadcast.status,
+                "sent": broadcast.sent,
+                "failed": broadcast.failed,
+                "total": broadcast.total,
+            },
+            changed_fields=["status"],
+        )
+    logger.info(
+        "broadcast_completed",
+        extra={"broadcast": str(broadcast.pk), "sent": broadcast.sent, "failed": broadcast.failed},
+    )
+    return broadcast
+
+
+def broadcast_fail(*, broadcast_id: Any, error: str) -> None:
+    """The job gave up (retries exhausted): say so on the broadcast, and audit it."""
+    with transaction.atomic():
+        broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
+        if broadcast is None or broadcast.status == BroadcastStatus.COMPLETED:
+            return
+        broadcast.status = BroadcastStatus.FAILED
+        broadcast.finished_at = timezone.now()
+        broadcast.errors = (broadcast.errors + [{"error": error[:200]}])[:MAX_ERRORS_KEPT]
+        broadcast.save(update_fields=["status", "finished_at", "errors"])
+        record_event(
+            action=Action.UPDATE,
+            resource_type=broadcast._meta.label_lower,
+            resource_id=broadcast.pk,
+            site_id=broadcast.site_id,
+            new_values={"status": broadcast.status, "error": error[:200]},
+            changed_fields=["status"],
+        )

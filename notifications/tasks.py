@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+
+
+def _give_up(self, exc, task_id, args, kwargs, einfo):  # type: ignore[no-untyped-def]
+    from notifications.services import broadcast_fail
+
+    broadcast_fail(broadcast_id=args[0] if args else kwargs["broadcast_id"], error=str(exc))
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    record_runs=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    on_failure=_give_up,
+)
+def send_broadcast(self, broadcast_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Send what is left of a broadcast; a retry or a redelivery resumes at its cursor."""
+    from notifications.services import broadcast_send
+
+    broadcast = broadcast_send(broadcast_id=broadcast_id)
+    return {"sent": broadcast.sent, "failed": broadcast.failed, "total": broadcast.total}

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class DailyReportDispatch(models.Model):
+    """The daily QA report of one site and day was handed to the mail queue.
+
+    Written in the same transaction that queues the e-mail (sent after commit), so a
+    job that died half-way and runs again skips the sites it already did.
+    """
+
+    day = models.DateField()
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
+    recipients = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "site"], name="reports_dispatch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.site_id}"
