@@ -139,3 +139,35 @@ class CacheGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class JobRun(models.Model):
+    """One background job (a Celery task id) and how it ended, for the operations digest.
+
+    Written by Celery signal receivers (``core.jobs``): every run of a task declared with
+    ``record_runs=True`` (the scheduled jobs, broadcasts) and every final failure of any
+    task. A task redelivered after its worker died keeps its row, with ``attempts`` > 1.
+    """
+
+    class State(models.TextChoices):
+        STARTED = "started"
+        SUCCEEDED = "succeeded"
+        RETRYING = "retrying"
+        FAILED = "failed"
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(max_length=200, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTED)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    runtime_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True, max_length=2000)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["state", "finished_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id} {self.state}"
