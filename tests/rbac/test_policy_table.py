@@ -26,6 +26,7 @@ from batches.choices import BatchStatus
 from batches.models import Batch, Product
 from core.views import api_not_found
 from inspections.models import Inspection
+from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
 from sites.models import Site
 from tests.accounts.factories import UserFactory
@@ -115,6 +116,11 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/audit-logs/", "GET"):                 (OK,   OK,  F,   OK,  F,   A),
     ("api/audit-logs/<pk>/", "GET"):            (OK,   OK,  F,   OK,  F,   A),
     ("api/audit-logs/verify/", "GET"):          (OK,   F,   F,   OK,  F,   A),
+    # Daily QA report: audit.view (admin, qa, auditor).
+    ("api/reports/daily/", "GET"):              (OK,   OK,  F,   OK,  F,   A),
+    # Broadcasts: user.update (admin); 202, the job runs after commit.
+    ("api/notifications/", "POST"):             (202,  F,   F,   F,   F,   A),
+    ("api/notifications/<pk>/", "GET"):         (OK,   F,   F,   F,   F,   A),
     # API documentation: public.
     ("api/schema/", "GET"):                     (OK,   OK,  OK,  OK,  OK,  OK),
     ("api/docs/", "GET"):                       (OK,   OK,  OK,  OK,  OK,  OK),
@@ -228,6 +234,7 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/batches/<pk>/reject/": lambda w: w.batch(BatchStatus.QUARANTINE).pk,
     "api/inspections/<pk>/": lambda w: w.inspection().pk,
     "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
+    "api/notifications/<pk>/": lambda w: Broadcast.objects.create(subject="Policy", body="x").pk,
 }
 
 BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
@@ -315,6 +322,11 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "results": [{"parameter": "defects", "value": 0, "unit": "count", "max": 0}],
     },
     ("api/inspections/<pk>/", "PATCH"): lambda w: {"notes": "Changed by the policy table."},
+    ("api/notifications/", "POST"): lambda w: {
+        "subject": "Policy table",
+        "body": "Sent by the policy table.",
+        "role": "qa",
+    },
     ("api/inspections/<pk>/complete/", "POST"): lambda w: {
         "outcome": "passed",
         "password": DEFAULT_PASSWORD,
