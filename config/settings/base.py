@@ -25,7 +25,8 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1"
 # --- applications -----------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the project's site: second factor (accounts/admin_security).
+    "accounts.admin_app.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "axes",
     "django_celery_beat",
     "django_structlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_prometheus",
     "core",
     "accounts",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "audit.middleware.AuditAccessMiddleware",
+    # Admin pages answer 404 outside ADMIN_ALLOWED_NETWORKS (refusals are audited).
+    "accounts.admin_security.AdminAllowlistMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -65,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -383,6 +389,15 @@ HEALTH_CHECK_BROKER = bool(CELERY_BROKER_URL)
 # Security decisions (user, session, permissions) are cached at most this long.
 AUTH_CACHE_TIMEOUT = env.int("AUTH_CACHE_TIMEOUT", default=300)
 AUTH_CACHE_GENERATION_POLL_SECONDS = env.float("AUTH_CACHE_GENERATION_POLL_SECONDS", default=1.0)
+
+# --- admin ------------------------------------------------------------------------
+
+# Staff sign in to /admin/ with a TOTP code too (production default: on); enrol a device
+# with `manage.py enrol_totp <username or e-mail>`.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+# CIDR list of client networks that may reach /admin/ (others get 404); empty: any.
+ADMIN_ALLOWED_NETWORKS: list[str] = env.list("ADMIN_ALLOWED_NETWORKS", default=[])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Pharma MES")
 
 # --- audit trail --------------------------------------------------------------------
 
