@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format typecheck check schema worker beat bench up down clean
+.PHONY: run test install migrate seed lint format typecheck check schema worker beat bench fuzz up down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ beat: install
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
+
+## Fuzz the API from its schema (schemathesis, every role) longer than CI does.
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
 up:
 	docker compose up --build -d

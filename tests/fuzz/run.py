@@ -1,0 +1,343 @@
+"""API fuzzing: schemathesis against the live OpenAPI schema, once per role.
+
+The service runs under gunicorn on 127.0.0.1 (a free port) with production settings, on a
+throwaway PostgreSQL database (``fuzz_<pid>``, created and dropped here) seeded with the
+demo data, and a private Redis database number (flushed before and after). Each role
+(``admin``, ``qa``, ``operator`` at one site, ``auditor``, and no token at all) gets a
+bounded ``st run`` with a fixed seed and example count, so a run is repeatable and fits
+in CI. Any failure of any check fails the script.
+
+    python -m tests.fuzz.run                     # the CI run
+    python -m tests.fuzz.run --max-examples 100  # longer (``make fuzz``)
+
+Environment: ``FUZZ_PG_URL`` (server URL without a database name; default from
+``DATABASE_URL`` or ``postgres://postgres@127.0.0.1:5432``), ``FUZZ_REDIS_URL`` (default
+``redis://127.0.0.1:6379/12``), ``FUZZ_KEEP_LOGS`` to keep the report directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+HOST = "127.0.0.1"
+ROLES = ["admin", "qa", "operator", "auditor", "anonymous"]
+CHECKS = [
+    "not_a_server_error",
+    "response_schema_conformance",
+    "content_type_conformance",
+    "status_code_conformance",
+    "use_after_free",
+    "ignored_auth",
+]
+# Operations that would end the very session whose token the run is using; every other
+# operation is fuzzed, including whatever the schema gains later.
+SESSION_ENDING = ["/api/auth/logout/"]
+
+SETUP = r"""
+import json
+from accounts.models import User
+from rbac.models import Role, RoleAssignment
+from sites.models import Site
+
+site = Site.objects.get(code="FRA-01")
+for role, scoped in [("admin", False), ("qa", False), ("operator", True), ("auditor", False)]:
+    user, _ = User.objects.get_or_create(
+        username=f"fuzz.{role}", defaults={"email": f"fuzz.{role}@example.com"}
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    RoleAssignment.objects.get_or_create(
+        user=user, role=Role.objects.get(name=role), site=site if scoped else None
+    )
+print(json.dumps({"ok": True}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def pg_server_url() -> str:
+    if os.environ.get("FUZZ_PG_URL"):
+        return os.environ["FUZZ_PG_URL"].rstrip("/")
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        return database_url.rsplit("/", 1)[0]
+    return "postgres://postgres@127.0.0.1:5432"
+
+
+def pg_admin(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def redis_flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url, socket_timeout=2).flushdb()
+
+
+def environment(database_url: str, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get(
+            "FUZZ_SETTINGS_MODULE", "config.settings.production"
+        ),
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        # No broker: Celery tasks (access records, e-mails) run in the request.
+        "CELERY_BROKER_URL": "",
+        "EMAIL_URL": "consolemail://",
+        # The load guard stays on but out of reach: every request still passes through it.
+        "THROTTLE_ANON_RATE": "1000000/min",
+        "THROTTLE_USER_RATE": "1000000/min",
+        "LOG_LEVEL": "ERROR",
+        "LOG_FORMAT": "console",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"manage.py {args[0]} failed")
+    return result.stdout
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+            # The request-line limit belongs to the HTTP server (gunicorn or a proxy answers
+            # 414 before the application sees the request); lifted so that every generated
+            # URL reaches the service under test.
+            "--limit-request-line",
+            "0",
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/health/live/", timeout=1) as r:  # noqa: S310
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    sys.stderr.write(log.read_text(errors="replace")[-5000:])
+    raise SystemExit("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def login(base: str, username: str, password: str) -> str:
+    body = json.dumps({"username": username, "password": password}).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/api/auth/token/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(json.loads(response.read())["access"])
+
+
+def st_command(
+    base: str, role: str, token: str | None, args: argparse.Namespace, report: Path
+) -> list[str]:
+    command = [
+        str(Path(PY).with_name("st")),
+        "--no-color",
+        "run",
+        f"{base}/api/schema/",
+        "--checks",
+        ",".join(CHECKS),
+        "--seed",
+        str(args.seed),
+        "--max-examples",
+        str(args.max_examples),
+        "--phases",
+        args.phases,
+        "--workers",
+        str(args.workers),
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+        "--suppress-health-check",
+        "all",
+        "-H",
+        f"X-Change-Reason: fuzzing as {role}",
+    ]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+        for path in SESSION_ENDING:
+            command += ["--exclude-path", path]
+    return command
+
+
+def junit_counts(report: Path) -> dict[str, int]:
+    import xml.etree.ElementTree as ET  # noqa: S405
+
+    counts = {"operations": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if not report.exists():
+        return counts
+    root = ET.parse(report).getroot()  # noqa: S314
+    for case in root.iter("testcase"):
+        counts["operations"] += 1
+        counts["failures"] += len(case.findall("failure"))
+        counts["errors"] += len(case.findall("error"))
+        counts["skipped"] += len(case.findall("skipped"))
+    return counts
+
+
+def test_cases(output: str) -> int:
+    match = re.search(r"Test cases:\s*\n?\s*(\d+) generated", output)
+    return int(match.group(1)) if match else -1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-examples", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=20260801)
+    parser.add_argument("--phases", default="examples,coverage,fuzzing")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--roles", default=",".join(ROLES))
+    args = parser.parse_args()
+
+    server = pg_server_url()
+    database = f"fuzz_{os.getpid()}"
+    database_url = f"{server}/{database}"
+    redis_url = os.environ.get("FUZZ_REDIS_URL", "redis://127.0.0.1:6379/12")
+    workdir = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    env = environment(database_url, redis_url)
+    password = secrets.token_urlsafe(24)
+    started = time.monotonic()
+    results: dict[str, dict[str, Any]] = {}
+    server_process: subprocess.Popen[bytes] | None = None
+
+    pg_admin(server, f'CREATE DATABASE "{database}"')
+    redis_flush(redis_url)
+    try:
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo", "--admin-password", password)
+        manage(env, "shell", "-c", SETUP.replace("PASSWORD", repr(password)))
+        server_process = start_gunicorn(env, port, workdir / "gunicorn.log")
+        for role in args.roles.split(","):
+            token = None if role == "anonymous" else login(base, f"fuzz.{role}", password)
+            report = workdir / f"{role}.xml"
+            role_started = time.monotonic()
+            run = subprocess.run(
+                st_command(base, role, token, args, report),
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            output = run.stdout + run.stderr
+            (workdir / f"{role}.log").write_text(output)
+            counts = junit_counts(report)
+            results[role] = {
+                "exit": run.returncode,
+                "seconds": round(time.monotonic() - role_started, 1),
+                "test_cases": test_cases(output),
+                **counts,
+            }
+            ok = run.returncode == 0
+            print(
+                f"fuzz {role:<9} {'ok' if ok else 'FAILED':<6} {results[role]['seconds']:>6}s "
+                f"operations={counts['operations']} test_cases={results[role]['test_cases']} "
+                f"failures={counts['failures']} errors={counts['errors']}",
+                flush=True,
+            )
+            if not ok:
+                print(output[-20000:], flush=True)
+    finally:
+        if server_process is not None:
+            stop(server_process)
+        if any(r["exit"] != 0 for r in results.values()):
+            log = workdir / "gunicorn.log"
+            if log.exists():
+                print("--- gunicorn log (tail)")
+                print(log.read_text(errors="replace")[-8000:])
+        try:
+            redis_flush(redis_url)
+        finally:
+            pg_admin(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if os.environ.get("FUZZ_KEEP_LOGS"):
+            print(f"fuzz reports kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    total = round(time.monotonic() - started, 1)
+    failed = [role for role, r in results.items() if r["exit"] != 0]
+    print(f"fuzz total {total}s, roles with failures: {', '.join(failed) or 'none'}")
+    return 1 if failed or len(results) != len(args.roles.split(",")) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
