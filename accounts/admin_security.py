@@ -38,7 +38,32 @@ def second_factor_required() -> bool:
     return bool(getattr(settings, "ADMIN_REQUIRE_2FA", False))
 
 
-class AdminOTPAuthenticationForm(OTPAdminAuthenticationForm):
+def _record_failure(form: forms.Form, user: Any, **details: Any) -> None:
+    security_event.send(
+        sender=type(form),
+        action="login_failed",
+        user=user,
+        username=user.get_username(),
+        details={"username": user.get_username(), **details},
+    )
+
+
+class RecordedRefusalMixin:
+    """A right password from an account that may not use the admin is still a failure."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        try:
+            super().confirm_login_allowed(user)  # type: ignore[misc]
+        except forms.ValidationError as error:
+            _record_failure(self, user, channel="admin", reason=error.code or "not_allowed")  # type: ignore[arg-type]
+            raise
+
+
+class AdminLoginForm(RecordedRefusalMixin, AdminAuthenticationForm):
+    """Password only (``ADMIN_REQUIRE_2FA`` off)."""
+
+
+class AdminOTPAuthenticationForm(RecordedRefusalMixin, OTPAdminAuthenticationForm):
     """Username, password and a TOTP code in one step.
 
     django-otp asks the user to pick a device first; with one enrolled authenticator
@@ -73,17 +98,8 @@ class AdminOTPAuthenticationForm(OTPAdminAuthenticationForm):
         try:
             super().clean_otp(user)
         except forms.ValidationError as error:
-            security_event.send(
-                sender=type(self),
-                action="login_failed",
-                user=user,
-                username=user.get_username(),
-                details={
-                    "username": user.get_username(),
-                    "second_factor": "totp",
-                    "reason": error.code or "invalid_token",
-                },
-            )
+            reason = error.code or "invalid_token"
+            _record_failure(self, user, channel="admin", second_factor="totp", reason=reason)
             raise
 
 
@@ -95,7 +111,7 @@ class AdminSite(admin.AdminSite):
 
     @property  # type: ignore[override]
     def login_form(self) -> type[forms.Form]:
-        return AdminOTPAuthenticationForm if second_factor_required() else AdminAuthenticationForm
+        return AdminOTPAuthenticationForm if second_factor_required() else AdminLoginForm
 
     @property  # type: ignore[override]
     def login_template(self) -> str | None:

@@ -145,6 +145,7 @@ def test_a_wrong_code_is_refused_and_recorded(
     assert failure.actor_username == staff.username
     assert failure.new_values == {
         "username": staff.username,
+        "channel": "admin",
         "second_factor": "totp",
         "reason": "invalid_token",
     }
@@ -191,6 +192,17 @@ def test_a_wrong_password_is_recorded_before_any_code_is_asked(
     assert failure.path == LOGIN
 
 
+@pytest.mark.django_db
+def test_a_wrong_password_without_2fa_is_recorded(client: Client, staff: Any) -> None:
+    response = sign_in(client, staff, password="not-the-password-1")
+
+    assert response.status_code == 200
+    assert not signed_in(client)
+    [failure] = _records(Action.LOGIN_FAILED)
+    assert failure.actor_username == staff.username
+    assert failure.path == LOGIN
+
+
 @two_factor
 @pytest.mark.django_db
 def test_a_non_staff_user_with_a_device_gets_no_admin(client: Client) -> None:
@@ -201,6 +213,27 @@ def test_a_non_staff_user_with_a_device_gets_no_admin(client: Client) -> None:
 
     assert response.status_code == 200
     assert not signed_in(client)
+    [failure] = _records(Action.LOGIN_FAILED)
+    assert failure.actor_id == user.pk
+    assert failure.new_values["reason"] == "invalid_login"
+
+
+@pytest.mark.django_db
+def test_a_non_staff_sign_in_is_a_recorded_failure_without_2fa_too(client: Client) -> None:
+    user = UserFactory()
+
+    response = sign_in(client, user)
+
+    assert response.status_code == 200
+    assert not signed_in(client)
+    [failure] = _records(Action.LOGIN_FAILED)
+    assert failure.actor_username == user.username
+    assert failure.new_values == {
+        "username": user.username,
+        "channel": "admin",
+        "reason": "invalid_login",
+    }
+    assert failure.path == LOGIN
 
 
 @two_factor
