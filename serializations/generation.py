@@ -149,8 +149,9 @@ class _Writer:
     def _insert_ignoring_taken(self, serials: list[str]) -> int:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                # TABLE and COLUMNS are constants of this module.
                 cursor.execute(
-                    f"INSERT INTO {TABLE} ({COLUMNS}) "
+                    f"INSERT INTO {TABLE} ({COLUMNS}) "  # noqa: S608
                     "SELECT %s, %s, s, %s, %s, '', %s FROM unnest(%s::text[]) AS s "
                     "ON CONFLICT (gtin, serial) DO NOTHING",
                     [
@@ -169,9 +170,9 @@ class _Writer:
             inserted = 0
             for start in range(0, len(serials), 500):
                 part = serials[start : start + 500]
+                rows = ", ".join(["(%s, %s, %s, %s, %s, '', %s)"] * len(part))
                 cursor.execute(
-                    f"INSERT OR IGNORE INTO {TABLE} ({COLUMNS}) VALUES "
-                    + ", ".join(["(%s, %s, %s, %s, %s, '', %s)"] * len(part)),
+                    f"INSERT OR IGNORE INTO {TABLE} ({COLUMNS}) VALUES {rows}",  # noqa: S608
                     [
                         value
                         for serial in part

@@ -99,6 +99,5 @@ def digital_link(gtin: str, serial: str, lot: str, expiry: dt.date) -> str:
     """GS1 Digital Link URI; AI values percent-encoded as the standard requires."""
     base = settings.GS1_DIGITAL_LINK_BASE.rstrip("/")
     return (
-        f"{base}/01/{gtin}/21/{quote(serial, safe='')}"
-        f"?10={quote(lot, safe='')}&17={yymmdd(expiry)}"
+        f"{base}/01/{gtin}/21/{quote(serial, safe='')}?10={quote(lot, safe='')}&17={yymmdd(expiry)}"
     )

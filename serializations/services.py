@@ -44,11 +44,15 @@ from serializations.models import SerialJob, SerialNumber
 
 logger = logging.getLogger(__name__)
 
-WRONG_BATCH_STATUS = "Serial numbers can be generated only while the batch is planned or in production; it is {status}."
+WRONG_BATCH_STATUS = (
+    "Serial numbers can be generated only while the batch is planned or in production; "
+    "it is {status}."
+)
 RANDOM_TOO_SHORT = (
     "{length} characters (prefix included) leave too few random serials for {count}: "
     "use a longer length or a shorter prefix."
 )
+DECOMMISSION_REASON = "Decommissioning needs a reason: "
 MAX_ERRORS_NAMED = 1000
 
 
@@ -71,7 +75,7 @@ def _check_request(req: GenerationRequest) -> None:
             )
     elif 10 ** (req.length - len(req.prefix)) <= req.count:
         raise exceptions.ValidationError(
-            {"length": [f"{req.length - len(req.prefix)} digits cannot number {req.count} serials."]}
+            {"length": [f"{req.length - len(req.prefix)} digits cannot number {req.count}."]}
         )
 
 
@@ -259,7 +263,7 @@ def serials_move(
     if status == SerialStatus.DECOMMISSIONED:
         if reason not in DecommissionReason.values:
             raise exceptions.ValidationError(
-                {"reason": ["Decommissioning needs a reason: " + ", ".join(DecommissionReason.values)]}
+                {"reason": [DECOMMISSION_REASON + ", ".join(DecommissionReason.values)]}
             )
     elif reason:
         raise exceptions.ValidationError({"reason": ["Only decommissioning takes a reason."]})
@@ -272,16 +276,14 @@ def serials_move(
         match |= Q(gtin=gtin, serial__in=serials)
     now = timezone.now()
     with transaction.atomic():
-        scoped = restrict(
-            SerialNumber.objects.all(), actor, "serial.update_status", "batch__site"
-        )
+        scoped = restrict(SerialNumber.objects.all(), actor, "serial.update_status", "batch__site")
         rows = list(
             scoped.filter(match)
             .select_for_update(of=("self",))
             .order_by("id")
             .values_list("id", "gtin", "serial", "status", "batch__status", "batch__site_id")
         )
-        found = {(gtin, serial): (pk, old, batch_status) for pk, gtin, serial, old, batch_status, _ in rows}
+        found = {(gtin, serial): (pk, old, batch_st) for pk, gtin, serial, old, batch_st, _ in rows}
         errors: list[str] = []
         for ref in refs:
             row = found.get((ref.gtin, ref.serial))
@@ -390,13 +392,17 @@ def verify(*, user: User, code: str) -> dict[str, Any]:
     reasons = answer["reasons"]
     if scanned.lot is not None and scanned.lot != batch.batch_number:
         reasons.append(
-            _reason("lot_mismatch", f"The lot on the pack is {scanned.lot}; ours is {batch.batch_number}.")
+            _reason(
+                "lot_mismatch",
+                f"The lot on the pack is {scanned.lot}; ours is {batch.batch_number}.",
+            )
         )
     if scanned.expiry_text is not None and not _expiry_matches(scanned, batch.expiry_date):
         reasons.append(
             _reason(
                 "expiry_mismatch",
-                f"The expiry on the pack is {scanned.expiry_text}; ours is {gs1.yymmdd(batch.expiry_date)}.",
+                f"The expiry on the pack is {scanned.expiry_text}; "
+                f"ours is {gs1.yymmdd(batch.expiry_date)}.",
             )
         )
     if row.status == SerialStatus.DECOMMISSIONED:
@@ -404,7 +410,10 @@ def verify(*, user: User, code: str) -> dict[str, Any]:
             reasons.append(_reason("recalled", "The pack was recalled with its batch."))
         else:
             reasons.append(
-                _reason("decommissioned", f"The pack was decommissioned ({row.decommission_reason}).")
+                _reason(
+                    "decommissioned",
+                    f"The pack was decommissioned ({row.decommission_reason}).",
+                )
             )
     elif row.status == SerialStatus.DISPENSED:
         reasons.append(_reason("dispensed", "The pack was already dispensed."))

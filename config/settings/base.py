@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BatchStatusEnum": "batches.choices.BatchStatus",
         "InspectionStatusEnum": "inspections.choices.InspectionStatus",
+        "SerialStatusEnum": "serializations.choices.SerialStatus",
+        "SerialJobStatusEnum": "serializations.choices.JobStatus",
         "BroadcastStatusEnum": "notifications.models.BroadcastStatus",
     },
 }

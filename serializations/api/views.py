@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from batches.models import Batch
+from core.filters import DjangoFilterBackend
 from core.pagination import CursorPagination
 from rbac.enforcement import log_denied, restrict
 from rbac.resolver import effective_permissions
@@ -66,6 +67,9 @@ class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     site_field = "batch__site"
     serializer_class = s.SerialOutputSerializer
     pagination_class = SerialCursorPagination
+    # Lists are in id order only: no ?ordering= (a field of the output such as gs1 or
+    # lot is no column to sort by) and no ?search=.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = SerialFilter
     queryset = SerialNumber.objects.none()
 
@@ -76,7 +80,9 @@ class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         """Cursor pages in id order; filters: batch, status, gtin, id range."""
         return _list_rows(self, self.get_queryset())
 
-    @extend_schema(request=s.StatusMoveInputSerializer, responses={200: s.StatusMoveOutputSerializer})
+    @extend_schema(
+        request=s.StatusMoveInputSerializer, responses={200: s.StatusMoveOutputSerializer}
+    )
     @action(detail=False, methods=["post"], url_path="status", filter_backends=[])
     def change_status(self, request: Request) -> Response:
         """Move up to 10,000 serials to one status, all or nothing.
@@ -129,6 +135,9 @@ class BatchSerialViewSet(ScopedGenericViewSet):
     site_field = "batch__site"
     serializer_class = s.SerialOutputSerializer
     pagination_class = SerialCursorPagination
+    # Lists are in id order only: no ?ordering= (a field of the output such as gs1 or
+    # lot is no column to sort by) and no ?search=.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = SerialFilter
     queryset = SerialNumber.objects.none()
 

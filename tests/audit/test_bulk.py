@@ -19,6 +19,7 @@ from core.signals import bulk_write
 from inspections.choices import InspectionKind
 from inspections.models import Inspection
 from rbac.models import Permission, Role, RoleAssignment
+from serializations.models import SerialJob, SerialNumber
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
@@ -64,6 +65,22 @@ def _inspection(n):
     )
 
 
+def _serial(n):
+    batch = _saved_one(_batch(n))
+    now = timezone.now()
+    return SerialNumber(
+        batch=batch,
+        gtin=batch.product.gtin,
+        serial=f"BULK{n}",
+        status_changed_at=now,
+        created_at=now,
+    )
+
+
+def _serial_job(n):
+    return SerialJob(batch=_saved_one(_batch(n)), count=20_000, strategy="random", length=12)
+
+
 def _saved_one(obj):
     obj.save()
     return obj
@@ -93,6 +110,8 @@ BUILD = {
     "batches.product": _product,
     "batches.batch": _batch,
     "inspections.inspection": _inspection,
+    "serializations.serialnumber": _serial,
+    "serializations.serialjob": _serial_job,
 }
 CHANGE = {
     "rbac.permission": ("description", lambda: "Described in bulk"),
@@ -104,6 +123,8 @@ CHANGE = {
     "batches.product": ("name", lambda: "Renamed in bulk"),
     "batches.batch": ("planned_quantity", lambda: 999),
     "inspections.inspection": ("notes", lambda: "Noted in bulk"),
+    "serializations.serialnumber": ("status", lambda: "packed"),
+    "serializations.serialjob": ("error", lambda: "Failed in bulk"),
 }
 
 

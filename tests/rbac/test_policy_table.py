@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -28,11 +29,13 @@ from core.views import api_not_found
 from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
+from serializations.models import SerialJob, SerialNumber
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory, gtin14
 from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
+from tests.serializations.factories import make_serials
 from tests.sites.factories import SiteFactory
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
@@ -105,6 +108,15 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/batches/<pk>/complete/", "POST"):     (OK,   F,   OK,  F,   F,   A),
     ("api/batches/<pk>/release/", "POST"):      (OK,   OK,  F,   F,   F,   A),
     ("api/batches/<pk>/reject/", "POST"):       (OK,   OK,  F,   F,   F,   A),
+    # Serial numbers: serial.view (every default role); serial.generate and
+    # serial.update_status (admin, operator); serial.export (admin, qa, auditor).
+    ("api/serials/", "GET"):                    (OK,   OK,  OK,  OK,  F,   A),
+    ("api/serials/status/", "POST"):            (OK,   F,   OK,  F,   F,   A),
+    ("api/serials/verify/", "GET"):             (OK,   OK,  OK,  OK,  F,   A),
+    ("api/serial-jobs/<pk>/", "GET"):           (OK,   OK,  OK,  OK,  F,   A),
+    ("api/batches/<uuid:batch_pk>/serials/", "GET"):         (OK,  OK, OK,  OK, F, A),
+    ("api/batches/<uuid:batch_pk>/serials/", "POST"):        (NEW, F,  NEW, F,  F, A),
+    ("api/batches/<uuid:batch_pk>/serials/export/", "GET"):  (OK,  OK, F,   OK, F, A),
     # Inspections: inspection.view (every default role); inspection.create/update/
     # complete (admin, qa).
     ("api/inspections/", "GET"):                (OK,   OK,  OK,  OK,  F,   A),
@@ -213,6 +225,15 @@ class World:
         InspectionFactory(batch=batch, passed=True)
         return batch
 
+    def serial(self) -> SerialNumber:
+        """A commissioned serial of a batch in production."""
+        [serial] = make_serials(self.batch(BatchStatus.IN_PRODUCTION), ["POLICY0001"])
+        return serial
+
+    def serial_job(self) -> SerialJob:
+        batch = self.batch(BatchStatus.IN_PRODUCTION)
+        return SerialJob.objects.create(batch=batch, count=20_000, strategy="random", length=12)
+
     def inspection(self) -> Inspection:
         """A pending inspection, all results in spec, of a batch in production."""
         return InspectionFactory(batch=self.batch(BatchStatus.IN_PRODUCTION))
@@ -232,6 +253,9 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/batches/<pk>/complete/": lambda w: w.batch(BatchStatus.IN_PRODUCTION).pk,
     "api/batches/<pk>/release/": lambda w: w.batch(BatchStatus.QUARANTINE).pk,
     "api/batches/<pk>/reject/": lambda w: w.batch(BatchStatus.QUARANTINE).pk,
+    "api/serial-jobs/<pk>/": lambda w: w.serial_job().pk,
+    "api/batches/<uuid:batch_pk>/serials/": lambda w: w.serial().batch_id,
+    "api/batches/<uuid:batch_pk>/serials/export/": lambda w: w.serial().batch_id,
     "api/inspections/<pk>/": lambda w: w.inspection().pk,
     "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
     "api/notifications/<pk>/": lambda w: Broadcast.objects.create(subject="Policy", body="x").pk,
@@ -316,6 +340,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "password": DEFAULT_PASSWORD,
         "reason": "Rejected by the policy table.",
     },
+    ("api/serials/status/", "POST"): lambda w: {"serials": [str(w.serial())], "status": "packed"},
+    ("api/batches/<uuid:batch_pk>/serials/", "POST"): lambda w: {"count": 10},
     ("api/inspections/", "POST"): lambda w: {
         "batch": str(w.batch(BatchStatus.IN_PRODUCTION).pk),
         "kind": "visual",
@@ -335,11 +361,18 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
 }
 
 
+# Query strings a GET needs to succeed.
+QUERIES: dict[str, Callable[[World], str]] = {
+    "api/serials/verify/": lambda w: f"?code={quote(str(w.serial()))}",
+}
+
+
 def _url(route: str, world: World) -> str:
+    query = QUERIES[route](world) if route in QUERIES else ""
     if "<" not in route:
-        return f"/{route}"
+        return f"/{route}{query}"
     assert route in PATH_ARGS, f"{route}: add how to fill its URL arguments to PATH_ARGS"
-    return "/" + re.sub(r"<\w+>", str(PATH_ARGS[route](world)), route)
+    return "/" + re.sub(r"<[\w:]+>", str(PATH_ARGS[route](world)), route) + query
 
 
 @pytest.fixture

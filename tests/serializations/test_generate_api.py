@@ -73,9 +73,11 @@ def test_generation_is_one_bulk_audit_event(auth_client, operator, batch):
     assert SerialNumber.objects.filter(batch=batch, id__range=(first, last)).count() == 300
     assert record.new_values["values"]["strategy"] == "random"
     # no per-row records and no generic bulk record besides it
-    assert not AuditLog.objects.filter(resource_type="serializations.serialnumber").exclude(
-        pk=record.pk
-    ).exists()
+    assert (
+        not AuditLog.objects.filter(resource_type="serializations.serialnumber")
+        .exclude(pk=record.pk)
+        .exists()
+    )
 
 
 def test_prefix_and_length(auth_client, operator, batch):
@@ -94,7 +96,8 @@ def test_sequential_continues_after_the_highest_used_for_the_gtin(auth_client, o
     make_serials(other, ["S000041", "S00004X", "S0000ZZ"])  # only S000041 is sequential
 
     response = auth_client(operator).post(
-        url(batch), {"count": 3, "strategy": "sequential", "prefix": "S", "length": 7},
+        url(batch),
+        {"count": 3, "strategy": "sequential", "prefix": "S", "length": 7},
         format="json",
     )
 
@@ -180,7 +183,9 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(
     assert not SerialJob.objects.exists()
 
 
-@pytest.mark.parametrize("status", [BatchStatus.QUARANTINE, BatchStatus.RELEASED, BatchStatus.REJECTED])
+@pytest.mark.parametrize(
+    "status", [BatchStatus.QUARANTINE, BatchStatus.RELEASED, BatchStatus.REJECTED]
+)
 def test_only_planned_or_running_batches_get_serials(auth_client, operator, site, status):
     batch = BatchFactory(site=site, status=status)
 
@@ -205,7 +210,14 @@ def test_permissions_and_site_scope(auth_client, batch, site):
 
 def test_unknown_batch_is_404(auth_client, operator):
     client = auth_client(operator)
-    assert client.post("/api/batches/00000000-0000-0000-0000-000000000000/serials/", {"count": 1}, format="json").status_code == 404
+    assert (
+        client.post(
+            "/api/batches/00000000-0000-0000-0000-000000000000/serials/",
+            {"count": 1},
+            format="json",
+        ).status_code
+        == 404
+    )
     assert client.get("/api/batches/not-a-uuid/serials/").status_code == 404
 
 
