@@ -22,7 +22,7 @@ from audit.capture import record_bulk
 from audit.choices import Action
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
-from core.context import bind_actor
+from core.context import bind_actor, get_context
 from core.exceptions import StateConflict
 from core.models import recorded_by_caller
 from rbac.enforcement import restrict
@@ -41,6 +41,7 @@ from serializations.generation import (
     write_serials,
 )
 from serializations.models import SerialJob, SerialNumber
+from serializations.tasks import run_serial_job
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +147,6 @@ def serials_generate(
         _require_editable(batch)
         if req.count <= settings.SERIAL_SYNC_MAX:
             return _generate_locked(batch, req), None
-        from core.context import get_context
-
         job = SerialJob.objects.create(
             batch=batch,
             requested_by=actor,
@@ -157,8 +156,6 @@ def serials_generate(
             prefix=req.prefix,
             reason=get_context().change_reason,
         )
-        from serializations.tasks import run_serial_job
-
         transaction.on_commit(lambda: run_serial_job.delay(str(job.pk)))
         return None, job
 
