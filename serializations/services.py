@@ -24,6 +24,7 @@ from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
 from core.context import bind_actor, get_context
 from core.exceptions import StateConflict
+from core.metrics import SERIALS_GENERATED
 from core.models import recorded_by_caller
 from rbac.enforcement import restrict
 from serializations import gs1
@@ -133,6 +134,7 @@ def _generate_locked(
         },
         changed_fields=["serial", "status"],
     )
+    transaction.on_commit(lambda: SERIALS_GENERATED.inc(written.count))
     return written
 
 

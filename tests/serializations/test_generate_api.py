@@ -256,3 +256,15 @@ def test_large_count_becomes_a_job(
     [record] = AuditLog.objects.filter(action=Action.SERIAL_GENERATE)
     assert record.new_values["touched"]["job"] == str(job.pk)
     assert record.actor_id == operator.pk
+
+
+def test_committed_generations_count_in_the_metric(
+    auth_client, operator, batch, django_capture_on_commit_callbacks
+):
+    from core.metrics import SERIALS_GENERATED, shared_values
+
+    before = shared_values().get(SERIALS_GENERATED.name, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_client(operator).post(url(batch), {"count": 120}, format="json")
+
+    assert shared_values().get(SERIALS_GENERATED.name, 0) == before + 120
