@@ -61,7 +61,8 @@ bench: install
 
 ## Fuzz the API from its schema (schemathesis, every role) longer than CI does.
 fuzz: install
-	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
+	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100) \
+		--phases examples,coverage,fuzzing,stateful
 
 up:
 	docker compose up --build -d
