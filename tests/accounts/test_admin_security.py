@@ -402,3 +402,18 @@ def test_admin_site_still_uses_the_rbac_backend(client: Client) -> None:
     body = client.get(SITES).content.decode()
 
     assert site.code in body and other.code not in body
+
+
+@override_settings(ADMIN_ALLOWED_NETWORKS=["10.0.0.0/8", "not-a-network"])
+def test_a_mistyped_allowlist_fails_the_system_check() -> None:
+    from accounts.admin_app import check_admin_networks
+
+    [error] = check_admin_networks()
+    assert error.id == "accounts.E001" and "not-a-network" in error.msg
+
+
+def test_a_correct_allowlist_passes_the_system_check() -> None:
+    from accounts.admin_app import check_admin_networks
+
+    with override_settings(ADMIN_ALLOWED_NETWORKS=["10.0.0.0/8", "::1/128"]):
+        assert check_admin_networks() == []
