@@ -9,6 +9,7 @@ and a valid GTIN check digit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -24,6 +25,8 @@ GS = "\x1d"
 # QR, GS1 DataBar).
 SYMBOLOGY_IDS = ("]C1", "]d2", "]Q3", "]e0")
 PACK_AIS = ("01", "21", "10", "17")
+# "(10)" followed by the next "(" or the end: an AI written without its value.
+_EMPTY_HRI_AI = re.compile(r"\((\d{2,4})\)(?=\(|$)")
 
 
 class CodeError(ValueError):
@@ -55,6 +58,11 @@ def parse(code: str) -> PackCode:
         raise CodeError("The code is empty.")
     if any(ord(c) < 32 and c != GS for c in text) or not text.isascii():
         raise CodeError("The code contains characters outside the GS1 character set.")
+    if " " in text:
+        raise CodeError("The code contains a space; GS1 element strings have none.")
+    empty = _EMPTY_HRI_AI.search(text) if text.startswith("(") else None
+    if empty:
+        raise CodeError(f"AI ({empty.group(1)}) has no value.")
     try:
         message = GS1Message.parse_hri(text) if text.startswith("(") else GS1Message.parse(text)
     except ParseError as exc:

@@ -375,11 +375,15 @@ BAD_CHECK = G[:-1] + str((int(G[-1]) + 1) % 10)
         (f"(01){G}(21)ABCé", "character set"),
         (f"(01){G}(21)AB\x01C", "character set"),
         (f"(01){G}(21)AB\x00C", "Null characters"),
-        ("hello world", "Not a valid GS1 element string"),
+        ("hello world", "space"),
+        ("helloworld", "Not a valid GS1 element string"),
         ("%%%%", "Not a valid GS1 element string"),
         (f"(01){G[:-1]}(21)ABC", "(01)"),
         (f"(01){G}(21){'A' * 21}", "(21)"),
         ("(01)" + G + "(21)" + "A" * 200, "200 characters"),
+        (f"(01){G}(21)A B", "space"),
+        (f"(01){G}(21)ABC(10)", "AI (10) has no value"),
+        (f"(01){G}(10)(21)ABC", "AI (10) has no value"),
     ],
 )
 def test_malformed_codes_are_400_saying_what_is_wrong(client, code, says):
