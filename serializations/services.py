@@ -158,8 +158,24 @@ def serials_generate(
             prefix=req.prefix,
             reason=get_context().change_reason,
         )
-        transaction.on_commit(lambda: run_serial_job.delay(str(job.pk)))
+        # robust: with the broker unreachable the request still answers 202; the
+        # job stays queued and ``requeue_stalled_serial_jobs`` publishes it later.
+        transaction.on_commit(lambda: run_serial_job.delay(str(job.pk)), robust=True)
         return None, job
+
+
+def stalled_jobs() -> list[Any]:
+    """Ids of jobs queued longer than ``SERIAL_JOB_QUEUED_STALL_SECONDS`` or running
+    longer than ``SERIAL_JOB_RUNNING_STALL_SECONDS``."""
+    now = timezone.now()
+    queued_before = now - dt.timedelta(seconds=settings.SERIAL_JOB_QUEUED_STALL_SECONDS)
+    running_before = now - dt.timedelta(seconds=settings.SERIAL_JOB_RUNNING_STALL_SECONDS)
+    return list(
+        SerialJob.objects.filter(
+            Q(status=JobStatus.QUEUED, created_at__lt=queued_before)
+            | Q(status=JobStatus.RUNNING, started_at__lt=running_before)
+        ).values_list("id", flat=True)
+    )
 
 
 def _progress_key(job_id: Any) -> str:

@@ -27,3 +27,20 @@ def run_serial_job(self: Any, job_id: str) -> int:
         services.job_failed(job_id, f"{type(exc).__name__}: {exc}")
         raise
     return job.generated if job is not None else 0
+
+
+@shared_task(acks_late=True)
+def requeue_stalled_serial_jobs() -> int:
+    """Publish again the jobs whose message may be lost: queued but never started (the
+    broker was unreachable when the request committed), or running far longer than
+    any generation takes (its worker died before the broker redelivers). A second
+    delivery of a job that is in fact alive is harmless: it waits for the job's row
+    lock and then finds the job finished."""
+    from serializations import services
+
+    jobs = services.stalled_jobs()
+    for job_id in jobs:
+        run_serial_job.delay(str(job_id))
+    if jobs:
+        logger.warning("serial_jobs_requeued", extra={"count": len(jobs)})
+    return len(jobs)
