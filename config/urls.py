@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("sites.api.urls")),
     path("", include("batches.api.urls")),
+    path("", include("serializations.api.urls")),
     path("", include("inspections.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("reports.api.urls")),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "audit",
     "sites",
     "batches",
+    "serializations",
     "inspections",
     "notifications",
     "reports",
@@ -411,6 +412,19 @@ AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
 # Access records are handed to Celery; this many at most in one task / insert.
 AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
 AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)
+
+# --- serial numbers -------------------------------------------------------------------
+
+# Generations up to this count run in the request (201); larger ones become a Celery
+# job (202) of at most SERIAL_JOB_MAX serials.
+SERIAL_SYNC_MAX = env.int("SERIAL_SYNC_MAX", default=10_000)
+SERIAL_JOB_MAX = env.int("SERIAL_JOB_MAX", default=1_000_000)
+# A job queued (or running) longer than this is published again (a lost message or a
+# dead worker); a second delivery of a live job is harmless.
+SERIAL_JOB_QUEUED_STALL_SECONDS = env.int("SERIAL_JOB_QUEUED_STALL_SECONDS", default=60)
+SERIAL_JOB_RUNNING_STALL_SECONDS = env.int("SERIAL_JOB_RUNNING_STALL_SECONDS", default=900)
+# Base of the GS1 Digital Link URI shown with every serial.
+GS1_DIGITAL_LINK_BASE = env.str("GS1_DIGITAL_LINK_BASE", default="https://id.gs1.org")
 
 # --- scheduled jobs, broadcasts, metrics ----------------------------------------------
 
