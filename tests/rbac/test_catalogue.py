@@ -19,7 +19,10 @@ def test_default_roles_match_design():
 
     everything = set(Permission.objects.values_list("codename", flat=True))
     assert perms("admin") == everything
-    assert perms("auditor") == {c for c in everything if c.endswith(".view")} | {"audit.verify"}
+    assert perms("auditor") == {c for c in everything if c.endswith(".view")} | {
+        "audit.verify",
+        "serial.export",
+    }
     assert "user.view" not in perms("qa") and "role.view" not in perms("qa")
     assert "site.view" in perms("qa") and "site.update" not in perms("qa")
     assert "audit.view" in perms("qa") and "audit.verify" not in perms("qa")
