@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5, record_runs=True)
 def run_serial_job(self: Any, job_id: str) -> int:
     """Generate a job's serials. A worker lost mid-job redelivers the task; the rolled
     back attempt left nothing, so the retry writes the full count exactly once."""
