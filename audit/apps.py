@@ -15,17 +15,6 @@ class AuditConfig(AppConfig):
         registry.register_label("rbac.Role", exclude={"synced_permissions"})
         registry.register_label("rbac.RoleAssignment")
         registry.register_label("accounts.ElectronicSignature", create_action="esignature")
-        # Admin second-factor devices: enrolment and removal (not each code's bookkeeping).
-        registry.register_label(
-            "otp_totp.TOTPDevice",
-            exclude={
-                "last_t",
-                "drift",
-                "throttling_failure_timestamp",
-                "throttling_failure_count",
-                "last_used_at",
-            },
-        )
         receivers.connect()
         security.connect()
         from audit import metrics

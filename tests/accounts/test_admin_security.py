@@ -350,9 +350,13 @@ def test_enrol_prints_a_working_uri_and_records_the_device(staff: Any) -> None:
     secret = parse_qs(parsed.query)["secret"][0]
     assert f"Secret: {secret}" in output
     [record] = _records(Action.CREATE, resource_type="otp_totp.totpdevice")
-    assert record.new_values["user_id"] == str(staff.pk)
-    assert record.new_values["key"] == "[REDACTED]"
-    assert device.key not in str(record.new_values)
+    assert record.new_values == {
+        "user_id": str(staff.pk),
+        "name": "authenticator",
+        "confirmed": True,
+    }
+    assert record.actor_username == "system:enrol_totp"
+    assert device.key not in str(record.new_values) and secret not in str(record.new_values)
 
 
 @two_factor
@@ -374,7 +378,9 @@ def test_enrol_refuses_a_second_device_unless_replacing(staff: Any, device: TOTP
 
     [new] = TOTPDevice.objects.filter(user=staff)
     assert new.pk != device.pk and new.key != device.key
-    assert _records(Action.DELETE, resource_type="otp_totp.totpdevice")
+    [removed] = _records(Action.DELETE, resource_type="otp_totp.totpdevice")
+    assert removed.resource_id == str(device.pk)
+    assert removed.old_values["user_id"] == str(staff.pk)
 
 
 @pytest.mark.django_db
