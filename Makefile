@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format typecheck check schema worker beat bench fuzz up down clean
+.PHONY: run test install migrate seed lint format typecheck check schema worker beat bench load fuzz up down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ beat: install
 
 bench: install
 	$(BIN)/python -m tests.benchmarks.run
+
+## Load the service with locust for LOAD_SECONDS (60), then check the database is complete.
+load: install
+	$(BIN)/python -m tests.load.run
 
 ## Fuzz the API from its schema (schemathesis, every role) longer than CI does.
 fuzz: install
