@@ -53,6 +53,25 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class CacheErrorFilter(logging.Filter):
+    """One line, not a traceback, for each cache error django-redis turns into a miss.
+
+    With Redis down that is several records per request; their tracebacks flooded the
+    log, and the console format (rich tracebacks with locals) took seconds to render
+    each, so a dead cache slowed every request down after all.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.error = f"{type(error).__name__}: {error}"[:300]
+            record.exc_info = None
+            record.exc_text = None
+            record.msg, record.args = "cache_error_ignored", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _add_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     record = event_dict.get("_record")
     if record is not None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
 
@@ -171,3 +172,36 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id} {self.state}"
+
+
+class OutboxEmail(models.Model):
+    """An e-mail to send, written in the transaction of the change that causes it.
+
+    The outbox makes e-mail as durable as the change: a message is published to Celery
+    after commit, and a beat job republishes the ones the broker could not take. Sending
+    locks the row and marks it sent in one transaction, so a message published twice is
+    sent once (``core.emails``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    template = models.CharField(max_length=100)
+    to = models.JSONField()
+    context = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True),
+                name="core_outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {', '.join(self.to)}"

@@ -344,6 +344,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 1,
+    # ...and retry at once: kombu waits 2 s before its retry by default, which every
+    # publish to a dead broker (and the request that made it) would pay.
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
     # A task whose worker died is redelivered after this long (Redis broker).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     # How often a worker looks for such tasks: every interval x throttle seconds.
@@ -360,7 +365,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json or console
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "core.logging.RequestContextFilter"},
+        "cache_errors": {"()": "core.logging.CacheErrorFilter"},
+    },
     "formatters": {
         "json": {"()": "core.logging.json_formatter"},
         "console": {"()": "core.logging.console_formatter"},
@@ -377,6 +385,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # django-redis's ignored errors (DJANGO_REDIS_LOGGER): one line each, no traceback.
+        "cache": {"filters": ["cache_errors"]},
     },
 }
 
