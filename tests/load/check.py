@@ -19,7 +19,8 @@ the journal written by ``tests/load/locustfile.py`` and checks:
   its access record); of two simultaneous starts of a batch exactly one is recorded;
 - nothing else changed: the counts of batches, inspections, serials and change records
   made by requests are exactly those the journal accounts for;
-- the audit trail verifies (every record's MAC; the hash chain after sealing).
+- the audit trail verifies (every record's MAC; the hash chain after sealing);
+- the worker sent one e-mail per successful release, rejection and failed inspection.
 
 Prints a JSON object ``{ok, summary, problems}`` as its last line.
 """
@@ -65,6 +66,7 @@ LIFECYCLE = {
 }
 RANK = {"planned": 0, "in_production": 1, "quarantine": 2, "released": 3, "rejected": 3}
 GS1 = re.compile(r"^\(01\)(\d{14})\(21\)([^()]+)")
+SUBJECT = re.compile(r"^Subject: .*?(?:Batch \S+ (released|rejected) at|(Inspection failed) for)")
 
 
 def answer(entry: dict[str, Any]) -> dict[str, Any]:
@@ -310,6 +312,27 @@ def main(path: str) -> dict[str, Any]:
         trail = f"does not verify ({exc})"
         problems.append(f"audit trail: {exc}")
 
+    # E-mails to QA, sent by the worker (console backend: its log): one per release,
+    # rejection and failed inspection that succeeded, none for a refused one.
+    mails: Counter[str] = Counter()
+    worker_log = os.environ.get("LOAD_WORKER_LOG")
+    if worker_log:
+        for line in open(worker_log, errors="replace"):
+            match = SUBJECT.match(line)
+            if match:
+                mails[match.group(1) or match.group(2)] += 1
+        expected_mails = {
+            "released": sum(e["kind"] == "batch_release" for e in ok),
+            "rejected": sum(e["kind"] == "batch_reject" for e in ok),
+            "Inspection failed": sum(
+                e["kind"] == "inspection_complete" and answer(e).get("status") == "failed"
+                for e in ok
+            ),
+        }
+        for kind, count in expected_mails.items():
+            if mails[kind] != count:
+                problems.append(f"e-mails '{kind}': {mails[kind]} sent, expected {count}")
+
     kinds = Counter(e["kind"] or e["name"] for e in ok)
     leftover = int(os.environ.get("LOAD_BROKER_LEFTOVER", "0"))
     if leftover > 0:
@@ -323,6 +346,7 @@ def main(path: str) -> dict[str, Any]:
         f"simultaneous starts of one batch: {len(raced)} pairs, answers "
         + ", ".join(f"{k}: {n}" for k, n in sorted(race_outcomes.items())),
         f"inspections {len(made)}, serials generated {100 * len(generated)}, packed {len(packed)}",
+        "e-mails sent by the worker: " + ", ".join(f"{k} {n}" for k, n in sorted(mails.items())),
         f"audit records of the run: {sum(len(v) for v in records.values())}; the trail {trail}",
     ]
     return {"ok": not problems, "summary": summary, "problems": problems}

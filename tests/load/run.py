@@ -372,7 +372,12 @@ def main() -> int:
     checked = subprocess.run(
         [PY, "-m", "tests.load.check", str(JOURNAL)],
         cwd=ROOT,
-        env={**env, "LOAD_SETUP": json.dumps(setup), "LOAD_BROKER_LEFTOVER": str(leftover)},
+        env={
+            **env,
+            "LOAD_SETUP": json.dumps(setup),
+            "LOAD_BROKER_LEFTOVER": str(leftover),
+            "LOAD_WORKER_LOG": str(worker_log),
+        },
         capture_output=True,
         text=True,
         check=False,
