@@ -98,7 +98,7 @@ class AdminOTPAuthenticationForm(RecordedRefusalMixin, OTPAdminAuthenticationFor
         try:
             super().clean_otp(user)
         except forms.ValidationError as error:
-            reason = error.code or "invalid_token"
+            reason = error.code or "verification_not_allowed"  # e.g. too many failures
             _record_failure(self, user, channel="admin", second_factor="totp", reason=reason)
             raise
 

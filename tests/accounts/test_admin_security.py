@@ -155,6 +155,23 @@ def test_a_wrong_code_is_refused_and_recorded(
 
 @two_factor
 @pytest.mark.django_db
+def test_codes_are_throttled_after_a_failure(
+    client: Client, staff: Any, device: TOTPDevice
+) -> None:
+    wrong = f"{(int(code(device)) + 500_000) % 1_000_000:06d}"
+    assert sign_in(client, staff, token=wrong).status_code == 200
+
+    response = sign_in(client, staff, token=code(device))  # right, but too soon
+
+    assert response.status_code == 200
+    assert "temporarily disabled" in response.content.decode()
+    assert not signed_in(client)
+    reasons = [r.new_values["reason"] for r in _records(Action.LOGIN_FAILED)]
+    assert reasons == ["invalid_token", "verification_not_allowed"]
+
+
+@two_factor
+@pytest.mark.django_db
 def test_a_missing_code_is_refused_and_recorded(
     client: Client, staff: Any, device: TOTPDevice
 ) -> None:
