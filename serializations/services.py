@@ -289,7 +289,6 @@ def serials_move(
     match = Q()
     for gtin, serials in by_gtin.items():
         match |= Q(gtin=gtin, serial__in=serials)
-    now = timezone.now()
     with transaction.atomic():
         scoped = restrict(SerialNumber.objects.all(), actor, "serial.update_status", "batch__site")
         rows = list(
@@ -316,6 +315,7 @@ def serials_move(
                 shown.append(f"… and {len(errors) - MAX_ERRORS_NAMED} more.")
             raise exceptions.ValidationError({"serials": shown})
         ids = [pk for pk, *_ in rows]
+        now = timezone.now()  # once the rows are locked: the time the move really happens
         with recorded_by_caller():
             SerialNumber.objects.filter(id__in=ids).update(
                 status=status, status_changed_at=now, decommission_reason=reason
