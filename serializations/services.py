@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import exceptions
@@ -232,7 +232,17 @@ def job_run(job_id: Any) -> SerialJob | None:
         except StateConflict as exc:
             return _job_failed(job.pk, exc.message)
     cache.delete(_progress_key(job.pk))
+    _refresh_statistics()
     return job
+
+
+def _refresh_statistics() -> None:
+    """After a job's bulk insert, tell the planner the table's new shape at once rather
+    than when autovacuum gets to it: without statistics, a page of a batch's serials
+    (lists, export chunks) is planned as a scan and sort of the whole batch."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SerialNumber._meta.db_table}")
 
 
 def _job_failed(job_id: Any, error: str) -> SerialJob:

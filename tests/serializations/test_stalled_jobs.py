@@ -81,3 +81,22 @@ def test_a_job_queued_while_the_broker_was_down_runs_once_requeued(
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert SerialNumber.objects.filter(batch=batch).count() == 25
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_job_refreshes_the_planner_statistics():
+    """A page of a batch's serials is planned from statistics; without them (a fresh
+    bulk load) PostgreSQL scans and sorts the whole batch for every page."""
+    from django.db import connection
+
+    job = _job()
+    SerialJob.objects.filter(pk=job.pk).update(count=37)
+
+    services.job_run(job.pk)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s", [SerialNumber._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == 37
