@@ -50,6 +50,8 @@ CHECKS = [
 # Operations that end the very session whose token the run is using (schemathesis reuses
 # ids from earlier responses, so it finds its own session); fuzzed without a token only.
 # Every other operation is fuzzed, including whatever the schema gains later.
+# A traceback up to its last line (the exception), as logged by the server.
+TRACEBACK = r"Traceback \(most recent call last\):.*?\n\S[^\n]*"
 SESSION_ENDING = ["POST /api/auth/logout/", "DELETE /api/auth/sessions/{id}/"]
 
 SETUP = r"""
@@ -266,7 +268,9 @@ def main() -> int:
     parser.add_argument("--max-examples", type=int, default=15)
     parser.add_argument("--seed", type=int, default=20260801)
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
-    parser.add_argument("--workers", type=int, default=2)
+    # One schemathesis worker: two threads of this Python can trip over each other
+    # compiling (the gh-106905 SystemError above) inside schemathesis itself.
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--roles", default=",".join(ROLES))
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     args = parser.parse_args()
@@ -290,6 +294,12 @@ def main() -> int:
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo", "--admin-password", password)
         manage(env, "shell", "-c", SETUP.replace("PASSWORD", repr(password)))
+        # Byte-compile the project first: this Python (3.11.7) can raise "AST constructor
+        # recursion depth mismatch" when two threads compile source at once (CPython
+        # gh-106905, fixed in 3.11.8), which a first import inside a request could do.
+        subprocess.run(
+            [PY, "-m", "compileall", "-q", "-x", r"/\.(venv|git)/", str(ROOT)], check=False
+        )
         server_process = start_gunicorn(env, port, workdir / "gunicorn.log")
         for role in args.roles.split(","):
             try:
@@ -332,8 +342,10 @@ def main() -> int:
         if any(r["exit"] != 0 for r in results.values()):
             log = workdir / "gunicorn.log"
             if log.exists():
-                print("--- gunicorn log (tail)")
-                print(log.read_text(errors="replace")[-8000:])
+                text = log.read_text(errors="replace")
+                tracebacks = re.findall(TRACEBACK, text, re.S)
+                print("--- gunicorn log: tracebacks" if tracebacks else "--- gunicorn log (tail)")
+                print("\n".join(tracebacks)[-20000:] if tracebacks else text[-8000:])
         try:
             redis_flush(redis_url)
         finally:
