@@ -58,8 +58,6 @@ LIST_VALUES = (
     "produced_quantity",
     "manufacturing_date",
     "expiry_date",
-    "created_at",
-    "updated_at",
     "site_id",
     "site__code",
     "product_id",
