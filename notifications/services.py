@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -86,8 +87,21 @@ def broadcast_create(
     )
     from notifications.tasks import send_broadcast
 
-    transaction.on_commit(lambda: send_broadcast.delay(str(broadcast.pk)))
+    # robust: with the broker unreachable the request still answers 202 (the broadcast
+    # is committed); ``requeue_stalled_broadcasts`` publishes it once the broker is back.
+    transaction.on_commit(lambda: send_broadcast.delay(str(broadcast.pk)), robust=True)
     return broadcast
+
+
+def stalled_broadcasts() -> list[Any]:
+    """Ids of broadcasts still queued ``BROADCAST_QUEUED_STALL_SECONDS`` after creation:
+    their message was probably never published."""
+    before = timezone.now() - timedelta(seconds=settings.BROADCAST_QUEUED_STALL_SECONDS)
+    return list(
+        Broadcast.objects.filter(status=BroadcastStatus.QUEUED, created_at__lt=before)
+        .order_by("created_at")
+        .values_list("id", flat=True)
+    )
 
 
 def _message(broadcast: Broadcast, user: User) -> Any:
@@ -120,29 +134,45 @@ def _send_chunk(broadcast: Broadcast, users: list[User]) -> tuple[int, list[dict
 
 
 def broadcast_send(*, broadcast_id: Any, chunk_size: int | None = None) -> Broadcast:
-    """Send what is left of the broadcast, chunk by chunk, recording progress after each."""
+    """Send what is left of the broadcast, chunk by chunk, recording progress after each.
+
+    Each chunk is sent while holding the broadcast's row lock, and read from the cursor
+    under it: a second delivery of the same broadcast (a requeued message, a redelivery
+    while the first still runs) finds the row locked and leaves the sending to the
+    first, so no chunk goes out twice unless its worker dies mid-chunk.
+    """
     chunk_size = chunk_size or settings.BROADCAST_CHUNK_SIZE
     broadcast = Broadcast.objects.select_related("role", "site", "created_by").get(pk=broadcast_id)
-    if broadcast.status in (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED):
-        return broadcast
-    if broadcast.status == BroadcastStatus.QUEUED:
-        Broadcast.objects.filter(pk=broadcast.pk).update(
-            status=BroadcastStatus.SENDING, started_at=timezone.now()
-        )
     users = audience(role=broadcast.role, site=broadcast.site)
     while True:
-        remaining = users.filter(pk__gt=broadcast.cursor) if broadcast.cursor else users
-        chunk = list(remaining[:chunk_size])
+        with transaction.atomic():
+            locked = (
+                Broadcast.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("created_by")
+                .filter(pk=broadcast.pk)
+                .first()
+            )
+            if locked is None:  # another delivery is sending it
+                return broadcast
+            broadcast = locked
+            if broadcast.status in (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED):
+                return broadcast
+            if broadcast.status == BroadcastStatus.QUEUED:
+                broadcast.status = BroadcastStatus.SENDING
+                broadcast.started_at = timezone.now()
+            remaining = users.filter(pk__gt=broadcast.cursor) if broadcast.cursor else users
+            chunk = list(remaining[:chunk_size])
+            if chunk:
+                sent, errors = _send_chunk(broadcast, chunk)
+                broadcast.cursor = str(chunk[-1].pk)
+                broadcast.sent += sent
+                broadcast.failed += len(errors)
+                broadcast.errors = (broadcast.errors + errors)[:MAX_ERRORS_KEPT]
+            broadcast.save(
+                update_fields=["status", "started_at", "cursor", "sent", "failed", "errors"]
+            )
         if not chunk:
             break
-        sent, errors = _send_chunk(broadcast, chunk)
-        with transaction.atomic():
-            broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
-            broadcast.cursor = str(chunk[-1].pk)
-            broadcast.sent += sent
-            broadcast.failed += len(errors)
-            broadcast.errors = (broadcast.errors + errors)[:MAX_ERRORS_KEPT]
-            broadcast.save(update_fields=["cursor", "sent", "failed", "errors"])
     with transaction.atomic():
         broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
         if broadcast.status in (BroadcastStatus.COMPLETED, BroadcastStatus.FAILED):

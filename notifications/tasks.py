@@ -28,3 +28,16 @@ def send_broadcast(self, broadcast_id: str) -> dict[str, int]:  # type: ignore[n
 
     broadcast = broadcast_send(broadcast_id=broadcast_id)
     return {"sent": broadcast.sent, "failed": broadcast.failed, "total": broadcast.total}
+
+
+@shared_task(acks_late=True)
+def requeue_stalled_broadcasts() -> int:
+    """Publish again the broadcasts whose message was lost (the broker was down when
+    they were created). A second delivery of one already being sent does no harm: it
+    finds the broadcast locked and leaves it to the first."""
+    from notifications.services import stalled_broadcasts
+
+    ids = stalled_broadcasts()
+    for broadcast_id in ids:
+        send_broadcast.delay(str(broadcast_id))
+    return len(ids)

@@ -443,6 +443,8 @@ GS1_DIGITAL_LINK_BASE = env.str("GS1_DIGITAL_LINK_BASE", default="https://id.gs1
 DORMANT_ACCOUNT_DAYS = env.int("DORMANT_ACCOUNT_DAYS", default=90)
 # Broadcast e-mails are sent this many per chunk (one SMTP connection, one progress save).
 BROADCAST_CHUNK_SIZE = env.int("BROADCAST_CHUNK_SIZE", default=50)
+# A broadcast still queued this long after it was created is published again.
+BROADCAST_QUEUED_STALL_SECONDS = env.int("BROADCAST_QUEUED_STALL_SECONDS", default=60)
 # Who may read /metrics: clients in these networks (CIDR), or a request carrying
 # "Authorization: Bearer <METRICS_TOKEN>" (off when empty).
 METRICS_ALLOWED_NETWORKS: list[str] = env.list(
