@@ -63,11 +63,8 @@ class TrackedQuerySet(models.QuerySet):
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             # Django's bulk_update runs QuerySet.update internally: announce once, here.
-            token = _in_bulk_update.set(True)
-            try:
+            with recorded_by_caller():
                 count = super().bulk_update(objs, fields, *args, **kwargs)
-            finally:
-                _in_bulk_update.reset(token)
             bulk_write.send(
                 sender=self.model,
                 action="update",

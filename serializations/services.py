@@ -36,6 +36,7 @@ from serializations.choices import (
     Strategy,
 )
 from serializations.generation import (
+    DEFAULT_LENGTH,
     RANDOM_SPACE_FACTOR,
     Written,
     random_space,
@@ -65,7 +66,7 @@ MAX_ERRORS_NAMED = 1000
 class GenerationRequest:
     count: int
     strategy: str = Strategy.RANDOM
-    length: int = 12
+    length: int = DEFAULT_LENGTH
     prefix: str = ""
 
 
@@ -230,7 +231,7 @@ def job_run(job_id: Any) -> SerialJob | None:
                 job.finished_at = timezone.now()
                 job.save()
         except StateConflict as exc:
-            return _job_failed(job.pk, exc.message)
+            return job_failed(job.pk, exc.message)
     cache.delete(_progress_key(job.pk))
     _refresh_statistics()
     return job
@@ -245,7 +246,8 @@ def _refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {SerialNumber._meta.db_table}")
 
 
-def _job_failed(job_id: Any, error: str) -> SerialJob:
+def job_failed(job_id: Any, error: str) -> SerialJob:
+    """Mark the job failed with ``error`` (a state conflict, or the task giving up)."""
     with transaction.atomic():
         job = SerialJob.objects.select_for_update().get(pk=job_id)
         job.status = JobStatus.FAILED
@@ -254,11 +256,6 @@ def _job_failed(job_id: Any, error: str) -> SerialJob:
         job.save(update_fields=["status", "error", "finished_at", "updated_at"])
     cache.delete(_progress_key(job_id))
     return job
-
-
-def job_failed(job_id: Any, error: str) -> SerialJob:
-    """Give up on a job (the task exhausted its retries)."""
-    return _job_failed(job_id, error)
 
 
 # --- status moves -----------------------------------------------------------------

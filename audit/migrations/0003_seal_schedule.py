@@ -1,19 +1,6 @@
 from django.db import migrations
 
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name="audit: seal new records",
-        defaults={"task": "audit.tasks.seal_audit_trail", "interval": every_minute},
-    )
-
-
-def drop(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name="audit: seal new records").delete()
+from core.schedules import every_minute
 
 
 class Migration(migrations.Migration):
@@ -22,4 +9,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [every_minute("audit: seal new records", "audit.tasks.seal_audit_trail")]

@@ -5,26 +5,7 @@ import uuid
 import django.core.serializers.json
 from django.db import migrations, models
 
-JOB = "core: e-mail outbox"
-
-
-def schedule(apps, schema_editor):
-    # Every minute, like the audit sealing job; editable in the admin, kept by later migrates.
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name=JOB,
-        defaults={
-            "task": "core.tasks.dispatch_email_outbox",
-            "interval": every_minute,
-            "description": "Publishes e-mails the broker could not take at commit.",
-        },
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB).delete()
+from core.schedules import every_minute
 
 
 class Migration(migrations.Migration):
@@ -66,5 +47,9 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(schedule, unschedule),
+        every_minute(
+            "core: e-mail outbox",
+            "core.tasks.dispatch_email_outbox",
+            "Publishes e-mails the broker could not take at commit.",
+        ),
     ]

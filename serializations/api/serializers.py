@@ -4,6 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,7 +14,8 @@ from core.serializers import StrictInputSerializer
 from serializations import gs1
 from serializations.choices import DecommissionReason, JobStatus, SerialStatus, Strategy
 from serializations.generation import DEFAULT_LENGTH
-from serializations.services import SerialRef
+from serializations.models import SerialJob
+from serializations.services import SerialRef, job_progress
 from serializations.validators import SERIAL_MAX_LENGTH, validate_serial
 
 # A spreadsheet opening the CSV export treats a cell starting with these as a formula.
@@ -71,18 +74,30 @@ class GeneratedOutputSerializer(serializers.Serializer):
     serials = serializers.CharField(help_text="The generated serials, listed by id range.")
 
 
+def serials_url(batch_id: Any, first_id: int | None, last_id: int | None) -> str | None:
+    """The list of a batch's serials in an id range (what one generation wrote)."""
+    if first_id is None:
+        return None
+    path = reverse("batch-serials", kwargs={"batch_pk": batch_id})
+    return f"{path}?id_min={first_id}&id_max={last_id}"
+
+
+def job_url(job: SerialJob) -> str:
+    return reverse("serial-job-detail", kwargs={"pk": job.pk})
+
+
 class SerialJobOutputSerializer(serializers.Serializer):
-    """A generation job (built by ``views.job_representation``)."""
+    """A generation job, read from the ``SerialJob`` row and its progress."""
 
     id = serializers.UUIDField()
-    url = serializers.CharField(help_text="Where to read the job's progress.")
-    batch = serializers.UUIDField()
+    url = serializers.SerializerMethodField(help_text="Where to read the job's progress.")
+    batch = serializers.UUIDField(source="batch_id")
     count = serializers.IntegerField()
     strategy = serializers.ChoiceField(choices=Strategy.choices)
     length = serializers.IntegerField()
     prefix = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(choices=JobStatus.choices)
-    generated = serializers.IntegerField(
+    generated = serializers.SerializerMethodField(
         help_text="Serials written so far; while running they are not yet committed: "
         "the whole count commits at once when the job succeeds."
     )
@@ -90,11 +105,23 @@ class SerialJobOutputSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
     first_id = serializers.IntegerField(allow_null=True)
     last_id = serializers.IntegerField(allow_null=True)
-    serials = serializers.CharField(allow_null=True, help_text="The job's serials, by id range.")
-    requested_by = serializers.UUIDField(allow_null=True)
+    serials = serializers.SerializerMethodField(help_text="The job's serials, by id range.")
+    requested_by = serializers.UUIDField(source="requested_by_id", allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, job: SerialJob) -> str:
+        return job_url(job)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_generated(self, job: SerialJob) -> int:
+        return job_progress(job)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_serials(self, job: SerialJob) -> str | None:
+        return serials_url(job.batch_id, job.first_id, job.last_id)
 
 
 class SerialOutputSerializer(serializers.Serializer):

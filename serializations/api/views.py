@@ -5,7 +5,6 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status
@@ -40,13 +39,6 @@ class CSVRenderer(renderers.BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
         return renderers.JSONRenderer().render(data)
-
-
-def _serials_url(batch_id: Any, first_id: int | None, last_id: int | None) -> str | None:
-    if first_id is None:
-        return None
-    path = reverse("batch-serials", kwargs={"batch_pk": batch_id})
-    return f"{path}?id_min={first_id}&id_max={last_id}"
 
 
 def _list_rows(view: Any, queryset: Any) -> Response:
@@ -195,9 +187,9 @@ class BatchSerialViewSet(ScopedGenericViewSet):
         written, job = services.serials_generate(actor=request.user, batch=batch, req=req)
         if job is not None:
             return Response(
-                job_representation(job, request),
+                s.SerialJobOutputSerializer(job).data,
                 status=status.HTTP_202_ACCEPTED,
-                headers={"Location": job_url(job)},
+                headers={"Location": s.job_url(job)},
             )
         assert written is not None  # noqa: S101
         summary = {
@@ -210,7 +202,7 @@ class BatchSerialViewSet(ScopedGenericViewSet):
             "last_id": written.last_id,
             "first_serial": written.first_serial,
             "last_serial": written.last_serial,
-            "serials": _serials_url(batch.pk, written.first_id, written.last_id),
+            "serials": s.serials_url(batch.pk, written.first_id, written.last_id),
         }
         return Response(s.GeneratedOutputSerializer(summary).data, status=status.HTTP_201_CREATED)
 
@@ -231,30 +223,6 @@ class BatchSerialViewSet(ScopedGenericViewSet):
         return response
 
 
-def job_url(job: SerialJob) -> str:
-    return reverse("serial-job-detail", kwargs={"pk": job.pk})
-
-
-def job_representation(job: SerialJob, request: Request) -> dict[str, Any]:
-    data = {
-        **{f: getattr(job, f) for f in ("id", "count", "strategy", "length", "prefix")},
-        "url": job_url(job),
-        "batch": job.batch_id,
-        "status": job.status,
-        "generated": services.job_progress(job),
-        "attempts": job.attempts,
-        "error": job.error,
-        "first_id": job.first_id,
-        "last_id": job.last_id,
-        "serials": _serials_url(job.batch_id, job.first_id, job.last_id),
-        "requested_by": job.requested_by_id,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-    return s.SerialJobOutputSerializer(data).data
-
-
 class SerialJobViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Generation jobs: status, serials generated so far, errors."""
 
@@ -268,4 +236,4 @@ class SerialJobViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         return selectors.job_detail()
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(job_representation(self.get_object(), request))
+        return Response(s.SerialJobOutputSerializer(self.get_object()).data)

@@ -1,25 +1,6 @@
-"""Schedule the re-publishing of stalled serial jobs (editable in the admin afterwards)."""
-
 from django.db import migrations
 
-NAME = "serials: requeue stalled generation jobs"
-
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.get_or_create(
-        name=NAME,
-        defaults={
-            "task": "serializations.tasks.requeue_stalled_serial_jobs",
-            "interval": every_minute,
-        },
-    )
-
-
-def drop(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from core.schedules import every_minute
 
 
 class Migration(migrations.Migration):
@@ -28,4 +9,10 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [
+        every_minute(
+            "serials: requeue stalled generation jobs",
+            "serializations.tasks.requeue_stalled_serial_jobs",
+            "Publishes again generation jobs whose message was lost or whose worker died.",
+        )
+    ]
