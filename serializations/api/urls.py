@@ -8,7 +8,11 @@ router.register("serials", views.SerialViewSet, basename="serial")
 router.register("serial-jobs", views.SerialJobViewSet, basename="serial-job")
 
 batch_serials = views.BatchSerialViewSet.as_view({"get": "list", "post": "create"})
-batch_serials_export = views.BatchSerialViewSet.as_view({"get": "export"})
+# Routed by hand (not by the router), so the action's own options (its CSV renderer)
+# are passed as the router would.
+batch_serials_export = views.BatchSerialViewSet.as_view(
+    {"get": "export"}, **views.BatchSerialViewSet.export.kwargs
+)
 
 urlpatterns = [
     path("batches/<uuid:batch_pk>/serials/", batch_serials, name="batch-serials"),

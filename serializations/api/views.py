@@ -31,13 +31,17 @@ class SerialCursorPagination(CursorPagination):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """Lets a client ask for ``text/csv``; errors still leave as JSON text."""
+    """Lets a client ask for ``text/csv`` (the export streams its CSV itself); an error
+    answered to such a request still leaves as JSON, labelled as JSON."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
         return renderers.JSONRenderer().render(data)
 
 

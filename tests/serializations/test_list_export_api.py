@@ -361,6 +361,23 @@ def test_export_of_an_empty_batch_is_the_header(auth_client, qa, batch):
     assert text == "gtin,serial,lot,expiry,status,gs1\r\n"
 
 
+@pytest.mark.parametrize("how", [{"HTTP_ACCEPT": "text/csv"}, {"data": {"format": "csv"}}])
+def test_a_client_may_ask_for_csv(auth_client, qa, site, batch, how):
+    make_serials(batch, ["E1"])
+    client = auth_client(qa)
+
+    response = client.get(export_url(batch), **how)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert b"".join(response.streaming_content).decode().count("\r\n") == 2
+    elsewhere = BatchFactory(site=SiteFactory())
+    refused = client.get(export_url(elsewhere), **how)
+    assert refused.status_code == 404
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json()["code"] == "not_found"
+
+
 def test_export_permissions(auth_client, operator, qa, batch):
     make_serials(batch, ["E1"])
     auditor = UserFactory()
