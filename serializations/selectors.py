@@ -53,7 +53,8 @@ def serial_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def job_detail() -> QuerySet[SerialJob]:
-    return SerialJob.objects.select_related("batch", "requested_by")
+    """A job as the API shows it: its own columns only (batch and requester by id)."""
+    return SerialJob.objects.all()
 
 
 class _Line:
