@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
-from core.cache import current_generation, invalidate, invalidate_many
+from core.cache import current_generation, get_many_and_count, invalidate, invalidate_many
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,6 +46,7 @@ class CachedAuth:
     user_id: str
     version: int | None
     values: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int | None] = field(default_factory=dict)
 
     def get_versioned(self, key: str) -> Any:
         """The value at ``key`` if it was computed for the current version."""
@@ -56,12 +57,21 @@ class CachedAuth:
         return payload if entry_version == self.version else None
 
 
-def fetch(user_id: Any, *, extra_keys: Iterable[str] = (), prefix: str | None = None) -> CachedAuth:
+def fetch(
+    user_id: Any,
+    *,
+    extra_keys: Iterable[str] = (),
+    prefix: str | None = None,
+    counters: dict[str, int] | None = None,
+) -> CachedAuth:
+    """Version, user and ``extra_keys`` read, and ``counters`` counted, in one round trip."""
     prefix = prefix or key_prefix()
     keys = [version_key(user_id, prefix), user_key(user_id, prefix), *extra_keys]
-    values = cache.get_many(keys)
+    values, counts = get_many_and_count(keys, counters or {})
     version = values.get(keys[0])
-    return CachedAuth(prefix=prefix, user_id=str(user_id), version=version, values=values)
+    return CachedAuth(
+        prefix=prefix, user_id=str(user_id), version=version, values=values, counts=counts
+    )
 
 
 def store_versioned(key: str, version: int, payload: Any) -> None:

@@ -7,7 +7,10 @@ names the real user (DRF authenticates inside the view, after middleware ran).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -64,12 +67,15 @@ def session_active(session_id: str, cached: auth_cache.CachedAuth) -> bool:
 
 
 def check_token_user(
-    validated_token: Token, extra_keys: Callable[[Any, str], list[str]] | None = None
+    validated_token: Token,
+    extra_keys: Callable[[Any, str], list[str]] | None = None,
+    counters: Callable[[Any], dict[str, int]] | None = None,
 ) -> tuple[User, auth_cache.CachedAuth]:
     """The token's user, refusing inactive users, revoked epochs and ended sessions.
 
     User, session and whatever ``extra_keys(user_id, prefix)`` names (the permissions)
-    are read from the cache in one ``get_many``, returned for the caller to use.
+    are read from the cache, and the rate counters ``counters(user_id)`` names are
+    counted, in one round trip; the answer is returned for the caller to use.
     """
     try:
         user_id = validated_token[api_settings.USER_ID_CLAIM]
@@ -81,7 +87,12 @@ def check_token_user(
     keys = [auth_cache.session_key(session_id, prefix)]
     if extra_keys is not None:
         keys += extra_keys(user_id, prefix)
-    cached = auth_cache.fetch(user_id, prefix=prefix, extra_keys=keys)
+    cached = auth_cache.fetch(
+        user_id,
+        prefix=prefix,
+        extra_keys=keys,
+        counters=counters(user_id) if counters is not None else None,
+    )
     try:
         user = load_user(user_id, cached)
     except (ValueError, DjangoValidationError) as exc:  # not a user id, though signed by us
@@ -95,12 +106,60 @@ def check_token_user(
     return user, cached
 
 
+class VerifiedTokens:
+    """Access tokens this process has verified, kept until they expire.
+
+    A token's signature and claims cannot change, so checking them again on every
+    request (HMAC, base64 and claim checks) is wasted work. Keyed by the exact token
+    bytes: only a token that verified once is ever found. Expiry is checked on every
+    use; revocation never depended on this (the epoch and session are checked against
+    the user on every request, ``check_token_user``). Bounded: the oldest go first.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._tokens: dict[bytes, tuple[float, Token]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, raw: bytes) -> Token | None:
+        entry = self._tokens.get(raw)
+        if entry is None or time.time() >= entry[0]:
+            return None
+        return entry[1]
+
+    def add(self, raw: bytes, token: Token) -> None:
+        exp = token.payload.get("exp")
+        if not isinstance(exp, int | float):
+            return
+        leeway = api_settings.LEEWAY
+        if isinstance(leeway, timedelta):
+            leeway = leeway.total_seconds()
+        with self._lock:
+            while len(self._tokens) >= self.size:
+                self._tokens.pop(next(iter(self._tokens)))
+            self._tokens[raw] = (float(exp) + float(leeway or 0), token)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
 class JWTAuthentication(BaseJWTAuthentication):
     def authenticate(self, request: Request) -> tuple[User, Token] | None:  # type: ignore[override]
         result = super().authenticate(request)
         if result is not None:
             bind_user(result[0])
         return result  # type: ignore[return-value]
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            verified_tokens.add(raw_token, token)
+        return token
 
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         return check_token_user(validated_token)[0]

@@ -1,9 +1,14 @@
-"""Cache helpers for security decisions.
+"""Cache helpers for versioned entries: security decisions and hot reads such as sites.
 
 Entries are read with the normal cache (errors become misses, so a dead Redis only
 costs a database query). Invalidations are written with ``strict_set_many``, which
 reports failure; a failed invalidation bumps the database-held generation that prefixes every
 key, in the same transaction as the change (see ``CacheGeneration``).
+
+One round trip per request: the JWT authentication reads user, session, permissions,
+whatever the view declares it will need (``prefetch_cache_keys``) and the user's rate
+counter with one ``get_many_and_count``; the answer is kept on the request
+(``keep_round_trip``) for the view and the throttle to read (``round_trip``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -98,3 +104,47 @@ def invalidate_many(mapping: dict[str, Any], timeout: int) -> None:
         return
     if connection.in_atomic_block:
         transaction.on_commit(lambda: strict_set_many(mapping, timeout))
+
+
+# --- one round trip per request ---------------------------------------------------------
+
+
+def get_many_and_count(
+    keys: list[str], counters: dict[str, int]
+) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """``cache.get_many(keys)`` and one more on each counter in ``counters`` (key -> expiry
+    in seconds of a counter created now), in one round trip on Redis. A counter the cache
+    could not count is ``None``; values it could not read are missing."""
+    combined = getattr(cache, "get_many_and_count", None)
+    if combined is not None:
+        return combined(keys, counters)
+    values = cache.get_many(keys) if keys else {}
+    counts: dict[str, int | None] = {}
+    for key, window in counters.items():
+        try:
+            cache.add(key, 0, timeout=window)
+            counts[key] = int(cache.incr(key))
+        except Exception as exc:  # fail open, as the Redis path does
+            logger.warning("cache_unavailable", extra={"error": type(exc).__name__})
+            counts[key] = None
+    return values, counts
+
+
+@dataclass
+class RoundTrip:
+    """What the request's one cache round trip read (``values``) and counted (``counts``)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int | None] = field(default_factory=dict)
+
+
+_ROUND_TRIP_ATTR = "_cache_round_trip"
+
+
+def keep_round_trip(request: Any, trip: RoundTrip) -> None:
+    """Keep ``trip`` on the Django request (a DRF request is unwrapped)."""
+    setattr(getattr(request, "_request", request), _ROUND_TRIP_ATTR, trip)
+
+
+def round_trip(request: Any) -> RoundTrip | None:
+    return getattr(getattr(request, "_request", request), _ROUND_TRIP_ATTR, None)

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.authentication import verified_tokens
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
 
@@ -40,6 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fresh_cache() -> Iterator[None]:
     cache.clear()
     forget_generation()
+    verified_tokens.clear()
     yield
     forget_generation()
 

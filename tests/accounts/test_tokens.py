@@ -1,4 +1,5 @@
 import threading
+import time
 from datetime import timedelta
 
 import jwt
@@ -194,3 +195,49 @@ def test_concurrent_refresh_exactly_one_succeeds(user, login):
         thread.join(timeout=30)
 
     assert sorted(results) == [200, 401]
+
+
+# --- verified tokens are kept until they expire ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_verified_token_is_not_verified_again(user, login, monkeypatch):
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    access = login(user)["access"]
+    assert _get_profile(access).status_code == 200
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(TokenBackend, "decode", refuse)
+
+    assert _get_profile(access).status_code == 200
+
+
+@pytest.mark.django_db
+def test_verified_token_refused_once_expired(user, login):
+    payload = jwt.decode(login(user)["access"], options={"verify_signature": False})
+    payload["exp"] = int(time.time()) + 1
+    token = _forge(payload)
+    assert _get_profile(token).status_code == 200  # verified and kept
+
+    while time.time() < payload["exp"] + 0.05:
+        time.sleep(0.05)
+
+    assert _get_profile(token).status_code == 401
+
+
+def test_verified_tokens_are_bounded():
+    from accounts.authentication import VerifiedTokens
+
+    kept = VerifiedTokens(size=2)
+    exp = int(time.time()) + 60
+    tokens = {raw: AccessToken() for raw in (b"a", b"b", b"c")}
+    for raw, token in tokens.items():
+        token.payload["exp"] = exp
+        kept.add(raw, token)
+
+    assert kept.get(b"a") is None  # the oldest went first
+    assert kept.get(b"b") is tokens[b"b"]
+    assert kept.get(b"c") is tokens[b"c"]
