@@ -145,7 +145,7 @@ def on_bulk_write(
         ids=ids,
         count=count,
         values=values,
-        changed_fields=written,
+        changed_fields=written - audited.exclude,  # not the bookkeeping (updated_at…)
     )
 
 

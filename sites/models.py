@@ -1,16 +1,36 @@
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
-from django.db import models
+from typing import Any
 
-from core.models import BaseModel
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.models import BaseModel, TrackedQuerySet
 from sites.validators import validate_country, validate_gln, validate_timezone
 
 SITE_CODE_RE = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
 
 
+class SiteQuerySet(TrackedQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        """A bulk update is a change too: it moves ``updated_at``, the version the cached
+        site detail is checked against (``sites.cache``), and invalidates it."""
+        from sites import cache as site_cache
+
+        kwargs.setdefault("updated_at", timezone.now())
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            changed = Site.objects.filter(pk__in=ids).values_list("pk", "updated_at")
+            site_cache.changed({pk: updated_at.isoformat() for pk, updated_at in changed})
+        return count
+
+
 class Site(BaseModel):
     """A manufacturing site (plant); the unit of access: roles are granted per site."""
+
+    objects = SiteQuerySet.as_manager()  # type: ignore[misc]
 
     code = models.CharField(
         max_length=16,

@@ -402,6 +402,9 @@ HEALTH_CHECK_BROKER = bool(CELERY_BROKER_URL)
 # Security decisions (user, session, permissions) are cached at most this long.
 AUTH_CACHE_TIMEOUT = env.int("AUTH_CACHE_TIMEOUT", default=300)
 AUTH_CACHE_GENERATION_POLL_SECONDS = env.float("AUTH_CACHE_GENERATION_POLL_SECONDS", default=1.0)
+# The site detail is served from the cache, checked against the site's version, at most
+# this long after it was read from the database (sites/cache.py).
+SITE_CACHE_TIMEOUT = env.int("SITE_CACHE_TIMEOUT", default=300)
 
 # --- admin ------------------------------------------------------------------------
 

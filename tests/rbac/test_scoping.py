@@ -90,15 +90,16 @@ def test_viewer_at_site_cannot_write_there(two_sites, auth_client):
 @pytest.mark.django_db
 def test_warm_cache_detail_makes_no_auth_or_permission_query(two_sites, site_a_admin):
     url = f"{SITES}{two_sites[0].pk}/"
-    site_a_admin.get(url)  # warms user, session and permissions in the cache
+    site_a_admin.get(url)  # warms user, session, permissions and the site in the cache
 
     with CaptureQueriesContext(connection) as queries:
         response = site_a_admin.get(url)
 
     assert response.status_code == 200
-    # 1. SELECT the site (restricted to the caller's sites)
-    # Authentication (user, session) and permissions come from one cache read.
-    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert response.json()["code"] == "AAA-01"
+    # None: authentication (user, session), permissions and the site detail itself come
+    # from one cache read (tests/sites/test_site_cache.py counts the round trips).
+    assert len(queries) == 0, [q["sql"] for q in queries]
 
 
 @pytest.mark.django_db
