@@ -116,7 +116,7 @@ class VerifiedTokens:
     the user on every request, ``check_token_user``). Bounded: the oldest go first.
     """
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 4096) -> None:
         self.size = size
         self._tokens: dict[bytes, tuple[float, Token]] = {}
         self._lock = threading.Lock()

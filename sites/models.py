@@ -52,6 +52,10 @@ class Site(BaseModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.code = (self.code or "").strip().upper()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            # ``updated_at`` is the version of the cached detail: every write moves it.
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
+        super().save(*args, **kwargs)

@@ -120,6 +120,20 @@ def test_save_is_seen_at_once(operator: Any, site: Site) -> None:
 
 
 @pytest.mark.django_db
+def test_save_of_some_fields_moves_the_version(operator: Any, site: Site) -> None:
+    before = warm(operator, site)
+
+    site.name = "Partly saved"
+    site.save(update_fields=["name"])
+
+    body = operator.get(url(site)).json()
+    assert body["name"] == "Partly saved"
+    assert body["updated_at"] > before["updated_at"]
+    site.refresh_from_db()  # the row moved too, not only the pointer
+    assert cache.get(site_cache.keys(str(site.pk))[0]) == site_cache.version(site)
+
+
+@pytest.mark.django_db
 def test_bulk_update_is_seen_at_once_and_moves_updated_at(operator: Any, site: Site) -> None:
     before = warm(operator, site)
 
