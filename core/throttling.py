@@ -14,7 +14,6 @@ off. A refused request answers 429 with ``Retry-After`` (seconds).
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -23,9 +22,6 @@ from rest_framework.throttling import BaseThrottle
 
 from core.cache import get_many_and_count, round_trip
 from core.context import client_ip
-
-logger = logging.getLogger(__name__)
-
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
