@@ -55,7 +55,7 @@ class Site(BaseModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.code = (self.code or "").strip().upper()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
+        if update_fields:  # an empty list saves nothing, as in Django
             # ``updated_at`` is the version of the cached detail: every write moves it.
             kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
