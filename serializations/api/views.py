@@ -51,14 +51,9 @@ def _list_rows(view: Any, queryset: Any) -> Response:
     return view.get_paginated_response(selectors.serial_rows(page))
 
 
-class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
-    """Serial numbers of the caller's sites; status moves; pack verification."""
+class SerialRowsViewSet(ScopedGenericViewSet):
+    """What both serial viewsets share: rows scoped by their batch's site, in id order."""
 
-    required_permissions = {
-        "list": "serial.view",
-        "change_status": "serial.update_status",
-        "verify": "serial.view",
-    }
     view_permission = "serial.view"
     site_field = "batch__site"
     serializer_class = s.SerialOutputSerializer
@@ -71,6 +66,16 @@ class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def base_queryset(self) -> Any:
         return selectors.serial_list()
+
+
+class SerialViewSet(mixins.ListModelMixin, SerialRowsViewSet):
+    """Serial numbers of the caller's sites; status moves; pack verification."""
+
+    required_permissions = {
+        "list": "serial.view",
+        "change_status": "serial.update_status",
+        "verify": "serial.view",
+    }
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Cursor pages in id order; filters: batch, status, gtin, id range."""
@@ -119,7 +124,7 @@ class SerialViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return Response(s.VerifyOutputSerializer(answer).data)
 
 
-class BatchSerialViewSet(ScopedGenericViewSet):
+class BatchSerialViewSet(SerialRowsViewSet):
     """A batch's serials: list, generate, export (``/api/batches/{id}/serials/``)."""
 
     required_permissions = {
@@ -127,18 +132,6 @@ class BatchSerialViewSet(ScopedGenericViewSet):
         "create": "serial.generate",
         "export": "serial.export",
     }
-    view_permission = "serial.view"
-    site_field = "batch__site"
-    serializer_class = s.SerialOutputSerializer
-    pagination_class = SerialCursorPagination
-    # Lists are in id order only: no ?ordering= (a field of the output such as gs1 or
-    # lot is no column to sort by) and no ?search=.
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = SerialFilter
-    queryset = SerialNumber.objects.none()
-
-    def base_queryset(self) -> Any:
-        return selectors.serial_list()
 
     def get_batch(self) -> Batch:
         """The batch, if the caller holds this action's permission at its site.
