@@ -9,6 +9,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
+from django.utils import timezone
 
 _in_bulk_update: ContextVar[bool] = ContextVar("in_bulk_update", default=False)
 
@@ -24,6 +25,15 @@ def recorded_by_caller() -> Iterator[None]:
         _in_bulk_update.reset(token)
 
 
+def _auto_now_fields(model: type[models.Model]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+
+
+def _auto_now_values(model: type[models.Model], given: dict[str, Any]) -> dict[str, Any]:
+    now = timezone.now()
+    return {name: now for name in _auto_now_fields(model) if name not in given}
+
+
 class TrackedQuerySet(models.QuerySet):
     """Announces bulk writes (``update``, ``bulk_create``, ``bulk_update``).
 
@@ -33,8 +43,11 @@ class TrackedQuerySet(models.QuerySet):
     """
 
     def update(self, **kwargs: Any) -> int:
+        """Also moves ``auto_now`` columns (``updated_at``), as ``save`` does: a bulk
+        write is a change like any other."""
         from core.signals import bulk_write
 
+        kwargs = {**_auto_now_values(self.model, kwargs), **kwargs}
         if _in_bulk_update.get() or not bulk_write.has_listeners(self.model):
             return super().update(**kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
@@ -89,6 +102,9 @@ class TrackedModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields:  # ``updated_at`` moves with every write (empty: saves nothing)
+            kwargs["update_fields"] = {*update_fields, *_auto_now_fields(type(self))}
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             super().save(*args, **kwargs)

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models, transaction
-from django.utils import timezone
 
 from core.models import BaseModel, TrackedQuerySet
 from sites.validators import validate_country, validate_gln, validate_timezone
@@ -14,11 +13,10 @@ SITE_CODE_RE = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
 
 class SiteQuerySet(TrackedQuerySet):
     def update(self, **kwargs: Any) -> int:
-        """A bulk update is a change too: it moves ``updated_at``, the version the cached
-        site detail is checked against (``sites.cache``), and invalidates it."""
+        """A bulk update moves ``updated_at`` (``TrackedQuerySet``), the version the
+        cached site detail is checked against: the new versions go to the cache."""
         from sites import cache as site_cache
 
-        kwargs.setdefault("updated_at", timezone.now())
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
@@ -54,8 +52,4 @@ class Site(BaseModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.code = (self.code or "").strip().upper()
-        update_fields = kwargs.get("update_fields")
-        if update_fields:  # an empty list saves nothing, as in Django
-            # ``updated_at`` is the version of the cached detail: every write moves it.
-            kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
