@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,9 +23,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = sys.executable
-HOST = "127.0.0.1"
+from tests.harness import HOST, PY, ROOT, manage, stop
+
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://{HOST}:{PORT}"
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
@@ -80,16 +78,6 @@ def environment() -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
     }
     return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"manage.py {' '.join(args)} failed")
-    return result.stdout
 
 
 SETUP = r"""
@@ -267,14 +255,6 @@ def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit("the serial benchmark failed")
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 def main() -> None:

@@ -27,7 +27,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from tests.celery_worker import database_url
-from tests.redis_server import RedisServer, free_port
+from tests.harness import free_port
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

@@ -23,8 +23,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,9 +31,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = sys.executable
-HOST = "127.0.0.1"
+from tests.harness import (
+    HOST,
+    PY,
+    ROOT,
+    free_port,
+    manage,
+    pg_server_url,
+    redis_flush,
+    stop,
+)
+
 # The admin token last: its run may deactivate, rename or strip the other fuzz users
 # (schemathesis reuses the ids it has seen), which must not leave their runs 401-only.
 ROLES = ["anonymous", "auditor", "operator", "qa", "admin"]
@@ -74,32 +80,11 @@ print(json.dumps({"ok": True}))
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def pg_server_url() -> str:
-    if os.environ.get("FUZZ_PG_URL"):
-        return os.environ["FUZZ_PG_URL"].rstrip("/")
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        return database_url.rsplit("/", 1)[0]
-    return "postgres://postgres@127.0.0.1:5432"
-
-
 def pg_admin(server: str, sql: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(sql)
-
-
-def redis_flush(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url, socket_timeout=2).flushdb()
 
 
 def environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -123,16 +108,6 @@ def environment(database_url: str, redis_url: str) -> dict[str, str]:
         "LOG_FORMAT": "console",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit(f"manage.py {args[0]} failed")
-    return result.stdout
 
 
 def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -180,17 +155,6 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
     stop(process)
     sys.stderr.write(log.read_text(errors="replace")[-5000:])
     raise SystemExit("gunicorn did not start")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def login(base: str, username: str, password: str) -> str:
@@ -275,7 +239,7 @@ def main() -> int:
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     args = parser.parse_args()
 
-    server = pg_server_url()
+    server = pg_server_url("FUZZ_PG_URL")
     database = f"fuzz_{os.getpid()}"
     database_url = f"{server}/{database}"
     redis_url = os.environ.get("FUZZ_REDIS_URL", "redis://127.0.0.1:6379/12")

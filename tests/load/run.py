@@ -32,8 +32,6 @@ import json
 import math
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,11 +39,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness import (
+    HOST,
+    PY,
+    ROOT,
+    free_port,
+    manage,
+    pg_server_url,
+    redis_flush,
+    stop,
+)
+
 OUT = ROOT / "bench-results"
-PY = sys.executable
 BIN = Path(PY).parent
-HOST = "127.0.0.1"
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 USERS = int(os.environ.get("LOAD_USERS", "16"))
 SPAWN_RATE = float(os.environ.get("LOAD_SPAWN_RATE", "4"))
@@ -135,21 +141,6 @@ print(json.dumps({
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def pg_server_url() -> str:
-    if os.environ.get("LOAD_PG_URL"):
-        return os.environ["LOAD_PG_URL"].rstrip("/")
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        return database_url.rsplit("/", 1)[0]
-    return "postgres://postgres@127.0.0.1:5432"
-
-
 def fresh_database(server: str) -> str:
     import psycopg
 
@@ -161,15 +152,6 @@ def fresh_database(server: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
     return f"{server}/{DATABASE}"
-
-
-def redis_flush(url: str) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_timeout=5).flushdb()
-    except redis.RedisError as exc:
-        raise SystemExit(f"Redis is needed at {url}: {exc}") from exc
 
 
 def environment(database_url: str) -> dict[str, str]:
@@ -188,31 +170,10 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-5000:] + result.stderr[-5000:])
-        raise SystemExit(f"manage.py {args[0]} failed")
-    return result.stdout
-
-
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def wait_live(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
@@ -307,7 +268,7 @@ def main() -> int:
     )
     for path in (gunicorn_log, worker_log, locust_log, JOURNAL):
         path.write_bytes(b"")
-    database_url = fresh_database(pg_server_url())
+    database_url = fresh_database(pg_server_url("LOAD_PG_URL"))
     for db in (CACHE_DB, BROKER_DB):
         redis_flush(f"{REDIS}/{db}")
     env = environment(database_url)

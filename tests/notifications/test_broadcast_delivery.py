@@ -15,7 +15,7 @@ from notifications.services import broadcast_send, stalled_broadcasts
 from notifications.tasks import requeue_stalled_broadcasts
 from tests.accounts.factories import UserFactory
 from tests.celery_worker import publishing_to
-from tests.redis_server import free_port
+from tests.harness import free_port
 
 URL = "/api/notifications/"
 
