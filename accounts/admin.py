@@ -1,12 +1,42 @@
-from django.contrib import admin
+"""Users, sessions and signatures in the admin: the same services and rules as the API.
+
+Who may change what is decided by ``accounts.services.editable_user_fields``, the rule
+the user API follows too: nobody changes their own access flags, superuser status is a
+superuser's to give, and a superuser's account is a superuser's to change. Deactivation
+and password resets are services too (every session of the user ends).
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpRequest
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
+from accounts import services
 from accounts.models import ElectronicSignature, User, UserSession
+from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin, action_with_form, error_messages
+from core.exceptions import DomainError
+
+PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "address")
+RECORD_FIELDS = ("id", "last_login", "date_joined", "created_at", "updated_at")
 
 
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAddForm(UserCreationForm):
+    """Username, e-mail and a password that the password validators accept."""
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class UserAdmin(ServiceAdmin, DjangoUserAdmin):
+    codenames = {"view": "user.view", "add": "user.create", "change": "user.update"}
+    add_form = UserAddForm
     list_display = (
         "username",
         "email",
@@ -20,20 +50,98 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
-    readonly_fields = ("id", "last_login", "date_joined", "created_at", "updated_at")
+    filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("id", "username", "password")}),
-        ("Person", {"fields": ("first_name", "last_name", "email", "phone", "address")}),
-        ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Person", {"fields": PERSON_FIELDS}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined", "created_at", "updated_at")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
+    actions = ("deactivate_users",)
+
+    def editable(self, request: HttpRequest, obj: User | None) -> tuple[str, ...]:
+        return services.editable_user_fields(actor=request.user, user=obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        if obj is None:
+            return ()
+        editable = {*self.editable(request, obj), "password"}  # a link to its own page
+        every = [f for _, options in self.fieldsets for f in options["fields"]]
+        return tuple(f for f in every if f not in editable or f in RECORD_FIELDS)
+
+    def can_change(self, request: HttpRequest, obj: User) -> bool:
+        return services.may_manage(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # users are deactivated, never deleted: their records stay
+
+    def has_deactivate_permission(self, request: HttpRequest) -> bool:
+        return self._holds_codename(request, "user.deactivate")
+
+    def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> User:
+        return services.user_create(
+            username=data["username"], email=data["email"], password=data["password1"]
+        )
+
+    def update_through_service(self, request: HttpRequest, obj: User, data: dict[str, Any]) -> User:
+        return services.user_update(
+            actor=request.user, user=obj, data=data, allowed=self.editable(request, obj)
+        )
+
+    @admin.action(description="Deactivate the selected users", permissions=["deactivate"])
+    def deactivate_users(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        return action_with_form(
+            self,
+            request,
+            queryset,
+            form_class=forms.Form,
+            title="Deactivate users",
+            explanation="Each user's sessions end; their records stay.",
+            one=False,
+            apply=lambda user, _: services.user_deactivate(actor=request.user, user=user),
+        )
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's page, with the password set by the service (which ends every session
+        of the user and checks who may reset whose password)."""
+        if request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404("Not found.")
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        form = self.change_password_form(user, request.POST)
+        if not form.is_valid():
+            return super().user_change_password(request, id, form_url)  # shows the errors
+        usable = form.cleaned_data.get("set_usable_password", True)
+        try:
+            services.user_password_set(
+                actor=request.user,
+                user=user,
+                new_password=form.cleaned_data["password1"] if usable else None,
+            )
+        except (DomainError, ValidationError) as exc:
+            for message in error_messages(exc):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        self.message_user(request, "Password changed; the user's sessions ended.")
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:accounts_user_change", args=(user.pk,))
+        )
+
+
+admin.site.register(User, UserAdmin)
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(admin.ModelAdmin):
+class UserSessionAdmin(ReadOnlyServiceAdmin):
+    codenames = {"view": "user.view"}
     list_display = (
         "user",
         "ip",
@@ -59,15 +167,12 @@ class UserSessionAdmin(admin.ModelAdmin):
         "end_reason",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(ElectronicSignature)
-class ElectronicSignatureAdmin(admin.ModelAdmin):
+class ElectronicSignatureAdmin(ReadOnlyServiceAdmin):
+    """Signatures sign records of every site: for holders of ``audit.view`` globally."""
+
+    codenames = {"view": "audit.view"}
     list_display = ("signed_at", "printed_name", "meaning", "record_type", "record_id")
     list_filter = ("meaning", "record_type")
     search_fields = ("printed_name", "record_id", "signer__username")
@@ -82,12 +187,3 @@ class ElectronicSignatureAdmin(admin.ModelAdmin):
         "record_id",
         "content_hash",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

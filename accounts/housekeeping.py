@@ -4,8 +4,8 @@ Dormant accounts: Part 11 §11.300(b) and ASVS V2 ask that access be reviewed an
 unused accounts disabled. A user is dormant when neither a sign-in (``last_login``,
 or ``date_joined`` for a user who never signed in) nor a token refresh on any of their
 sessions happened in the last ``DORMANT_ACCOUNT_DAYS`` days. Each is deactivated through
-``user_deactivate`` (sessions ended, tokens blacklisted) with ``system`` as the actor and
-the reason on the audit record.
+``user_deactivate`` (sessions ended, tokens blacklisted) with the named system actor
+``system:dormant-accounts`` and the reason on the audit record.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts import auth_cache
 from accounts.models import User, UserSession
 from accounts.services import user_deactivate
-from core.context import bind_actor
+from core.context import acting_as_system
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ def deactivate_dormant_users(*, days: int | None = None) -> list[str]:
     days = settings.DORMANT_ACCOUNT_DAYS if days is None else days
     reason = DORMANT_REASON.format(days=days)
     done = []
-    with bind_actor(user_id=None, username="system", change_reason=reason):
+    with acting_as_system("dormant-accounts", change_reason=reason) as actor:
         for user in dormant_users(days=days):
-            user_deactivate(user=user)
+            user_deactivate(actor=actor, user=user)
             done.append(user.username)
     if done:
         logger.info("dormant_users_deactivated", extra={"count": len(done), "days": days})
@@ -77,7 +77,7 @@ def end_expired_sessions() -> int:
     ids = list(stale.values_list("pk", flat=True))
     if not ids:
         return 0
-    with bind_actor(user_id=None, username="system", change_reason="Refresh token expired."):
+    with acting_as_system("token-hygiene", change_reason="Refresh token expired."):
         count = UserSession.objects.filter(pk__in=ids, ended_at__isnull=True).update(
             ended_at=now, end_reason="expired"
         )

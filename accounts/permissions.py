@@ -1,8 +1,12 @@
-"""Permission codenames checked by the accounts app (synced into the rbac catalogue)."""
+"""Permission codenames checked by the accounts app (synced into the rbac catalogue).
 
-PERMISSIONS = {
-    "user.view": "See user accounts",
-    "user.create": "Create user accounts",
-    "user.update": "Change user accounts",
-    "user.deactivate": "Deactivate user accounts (records stay)",
-}
+Users are not tied to a site: only a global assignment grants these."""
+
+from core.access import GLOBAL, Codename, declare
+
+PERMISSIONS = declare(
+    Codename("user.view", "See user accounts", scope=GLOBAL, roles={"auditor"}),
+    Codename("user.create", "Create user accounts", scope=GLOBAL),
+    Codename("user.update", "Change user accounts", scope=GLOBAL),
+    Codename("user.deactivate", "Deactivate user accounts (records stay)", scope=GLOBAL),
+)

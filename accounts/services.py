@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,6 +23,7 @@ from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
 from core.context import bind_user, get_context
 from core.emails import queue_email
+from core.exceptions import Forbidden
 from core.signals import security_event
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,10 @@ REFRESH_NOT_YOURS = "This refresh token does not belong to you."
 
 USER_EDITABLE_FIELDS = ("email", "first_name", "last_name", "phone", "address")
 ADMIN_EDITABLE_FIELDS = (*USER_EDITABLE_FIELDS, "username", "is_active", "is_staff")
+ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
+OWN_ACCESS = "You cannot change your own access (active, staff or superuser status)."
+SUPERUSER_ONLY = "Only a superuser can grant or take away superuser status."
+SUPERUSER_TARGET = "Only a superuser can change a superuser's account."
 
 
 # --- users -------------------------------------------------------------------------
@@ -45,7 +50,7 @@ def _check_email_free(user: User) -> None:
     # The case-insensitive unique constraint is the real guard; this gives a field error.
     taken = User.objects.filter(email__iexact=user.email.strip()).exclude(pk=user.pk).exists()
     if taken:
-        raise exceptions.ValidationError({"email": [EMAIL_TAKEN]})
+        raise ValidationError({"email": [EMAIL_TAKEN]})
 
 
 @transaction.atomic
@@ -72,8 +77,8 @@ def user_create(
     )
     try:
         password_validation.validate_password(password, user)
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError({"password": list(exc.messages)}) from exc
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from exc
     user.set_password(password)
     _check_email_free(user)
     user.full_clean()
@@ -86,10 +91,43 @@ def user_create(
     return user
 
 
+def may_manage(actor: Any, user: User) -> bool:
+    """Whether ``actor`` may change ``user`` at all: a superuser's account is for
+    superusers only (it could otherwise be taken over through its e-mail or password)."""
+    return bool(getattr(actor, "is_superuser", False)) or not user.is_superuser
+
+
+def editable_user_fields(*, actor: Any, user: User | None) -> tuple[str, ...]:
+    """The fields of ``user`` that ``actor`` (who holds ``user.update``) may change: never
+    their own access flags, superuser status only as a superuser, nothing of a superuser
+    unless one."""
+    if user is not None and not may_manage(actor, user):
+        return ()
+    fields = list(ADMIN_EDITABLE_FIELDS)
+    if getattr(actor, "is_superuser", False):
+        fields.append("is_superuser")
+    if user is not None and actor.pk == user.pk:
+        fields = [f for f in fields if f not in ACCESS_FLAGS]
+    return tuple(fields)
+
+
+def _check_access_change(actor: Any, user: User, data: dict[str, Any]) -> None:
+    changing = [f for f in ACCESS_FLAGS if f in data and data[f] != getattr(user, f)]
+    if changing and actor.pk == user.pk:
+        raise Forbidden(OWN_ACCESS, code="own_access")
+    if "is_superuser" in changing and not actor.is_superuser:
+        raise Forbidden(SUPERUSER_ONLY, code="superuser_only")
+    if not may_manage(actor, user):
+        raise Forbidden(SUPERUSER_TARGET, code="superuser_target")
+
+
 @transaction.atomic
-def user_update(*, user: User, data: dict[str, Any], allowed: tuple[str, ...]) -> User:
-    """Change the given fields, which must be among ``allowed``."""
+def user_update(*, actor: Any, user: User, data: dict[str, Any], allowed: tuple[str, ...]) -> User:
+    """Change the given fields, which must be among ``allowed``; ``actor`` may never raise
+    their own access, nor touch a superuser's account unless a superuser."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    if actor.pk != user.pk or any(f in data for f in ACCESS_FLAGS):
+        _check_access_change(actor, user, data)
     deactivating = False
     for name, value in data.items():
         if name not in allowed:
@@ -107,13 +145,35 @@ def user_update(*, user: User, data: dict[str, Any], allowed: tuple[str, ...]) -
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, actor: Any, user: User) -> User:
     """Deactivate (records stay for the audit trail) and end every session."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    _check_access_change(actor, user, {"is_active": False})
     if user.is_active:
         user.is_active = False
         user.save()
         _revoke_everything(user=user, reason="deactivated")
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, actor: Any, user: User, new_password: str | None) -> User:
+    """An administrator sets (or, with None, disables) another user's password: every
+    token and session of that user ends, as after a change of their own."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not may_manage(actor, user):
+        raise Forbidden(SUPERUSER_TARGET, code="superuser_target")
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            password_validation.validate_password(new_password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": list(exc.messages)}) from exc
+        user.set_password(new_password)
+    user.token_epoch += 1
+    user.save()
+    _revoke_everything(user=user, reason="password_reset")
     return user
 
 
@@ -243,9 +303,9 @@ def auth_logout(
         try:
             token = RefreshToken(raw_refresh)
         except TokenError as exc:
-            raise exceptions.ValidationError({"refresh_token": [REFRESH_INVALID]}) from exc
+            raise ValidationError({"refresh_token": [REFRESH_INVALID]}) from exc
         if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
-            raise exceptions.ValidationError({"refresh_token": [REFRESH_NOT_YOURS]})
+            raise ValidationError({"refresh_token": [REFRESH_NOT_YOURS]})
         session_id = token.get(SESSION_CLAIM)
         _blacklist_once(token[api_settings.JTI_CLAIM])
     else:
@@ -271,11 +331,11 @@ def password_change(
     """
     # Checked outside the transaction: the failure axes records must survive the 400.
     if not check_password_for(request=request, user=user, password=current_password):
-        raise exceptions.ValidationError({"current_password": [WRONG_PASSWORD]})
+        raise ValidationError({"current_password": [WRONG_PASSWORD]})
     try:
         password_validation.validate_password(new_password, user)
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError({"new_password": list(exc.messages)}) from exc
+    except ValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}) from exc
     with transaction.atomic():
         return _password_set(user=user, new_password=new_password, session_id=current_session_id)
 
@@ -306,7 +366,7 @@ def _password_set(*, user: User, new_password: str, session_id: str | None) -> T
 
 
 def profile_update(*, user: User, data: dict[str, Any]) -> User:
-    return user_update(user=user, data=data, allowed=USER_EDITABLE_FIELDS)
+    return user_update(actor=user, user=user, data=data, allowed=USER_EDITABLE_FIELDS)
 
 
 def lockout_notify(*, username: str, ip: str | None) -> None:

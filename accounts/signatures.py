@@ -1,24 +1,29 @@
 """Electronic signatures: re-authenticate, then sign a record's current content.
 
-A reusable service: batch release and rejection, inspection results, and anything
-else that needs a signature call ``signature_create``.
+A door (an API view, an admin page) turns the password it received into a
+``Reauthentication``; the service verifies it when its own checks have passed and signs
+with the ``VerifiedSigner`` it gets, through ``signature_create``. Each signed act
+declares the meanings it accepts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework import exceptions
 
-from accounts.models import ElectronicSignature, SignatureMeaning, User
+from accounts.models import ElectronicSignature, User
 
 WRONG_SIGNATURE_PASSWORD = "The password is not correct; the record was not signed."  # noqa: S105
 REASON_REQUIRED = "A reason is required for this signature."
+MEANING_NOT_FOR_ACT = "This act is signed with one of these meanings: {allowed}."
 
 
 def content_hash(record: Any, *, exclude: set[str] | frozenset[str] = frozenset()) -> str:
@@ -32,37 +37,80 @@ def content_hash(record: Any, *, exclude: set[str] | frozenset[str] = frozenset(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def verify_signer(*, request: HttpRequest, signer: User, password: str) -> None:
-    """Re-authenticate; a wrong password counts toward the lockout and is recorded.
+@dataclass(frozen=True)
+class VerifiedSigner:
+    """A person who has just re-authenticated; the only thing ``signature_create`` signs
+    for. Made by ``Reauthentication.verify`` alone."""
 
-    Call outside any transaction the caller may roll back: the failed attempt must
-    survive the refusal.
+    user: User
+
+
+@dataclass(frozen=True)
+class Reauthentication:
+    """A claim to sign, as a door (an API view, an admin page) received it.
+
+    The service decides when to check it (after its own refusals, so a refused act
+    costs no attempt) by calling ``verify``; the check itself is the sign-in's, with its
+    lockout, so every door counts failures the same way.
     """
+
+    user: User
+    check: Callable[[], bool] = field(repr=False)
+
+    def verify(self) -> VerifiedSigner:
+        """Re-authenticate; a wrong password counts toward the lockout and is recorded.
+
+        Outside any transaction (a durable block says so): the failed attempt must
+        survive the refusal.
+        """
+        with transaction.atomic(durable=True):
+            verified = self.check()
+        if not verified:
+            raise ValidationError({"password": [WRONG_SIGNATURE_PASSWORD]})
+        return VerifiedSigner(user=self.user)
+
+
+def reauthentication(*, request: HttpRequest, user: User, password: str) -> Reauthentication:
+    """What every door calls with the password it was given."""
     from accounts.services import check_password_for
 
-    if not check_password_for(request=request, user=signer, password=password):
-        raise exceptions.ValidationError({"password": [WRONG_SIGNATURE_PASSWORD]})
+    return Reauthentication(
+        user=user, check=lambda: check_password_for(request=request, user=user, password=password)
+    )
+
+
+def check_meaning(meaning: str, meanings: frozenset[str]) -> None:
+    """The meaning must fit the act: a release is not signed as a rejection."""
+    if meaning not in meanings:
+        allowed = ", ".join(sorted(meanings))
+        raise ValidationError({"meaning": [MEANING_NOT_FOR_ACT.format(allowed=allowed)]})
 
 
 def signature_create(
     *,
-    signer: User,
+    signer: VerifiedSigner,
     record: Any,
     meaning: str,
+    meanings: frozenset[str],
     reason: str = "",
     reason_required: bool = False,
     exclude: set[str] | frozenset[str] = frozenset(),
 ) -> ElectronicSignature:
-    """Sign ``record`` as it is now (the caller has locked it and verified the signer)."""
-    if meaning not in SignatureMeaning.values:
-        raise exceptions.ValidationError({"meaning": [f"Choose one of {SignatureMeaning.values}."]})
+    """Sign ``record`` as it is now (the caller has locked it and verified the signer).
+
+    ``meanings``: those the signed act accepts (``SignatureMeaning`` values).
+    """
+    if not isinstance(signer, VerifiedSigner):
+        raise TypeError("only a re-authenticated signer can sign")
+    check_meaning(meaning, meanings)
     if reason_required and not reason.strip():
-        raise exceptions.ValidationError({"reason": [REASON_REQUIRED]})
+        raise ValidationError({"reason": [REASON_REQUIRED]})
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sign inside the transaction that changes the record")
+    user = signer.user
     signature = ElectronicSignature(
-        signer=signer,
-        printed_name=signer.printed_name,
+        signer=user,
+        printed_name=user.printed_name,
         signed_at=timezone.now(),
         meaning=meaning,
         reason=reason.strip(),

@@ -1,24 +1,14 @@
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from audit.models import AuditLog, AuditSeal
-from rbac.enforcement import restrict
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from core.admin_base import ReadOnlyServiceAdmin
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(ReadOnlyServiceAdmin):
+    """Read-only, like the table itself; records of other sites do not exist here."""
+
+    codenames = {"view": "audit.view"}
     list_display = (
         "timestamp",
         "action",
@@ -34,12 +24,12 @@ class AuditLogAdmin(ReadOnlyAdmin):
     ordering = ("-timestamp",)
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditLog]:
-        return restrict(super().get_queryset(request), request.user, "audit.view", "site")
-
 
 @admin.register(AuditSeal)
-class AuditSealAdmin(ReadOnlyAdmin):
+class AuditSealAdmin(ReadOnlyServiceAdmin):
+    """The seal chain covers every site: for holders of ``audit.verify`` globally."""
+
+    codenames = {"view": "audit.verify"}
     list_display = ("seq", "log_id", "hash", "sealed_at")
     search_fields = ("log_id", "hash")
     show_full_result_count = False

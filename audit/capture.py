@@ -19,12 +19,12 @@ from django.utils import timezone
 from audit.canonical import canonical_text, mac, safe_values
 from audit.choices import Action
 from audit.models import AuditLog
-from core.context import get_context
+from core.context import get_context, system_username
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_ACTOR = "system"
 MAX_ID_LIST = 1000
+ANONYMOUS = "anonymous"
 
 
 def build(
@@ -46,7 +46,9 @@ def build(
     ctx = get_context()
     if actor_username is None:
         actor_id = actor_id if actor_id is not None else ctx.user_id
-        actor_username = ctx.username or SYSTEM_ACTOR
+        # Nothing bound: a request without credentials is anonymous; a shell, a command
+        # or a job no one asked for names itself (never a bare "system").
+        actor_username = ctx.username or (ANONYMOUS if ctx.method else system_username())
     record: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "timestamp": timezone.now().isoformat(timespec="microseconds"),

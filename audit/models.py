@@ -7,11 +7,12 @@ from django.db import models
 from django.utils import timezone
 
 from audit.choices import Action
+from core.access import RestrictedQuerySetMixin
 
 READ_ONLY = "Audit records are append-only."
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(RestrictedQuerySetMixin, models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError(READ_ONLY)
 
@@ -27,6 +28,8 @@ class AuditLog(models.Model):
     with a key the database does not hold, so a row altered or inserted behind the
     application's back is detected; seals chain the rows (``AuditSeal``).
     """
+
+    site_path = "site"  # the ``site_id`` column; records without a site need a global grant
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,23 +1,110 @@
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+"""Products and batches in the admin: the API's services, rules and signatures."""
 
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import SignatureMeaning
+from accounts.signatures import reauthentication
+from batches import services
+from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
-from rbac.enforcement import restrict
+from core.admin_base import ServiceAdmin, action_with_form
+
+BATCH_RECORD_FIELDS = (
+    "id",
+    "status",
+    "created_by",
+    "started_at",
+    "started_by",
+    "completed_at",
+    "completed_by",
+    "released_at",
+    "released_by",
+    "rejected_at",
+    "rejected_by",
+    "release_signature",
+    "rejection_signature",
+    "created_at",
+    "updated_at",
+)
+BATCH_CREATE_FIELDS = (
+    "product",
+    "site",
+    "batch_number",
+    "planned_quantity",
+    "manufacturing_date",
+    "expiry_date",
+)
+
+
+def _meaning_choices(meanings: frozenset[str]) -> list[tuple[str, str]]:
+    return [(m.value, m.label) for m in SignatureMeaning if m.value in meanings]
+
+
+class CompleteForm(forms.Form):
+    produced_quantity = forms.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class ReleaseForm(forms.Form):
+    meaning = forms.ChoiceField(choices=_meaning_choices(services.RELEASE_MEANINGS))
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput, help_text="Your password: you sign this act."
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea)
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput, help_text="Your password: you sign this act."
+    )
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ServiceAdmin):
+    """Products (not tied to a site). The GTIN is frozen once serials carry it."""
+
+    codenames = {
+        "view": "product.view",
+        "add": "product.manage",
+        "change": "product.manage",
+        "delete": "product.manage",
+    }
     list_display = ("name", "strength", "dosage_form", "gtin", "is_active")
     list_filter = ("is_active", "dosage_form")
     search_fields = ("name", "gtin")
-    readonly_fields = ("id", "created_at", "updated_at")
+    fields = ("id", *services.PRODUCT_FIELDS, "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> Any:
+        frozen = ("gtin",) if obj is not None and services.product_has_serials(obj) else ()
+        return ("id", *frozen, "created_at", "updated_at")
+
+    def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Product:
+        return services.product_create(**data)
+
+    def update_through_service(
+        self, request: HttpRequest, obj: Product, data: dict[str, Any]
+    ) -> Product:
+        return services.product_update(product=obj, data=data)
+
+    def delete_through_service(self, request: HttpRequest, obj: Product) -> None:
+        services.product_delete(product=obj)
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
-    """Status and signatures are read-only here: transitions happen only through the API."""
+class BatchAdmin(ServiceAdmin):
+    """Batches: quantities and dates while planned or in production; the status only
+    through the lifecycle actions, each the API's service, signed where the API signs."""
 
+    codenames = {
+        "view": "batch.view",
+        "add": "batch.create",
+        "change": "batch.update",
+        "delete": "batch.delete",
+    }
     list_display = (
         "batch_number",
         "product",
@@ -29,28 +116,118 @@ class BatchAdmin(admin.ModelAdmin):
     list_filter = ("status", "site")
     search_fields = ("batch_number", "product__name", "product__gtin")
     list_select_related = ("product", "site")
-    readonly_fields = (
-        "id",
-        "status",
-        "created_by",
-        "started_at",
-        "started_by",
-        "completed_at",
-        "completed_by",
-        "released_at",
-        "released_by",
-        "rejected_at",
-        "rejected_by",
-        "release_signature",
-        "rejection_signature",
-        "created_at",
-        "updated_at",
-    )
+    actions = ("start_batches", "complete_batch", "release_batch", "reject_batch")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
-        return restrict(super().get_queryset(request), request.user, "batch.view", "site")
+    def get_fields(self, request: HttpRequest, obj: Batch | None = None) -> Any:
+        if obj is None:
+            return BATCH_CREATE_FIELDS
+        return (*BATCH_CREATE_FIELDS, "produced_quantity", *BATCH_RECORD_FIELDS)
 
-    def has_change_permission(self, request: HttpRequest, obj: Batch | None = None) -> bool:
-        if obj is not None and obj.status in ("released", "rejected"):
-            return False
-        return super().has_change_permission(request, obj)
+    def get_readonly_fields(self, request: HttpRequest, obj: Batch | None = None) -> Any:
+        if obj is None:
+            return ()
+        if obj.status in EDITABLE:
+            editable = set(services.BATCH_EDITABLE_FIELDS)
+            return tuple(f for f in self.get_fields(request, obj) if f not in editable)
+        return self.get_fields(request, obj)
+
+    def can_change(self, request: HttpRequest, obj: Batch) -> bool:
+        return obj.status in EDITABLE
+
+    def can_delete(self, request: HttpRequest, obj: Batch) -> bool:
+        return obj.status == BatchStatus.PLANNED
+
+    def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Batch:
+        return services.batch_create(actor=request.user, **data)  # type: ignore[arg-type]
+
+    def update_through_service(
+        self, request: HttpRequest, obj: Batch, data: dict[str, Any]
+    ) -> Batch:
+        return services.batch_update(batch=obj, data=data)
+
+    def delete_through_service(self, request: HttpRequest, obj: Batch) -> None:
+        services.batch_delete(batch=obj)
+
+    # --- lifecycle: each action needs its codename at each batch's site -----------------
+
+    def _scoped(self, request: HttpRequest, queryset: Any, codename: str) -> Any:
+        return queryset.restrict(request.user, codename)
+
+    def has_start_permission(self, request: HttpRequest) -> bool:
+        return self._holds_codename(request, "batch.start")
+
+    def has_complete_permission(self, request: HttpRequest) -> bool:
+        return self._holds_codename(request, "batch.complete")
+
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return self._holds_codename(request, "batch.release")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return self._holds_codename(request, "batch.reject")
+
+    @admin.action(description="Start production of the selected batches", permissions=["start"])
+    def start_batches(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        return action_with_form(
+            self,
+            request,
+            self._scoped(request, queryset, "batch.start"),
+            form_class=forms.Form,
+            title="Start production",
+            one=False,
+            apply=lambda batch, _: services.batch_start(actor=request.user, batch=batch),  # type: ignore[arg-type]
+        )
+
+    @admin.action(description="Complete production (to quarantine)", permissions=["complete"])
+    def complete_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        return action_with_form(
+            self,
+            request,
+            self._scoped(request, queryset, "batch.complete"),
+            form_class=CompleteForm,
+            title="Complete production",
+            apply=lambda batch, data: services.batch_complete(
+                actor=request.user,  # type: ignore[arg-type]
+                batch=batch,
+                produced_quantity=data["produced_quantity"],
+            ),
+        )
+
+    @admin.action(description="Release the batch (electronic signature)", permissions=["release"])
+    def release_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        def apply(batch: Batch, data: dict[str, Any]) -> Batch:
+            reauth = reauthentication(
+                request=request,
+                user=request.user,
+                password=data.pop("password"),  # type: ignore[arg-type]
+            )
+            return services.batch_release(reauth=reauth, batch=batch, **data)
+
+        return action_with_form(
+            self,
+            request,
+            self._scoped(request, queryset, "batch.release"),
+            form_class=ReleaseForm,
+            title="Release batch",
+            explanation="Signing releases the batch for sale, under your name.",
+            apply=apply,
+        )
+
+    @admin.action(description="Reject the batch (electronic signature)", permissions=["reject"])
+    def reject_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        def apply(batch: Batch, data: dict[str, Any]) -> Batch:
+            reauth = reauthentication(
+                request=request,
+                user=request.user,
+                password=data.pop("password"),  # type: ignore[arg-type]
+            )
+            return services.batch_reject(reauth=reauth, batch=batch, **data)
+
+        return action_with_form(
+            self,
+            request,
+            self._scoped(request, queryset, "batch.reject"),
+            form_class=RejectForm,
+            title="Reject batch",
+            explanation="Signing rejects the batch for good, under your name.",
+            apply=apply,
+        )

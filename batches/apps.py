@@ -9,8 +9,6 @@ class BatchesConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
         from batches.models import Batch, Product
-        from rbac.backends import extra_admin_resources
 
         register(Product)
         register(Batch)
-        extra_admin_resources({"batches.product": "product", "batches.batch": "batch"})

@@ -33,6 +33,8 @@ class Batch(BaseModel):
     read-only.
     """
 
+    site_path = "site"
+
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
     site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, related_name="batches")
     batch_number = models.CharField(max_length=20, validators=[validate_batch_number])

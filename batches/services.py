@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
-from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts.models import SignatureMeaning, User
-from accounts.signatures import signature_create, verify_signer
+from accounts.signatures import Reauthentication, check_meaning, signature_create
 from audit.capture import record_event
 from audit.choices import Action
 from batches.choices import EDITABLE, BatchStatus
@@ -35,6 +34,9 @@ BATCH_EDITABLE_FIELDS = (
     "expiry_date",
 )
 PRODUCT_FIELDS = ("gtin", "name", "strength", "dosage_form", "is_active")
+RELEASE_MEANINGS = frozenset({SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY})
+REJECT_MEANINGS = frozenset({SignatureMeaning.REJECTION})
+GTIN_FROZEN = "The GTIN of a product with serial numbers cannot change: it is printed on its packs."
 # Signed content: what the batch is, not the bookkeeping of the signature itself.
 SIGNATURE_EXCLUDE = frozenset({"updated_at", "release_signature_id", "rejection_signature_id"})
 
@@ -53,12 +55,19 @@ def product_create(**data: Any) -> Product:
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if "gtin" in data and data["gtin"] != product.gtin and product_has_serials(product):
+        raise StateConflict(GTIN_FROZEN, code="gtin_frozen")
     for name, value in data.items():
         if name in PRODUCT_FIELDS:
             setattr(product, name, value)
     product.full_clean()
     product.save()
     return product
+
+
+def product_has_serials(product: Product) -> bool:
+    """Serials point at batches (serializations -> batches): read them by relation."""
+    return Batch.objects.filter(product=product, serials__isnull=False).exists()
 
 
 @transaction.atomic
@@ -100,9 +109,9 @@ def batch_create(
 ) -> Batch:
     """Plan a batch of an active product at an active site."""
     if not product.is_active:
-        raise exceptions.ValidationError({"product": [PRODUCT_INACTIVE]})
+        raise ValidationError({"product": [PRODUCT_INACTIVE]})
     if not site.is_active:
-        raise exceptions.ValidationError({"site": [SITE_INACTIVE]})
+        raise ValidationError({"site": [SITE_INACTIVE]})
     batch = Batch(
         product=product,
         site=site,
@@ -124,7 +133,7 @@ def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
     _require(batch, EDITABLE, "change")
     for name, value in data.items():
         if name not in BATCH_EDITABLE_FIELDS:
-            raise exceptions.ValidationError({name: ["This field cannot be changed."]})
+            raise ValidationError({name: ["This field cannot be changed."]})
         setattr(batch, name, value)
     batch.full_clean()
     batch.save()
@@ -203,26 +212,27 @@ def _release_blockers(batch: Batch, actor: User) -> None:
 
 
 def batch_release(
-    *,
-    request: HttpRequest,
-    actor: User,
-    batch: Batch,
-    password: str,
-    meaning: str,
-    reason: str = "",
+    *, reauth: Reauthentication, batch: Batch, meaning: str, reason: str = ""
 ) -> Batch:
     """Quarantine -> released, with the releaser's electronic signature.
 
-    Checked before the password is asked for (so a refusal costs no attempt), then
-    again under the row lock: of two simultaneous releases exactly one succeeds.
+    Checked before the password is (so a refusal costs no attempt), then again under
+    the row lock: of two simultaneous releases exactly one succeeds.
     """
+    actor = reauth.user
+    check_meaning(meaning, RELEASE_MEANINGS)
     _release_blockers(batch, actor)
-    verify_signer(request=request, signer=actor, password=password)
+    signer = reauth.verify()
     with transaction.atomic():
         batch = _lock(batch)
         _release_blockers(batch, actor)
         signature = signature_create(
-            signer=actor, record=batch, meaning=meaning, reason=reason, exclude=SIGNATURE_EXCLUDE
+            signer=signer,
+            record=batch,
+            meaning=meaning,
+            meanings=RELEASE_MEANINGS,
+            reason=reason,
+            exclude=SIGNATURE_EXCLUDE,
         )
         _transition(
             batch,
@@ -237,21 +247,24 @@ def batch_release(
 
 
 def batch_reject(
-    *, request: HttpRequest, actor: User, batch: Batch, password: str, meaning: str, reason: str
+    *, reauth: Reauthentication, batch: Batch, meaning: str = "", reason: str
 ) -> Batch:
     """In production or quarantine -> rejected; a reason and a signature are required."""
+    meaning = meaning or SignatureMeaning.REJECTION
+    check_meaning(meaning, REJECT_MEANINGS)
     allowed = {BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE}
     _require(batch, allowed, "reject")
     if not (reason or "").strip():
-        raise exceptions.ValidationError({"reason": ["A reason is required to reject a batch."]})
-    verify_signer(request=request, signer=actor, password=password)
+        raise ValidationError({"reason": ["A reason is required to reject a batch."]})
+    signer = reauth.verify()
     with transaction.atomic():
         batch = _lock(batch)
         _require(batch, allowed, "reject")
         signature = signature_create(
-            signer=actor,
+            signer=signer,
             record=batch,
-            meaning=meaning or SignatureMeaning.REJECTION,
+            meaning=meaning,
+            meanings=REJECT_MEANINGS,
             reason=reason,
             reason_required=True,
             exclude=SIGNATURE_EXCLUDE,
@@ -261,7 +274,7 @@ def batch_reject(
             Action.BATCH_REJECT,
             status=BatchStatus.REJECTED,
             rejected_at=signature.signed_at,
-            rejected_by=actor,
+            rejected_by=reauth.user,
             rejection_signature=signature,
         )
         _notify_qa(batch, "batch_rejected", signature)

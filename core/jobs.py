@@ -8,7 +8,13 @@ over django-celery-results: that stores every task's result (the access-record w
 runs many times a second) while only jobs and failures are worth a row here, and the
 attempt count shows a job that was redelivered after its worker died.
 
-Signals never carry domain logic (STYLE); these only record, and never raise.
+Tasks also carry their actor: whoever was bound when a task was published (the signed-in
+user of the request, the ``--actor`` of a command) travels in a message header and is
+bound again in the worker around the task, so what the task changes is attributed to
+that person. A task published by no one (beat) runs as the named system actor
+``system:<task name>:<os user>@<host>``.
+
+Signals never carry domain logic; these only record, and never raise.
 """
 
 from __future__ import annotations
@@ -21,12 +27,56 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.context import get_context, reset_context, set_context, system_username
 from core.metrics import count_task_outcome
 from core.models import JobRun
 
 logger = logging.getLogger(__name__)
 
 ERROR_MAX = 2000
+ACTOR_HEADER = "pharma_actor"
+_bound: dict[str, Any] = {}  # task id -> context token, reset after the task
+
+
+def on_publish(sender: Any = None, headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    ctx = get_context()
+    if headers is not None and ctx.username:
+        headers[ACTOR_HEADER] = {
+            "user_id": ctx.user_id,
+            "username": ctx.username,
+            "request_id": ctx.request_id,
+        }
+
+
+def _published_actor(task: Any) -> dict[str, Any] | None:
+    request = getattr(task, "request", None)
+    actor = getattr(request, ACTOR_HEADER, None)
+    if actor is None:
+        actor = (getattr(request, "headers", None) or {}).get(ACTOR_HEADER)
+    return actor if isinstance(actor, dict) else None
+
+
+def bind_task_actor(sender: Any = None, task_id: str = "", task: Any = None, **kwargs: Any) -> None:
+    actor = _published_actor(task)
+    ctx = get_context()
+    if actor is None and ctx.username:
+        return  # run in-process (eager): the caller's actor is bound already
+    name = str(getattr(task, "name", "task")).rsplit(".", 1)[-1]
+    token = set_context(
+        type(ctx)(
+            request_id=str((actor or {}).get("request_id") or task_id)[:64],
+            user_id=(actor or {}).get("user_id"),
+            username=str((actor or {}).get("username") or system_username(name))[:150],
+            path=f"task {getattr(task, 'name', '')}"[:1024],
+        )
+    )
+    _bound[task_id] = token
+
+
+def unbind_task_actor(sender: Any = None, task_id: str = "", **kwargs: Any) -> None:
+    token = _bound.pop(task_id, None)
+    if token is not None:
+        reset_context(token)
 
 
 def _recorded(task: Any) -> bool:
@@ -104,6 +154,9 @@ def on_retry(sender: Any = None, request: Any = None, reason: Any = None, **kwar
 
 
 def connect() -> None:
+    signals.before_task_publish.connect(on_publish, dispatch_uid="core_jobs_actor", weak=False)
+    signals.task_prerun.connect(bind_task_actor, dispatch_uid="core_jobs_bind", weak=False)
+    signals.task_postrun.connect(unbind_task_actor, dispatch_uid="core_jobs_unbind", weak=False)
     signals.task_prerun.connect(on_prerun, dispatch_uid="core_jobs_prerun", weak=False)
     signals.task_success.connect(on_success, dispatch_uid="core_jobs_success", weak=False)
     signals.task_failure.connect(on_failure, dispatch_uid="core_jobs_failure", weak=False)

@@ -11,6 +11,8 @@ from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
+from core.access import RestrictedQuerySetMixin
+
 _in_bulk_update: ContextVar[bool] = ContextVar("in_bulk_update", default=False)
 
 
@@ -34,7 +36,7 @@ def _auto_now_values(model: type[models.Model], given: dict[str, Any]) -> dict[s
     return {name: now for name in _auto_now_fields(model) if name not in given}
 
 
-class TrackedQuerySet(models.QuerySet):
+class TrackedQuerySet(RestrictedQuerySetMixin, models.QuerySet):
     """Announces bulk writes (``update``, ``bulk_create``, ``bulk_update``).
 
     They send no model signals, so without this the audit trail would miss them.

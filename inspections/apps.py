@@ -9,7 +9,5 @@ class InspectionsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
         from inspections.models import Inspection
-        from rbac.backends import extra_admin_resources
 
         register(Inspection, site=lambda inspection: inspection.batch.site_id)
-        extra_admin_resources({"inspections.inspection": "inspection"})

@@ -17,6 +17,8 @@ class Inspection(BaseModel):
     superseded one no longer counts for release.
     """
 
+    site_path = "batch__site"
+
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="inspections")
     kind = models.CharField(max_length=16, choices=InspectionKind.choices)
     results = models.JSONField(default=list)

@@ -1,8 +1,14 @@
 """Permission codenames checked by the inspections app."""
 
-PERMISSIONS = {
-    "inspection.view": "See QA inspections",
-    "inspection.create": "Record QA inspections (and corrections)",
-    "inspection.update": "Change pending inspections",
-    "inspection.complete": "Record an inspection's outcome (electronic signature)",
-}
+from core.access import Codename, declare
+
+PERMISSIONS = declare(
+    Codename("inspection.view", "See QA inspections", roles={"qa", "operator", "auditor"}),
+    Codename("inspection.create", "Record QA inspections (and corrections)", roles={"qa"}),
+    Codename("inspection.update", "Change pending inspections", roles={"qa"}),
+    Codename(
+        "inspection.complete",
+        "Record an inspection's outcome (electronic signature)",
+        roles={"qa"},
+    ),
+)

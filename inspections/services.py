@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework import exceptions
 
-from accounts.models import User
-from accounts.signatures import signature_create, verify_signer
+from accounts.models import SignatureMeaning, User
+from accounts.signatures import Reauthentication, check_meaning, signature_create
 from audit.capture import record_event
 from audit.choices import Action
 from batches.choices import FINAL, BatchStatus
@@ -37,6 +36,8 @@ REASON_REQUIRED = "A correction needs a reason."
 INSPECTABLE = frozenset({BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE})
 EDITABLE_FIELDS = ("kind", "results", "notes", "performed_at")
 SIGNATURE_EXCLUDE = frozenset({"updated_at", "signature_id"})
+# Completing an inspection says "I reviewed (or approve) this record", whatever its outcome.
+COMPLETE_MEANINGS = frozenset({SignatureMeaning.REVIEW, SignatureMeaning.APPROVAL})
 
 
 def evaluate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,11 +104,11 @@ def inspection_create(
     _require_batch(batch, creating=True)
     if supersedes is not None:
         if supersedes.batch_id != batch.pk:
-            raise exceptions.ValidationError({"supersedes": [SUPERSEDE_OTHER_BATCH]})
+            raise ValidationError({"supersedes": [SUPERSEDE_OTHER_BATCH]})
         if supersedes.status == InspectionStatus.PENDING:
-            raise exceptions.ValidationError({"supersedes": [SUPERSEDE_PENDING]})
+            raise ValidationError({"supersedes": [SUPERSEDE_PENDING]})
         if not correction_reason.strip():
-            raise exceptions.ValidationError({"correction_reason": [REASON_REQUIRED]})
+            raise ValidationError({"correction_reason": [REASON_REQUIRED]})
     inspection = Inspection(
         batch=batch,
         kind=kind,
@@ -135,7 +136,7 @@ def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspec
     _require_pending(inspection)
     for name, value in data.items():
         if name not in EDITABLE_FIELDS:
-            raise exceptions.ValidationError({name: ["This field cannot be changed."]})
+            raise ValidationError({name: ["This field cannot be changed."]})
         setattr(inspection, name, evaluate(value) if name == "results" else value)
     inspection.full_clean(validate_unique=False)
     inspection.save()
@@ -145,28 +146,26 @@ def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspec
 def _check_outcome(inspection: Inspection, outcome: str) -> None:
     if outcome == Outcome.PASSED and not inspection.all_in_spec:
         failing = ", ".join(r["parameter"] for r in inspection.results if not r.get("in_spec"))
-        raise exceptions.ValidationError({"outcome": [OUT_OF_SPEC.format(parameters=failing)]})
+        raise ValidationError({"outcome": [OUT_OF_SPEC.format(parameters=failing)]})
     if outcome == Outcome.PASSED and not inspection.results:
-        raise exceptions.ValidationError(
-            {"outcome": ["An inspection without results cannot pass."]}
-        )
+        raise ValidationError({"outcome": ["An inspection without results cannot pass."]})
 
 
 def inspection_complete(
     *,
-    request: HttpRequest,
-    actor: User,
+    reauth: Reauthentication,
     inspection: Inspection,
     outcome: str,
-    password: str,
     meaning: str,
     reason: str = "",
 ) -> Inspection:
     """Record the outcome with the inspector's electronic signature."""
+    actor = reauth.user
+    check_meaning(meaning, COMPLETE_MEANINGS)
     _require_batch(inspection.batch, creating=False)
     _require_pending(inspection)
     _check_outcome(inspection, outcome)
-    verify_signer(request=request, signer=actor, password=password)
+    signer = reauth.verify()
     with transaction.atomic():
         # Batch first, then inspection: the same order as release, so they serialise.
         batch = _lock_batch(inspection.batch)
@@ -178,9 +177,10 @@ def inspection_complete(
         inspection.completed_at = timezone.now()
         inspection.completed_by = actor
         inspection.signature = signature_create(
-            signer=actor,
+            signer=signer,
             record=inspection,
             meaning=meaning,
+            meanings=COMPLETE_MEANINGS,
             reason=reason,
             exclude=SIGNATURE_EXCLUDE,
         )

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from core.access import RestrictedQuerySet
+
 
 class BroadcastStatus(models.TextChoices):
     QUEUED = "queued"
@@ -47,6 +49,8 @@ class Broadcast(models.Model):
     cursor = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

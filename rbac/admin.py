@@ -1,41 +1,93 @@
+"""Roles, assignments and the permission catalogue in the admin, through rbac's services:
+only a holder of every permission of a role may grant, assign or remove it."""
+
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import User
+from core.access import holds_globally
+from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin
+from rbac import services
 from rbac.models import Permission, Role, RoleAssignment
 
 
 @admin.register(Permission)
-class PermissionAdmin(admin.ModelAdmin):
+class PermissionAdmin(ReadOnlyServiceAdmin):
+    """The catalogue is declared in code by each app."""
+
+    codenames = {"view": "role.view"}
     list_display = ("codename", "description")
     search_fields = ("codename", "description")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # the catalogue is declared in code
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+def _codenames(permissions: Any) -> list[str]:
+    return sorted(p.codename for p in permissions)
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ServiceAdmin):
+    codenames = {
+        "view": "role.view",
+        "add": "role.manage",
+        "change": "role.manage",
+        "delete": "role.manage",
+    }
     list_display = ("name", "description", "is_system", "updated_at")
     search_fields = ("name", "description")
     list_filter = ("is_system",)
     filter_horizontal = ("permissions",)  # the two-pane picker
+    fields = ("id", "name", "description", "permissions", "is_system", "created_at", "updated_at")
     readonly_fields = ("id", "is_system", "created_at", "updated_at")
 
-    def has_delete_permission(self, request: HttpRequest, obj: Role | None = None) -> bool:
-        if obj is not None and obj.is_system:
-            return False
-        return super().has_delete_permission(request, obj)
+    def can_delete(self, request: HttpRequest, obj: Role) -> bool:
+        return not obj.is_system
+
+    def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Role:
+        return services.role_create(
+            actor=request.user,
+            name=data["name"],
+            description=data.get("description", ""),
+            permissions=_codenames(data.get("permissions", [])),
+        )
+
+    def update_through_service(self, request: HttpRequest, obj: Role, data: dict[str, Any]) -> Role:
+        if "permissions" in data:
+            data["permissions"] = _codenames(data["permissions"])
+        return services.role_update(actor=request.user, role=obj, data=data)
+
+    def delete_through_service(self, request: HttpRequest, obj: Role) -> None:
+        services.role_delete(actor=request.user, role=obj)
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ServiceAdmin):
+    """Assignments are made and removed, never changed."""
+
+    codenames = {"view": "role.view", "add": "role.manage", "delete": "role.manage"}
+    fk_codenames = {"site": "site.view"}  # as in the API: the sites the user can see
+    list_display = ("user", "role", "site", "created_at")
+    list_filter = ("role", "site")
+    search_fields = ("user__username", "role__name", "site__code")
+    list_select_related = ("user", "role", "site")
+    autocomplete_fields = ("user", "role")
+    fields = ("user", "role", "site")
+
+    def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        return services.assignment_create(
+            actor=request.user, user=data["user"], role=data["role"], site=data.get("site")
+        )
+
+    def delete_through_service(self, request: HttpRequest, obj: RoleAssignment) -> None:
+        services.assignment_delete(actor=request.user, assignment=obj)
 
 
 class RoleAssignmentInline(admin.TabularInline):
+    """A user's roles on their page: added and removed through rbac's services (the
+    ``UserAdmin`` below saves them), never edited in place."""
+
     model = RoleAssignment
     fk_name = "user"
     extra = 0
@@ -43,14 +95,26 @@ class RoleAssignmentInline(admin.TabularInline):
     fields = ("role", "site", "created_at")
     readonly_fields = ("created_at",)
 
+    def _manages(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and holds_globally(user, "role.manage"))
 
-@admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "site", "created_at")
-    list_filter = ("role", "site")
-    search_fields = ("user__username", "role__name", "site__code")
-    list_select_related = ("user", "role", "site")
-    autocomplete_fields = ("user", "role")
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff and holds_globally(request.user, "role.view"))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._manages(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._manages(request)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "site":
+            kwargs["queryset"] = db_field.related_model.objects.restrict(request.user, "site.view")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 admin.site.unregister(User)
@@ -59,3 +123,19 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(AccountsUserAdmin):
     inlines = [RoleAssignmentInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        for removed in formset.deleted_forms:
+            if removed.instance.pk is not None:
+                services.assignment_delete(actor=request.user, assignment=removed.instance)
+        for added in formset.extra_forms:
+            if added.has_changed() and added not in formset.deleted_forms:
+                services.assignment_create(
+                    actor=request.user,
+                    user=form.instance,
+                    role=added.cleaned_data["role"],
+                    site=added.cleaned_data.get("site"),
+                )
+        return None

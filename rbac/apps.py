@@ -8,8 +8,11 @@ class RbacConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.access import register_resolver
         from rbac import signals
         from rbac.catalogue import sync_after_migrate
+        from rbac.enforcement import RESOLVER
 
+        register_resolver(RESOLVER)
         post_migrate.connect(sync_after_migrate, dispatch_uid="rbac_sync_catalogue")
         signals.connect()

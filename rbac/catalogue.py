@@ -1,61 +1,44 @@
 """The permission catalogue: each app's ``permissions.PERMISSIONS``, synced on migrate.
 
-The default roles of DESIGN section 3 are created here and follow the catalogue as it
-grows, without overwriting what an administrator changed.
+rbac names no other app's codename: each app declares its own (``core.access.Codename``)
+with its scope and the default roles that get it. The default roles are created here
+and follow the catalogue as it grows, without overwriting what an administrator changed.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
 from django.apps import apps
 from django.db import transaction
 
+from core.access import ADMIN_ROLE, GLOBAL, Codename, codenames_of
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_ROLES: dict[str, str] = {
-    "admin": "Everything.",
+    ADMIN_ROLE: "Everything.",
     "qa": "Read all; inspections; release and reject batches; read the audit trail.",
     "operator": "Read; create and run batches; generate and move serial numbers.",
     "auditor": "Read everything; read and verify the audit trail.",
 }
 
-_OPERATOR = {
-    "site.view",
-    "product.view",
-    "batch.view",
-    "batch.create",
-    "batch.update",
-    "batch.start",
-    "batch.complete",
-    "serial.view",
-    "serial.generate",
-    "serial.update_status",
-    "inspection.view",
-}
-_QA_EXTRA = {"batch.release", "batch.reject", "serial.export", "audit.view"}
-
 
 def default_role_grants(role: str, codename: str) -> bool:
-    resource, action = codename.split(".", 1)
-    if role == "admin":
+    """Each codename's declaration names its default roles; ``admin`` gets all."""
+    if role == ADMIN_ROLE:
         return True
-    if role == "auditor":
-        return action == "view" or codename in {"serial.export", "audit.verify"}
-    if role == "qa":
-        if action == "view" and resource not in {"user", "role"}:
-            return True
-        return resource == "inspection" or codename in _QA_EXTRA
-    if role == "operator":
-        return codename in _OPERATOR
-    return False
+    declared = declarations().get(codename)
+    return declared is not None and role in declared.roles
 
 
-def declared_permissions() -> dict[str, str]:
+@lru_cache(maxsize=1)
+def declarations() -> dict[str, Codename]:
     """Every codename declared by an installed app's ``permissions`` module."""
-    declared: dict[str, str] = {}
+    found: list[dict[str, Codename]] = []
     for config in apps.get_app_configs():
         try:
             module = import_module(f"{config.name}.permissions")
@@ -63,8 +46,24 @@ def declared_permissions() -> dict[str, str]:
             if exc.name != f"{config.name}.permissions":
                 raise
             continue
-        declared.update(getattr(module, "PERMISSIONS", {}))
+        found.append(getattr(module, "PERMISSIONS", {}))
+    declared = codenames_of(found)
+    for codename in declared.values():
+        unknown = codename.roles - set(DEFAULT_ROLES)
+        if unknown:
+            raise ValueError(f"{codename.name}: unknown default roles {sorted(unknown)}")
     return declared
+
+
+def declared_permissions() -> dict[str, str]:
+    """Codename -> description, for the catalogue."""
+    return {name: c.description for name, c in declarations().items()}
+
+
+@lru_cache(maxsize=1)
+def global_codenames() -> frozenset[str]:
+    """Codenames that only a global assignment grants."""
+    return frozenset(name for name, c in declarations().items() if c.scope == GLOBAL)
 
 
 @transaction.atomic

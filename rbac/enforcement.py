@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from core.access import Resolver, site_id_of
 from core.signals import permission_denied
 from rbac.resolver import effective_permissions
 
@@ -20,15 +20,22 @@ logger = logging.getLogger("rbac.denied")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def restrict(queryset: QuerySet, user: Any, codename: str, site_field: str = "site") -> QuerySet:
-    """Limit ``queryset`` to rows of the sites where ``user`` holds ``codename``."""
-    sites = effective_permissions(user).sites_for(codename)
-    if sites is None:
-        return queryset
-    if not sites:
-        return queryset.none()
-    lookup = "pk__in" if site_field == "self" else f"{site_field}_id__in"
-    return queryset.filter(**{lookup: sites})
+def _holds(user: Any, codename: str, obj: Any = None) -> bool:
+    perms = effective_permissions(user)
+    if obj is None:
+        return perms.has_anywhere(codename)
+    return perms.has(codename, site_id_of(obj))
+
+
+def _sites_for(user: Any, codename: str) -> set[str] | None:
+    return effective_permissions(user).sites_for(codename)
+
+
+def _holds_globally(user: Any, codename: str) -> bool:
+    return effective_permissions(user).has(codename)
+
+
+RESOLVER = Resolver(sites_for=_sites_for, holds=_holds, holds_globally=_holds_globally)
 
 
 def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -> None:
@@ -48,23 +55,14 @@ def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -
     )
 
 
-def object_site_id(obj: Any, site_field: str = "site") -> Any:
-    """The site id of ``obj``: ``site`` or a path such as ``batch__site``; ``self`` for sites."""
-    if site_field == "self":
-        return obj.pk
-    *path, last = site_field.split("__")
-    for part in path:
-        obj = getattr(obj, part)
-    return getattr(obj, f"{last}_id")
-
-
 class HasPermission(permissions.BasePermission):
     """Reads the codename for the view's action from ``view.required_permissions``.
 
     ``required_permissions`` maps a viewset action (``list``, ``create``, ``release``…) or,
     for a plain APIView, the lower-case HTTP method to a codename. A missing entry
     refuses the request: no endpoint is open by omission. Site-bound codenames are then
-    checked against the object's site (``view.site_field``).
+    checked against the object's site (its model's ``site_path``); the actions a view
+    names in ``global_actions`` need the codename granted globally.
     """
 
     def _codename(self, request: Request, view: Any) -> str | None:
@@ -83,7 +81,11 @@ class HasPermission(permissions.BasePermission):
         if codename is None:
             log_denied(request.user, "<unmapped>", method=request.method)
             return False
-        allowed = effective_permissions(request.user).has_anywhere(codename)
+        perms = effective_permissions(request.user)
+        if getattr(view, "action", None) in getattr(view, "global_actions", ()):
+            allowed = perms.has(codename)
+        else:
+            allowed = perms.has_anywhere(codename)
         if not allowed and request.method not in permissions.SAFE_METHODS:
             log_denied(request.user, codename, method=request.method)
         return allowed
@@ -92,9 +94,7 @@ class HasPermission(permissions.BasePermission):
         codename = self._codename(request, view)
         if codename is None:
             return False
-        site_field = getattr(view, "site_field", None)
-        site_id = object_site_id(obj, site_field) if site_field else None
-        allowed = effective_permissions(request.user).has(codename, site_id)
+        allowed = effective_permissions(request.user).has(codename, site_id_of(obj))
         if not allowed and request.method not in permissions.SAFE_METHODS:
             log_denied(request.user, codename, obj, method=request.method)
         return allowed

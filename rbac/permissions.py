@@ -1,9 +1,13 @@
-"""Permission codenames checked by the rbac app."""
+"""Permission codenames checked by the rbac app; roles are not tied to a site."""
 
-PERMISSIONS = {
-    "role.view": "See roles, their permissions and who holds them",
-    "role.manage": "Create, change and delete roles and role assignments",
-}
+from core.access import GLOBAL, Codename, declare
 
-# Resources that are not tied to a site: only a global assignment grants them.
-GLOBAL_RESOURCES = frozenset({"user", "role", "product"})
+PERMISSIONS = declare(
+    Codename(
+        "role.view",
+        "See roles, their permissions and who holds them",
+        scope=GLOBAL,
+        roles={"auditor"},
+    ),
+    Codename("role.manage", "Create, change and delete roles and role assignments", scope=GLOBAL),
+)

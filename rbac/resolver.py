@@ -14,7 +14,7 @@ from typing import Any
 
 from accounts import auth_cache
 from core.metrics import PERMISSION_CACHE_HIT, PERMISSION_CACHE_MISS
-from rbac.permissions import GLOBAL_RESOURCES
+from rbac.catalogue import global_codenames as global_only
 
 MEMO_ATTR = "_rbac_effective"
 CACHED_ATTR = "_rbac_cached"
@@ -33,7 +33,7 @@ class EffectivePermissions:
             return False
         if self.is_superuser or codename in self.global_codenames:
             return True
-        if site_id is None or codename.split(".", 1)[0] in GLOBAL_RESOURCES:
+        if site_id is None or codename in global_only():
             return False
         return codename in self.site_codenames.get(str(site_id), frozenset())
 
@@ -41,7 +41,7 @@ class EffectivePermissions:
         """Held globally or at any site (a list may then show some rows)."""
         if self.has(codename):
             return True
-        if not self.is_active or codename.split(".", 1)[0] in GLOBAL_RESOURCES:
+        if not self.is_active or codename in global_only():
             return False
         return any(codename in codes for codes in self.site_codenames.values())
 
@@ -49,7 +49,7 @@ class EffectivePermissions:
         """Site ids where ``codename`` holds; None means every site."""
         if self.has(codename):
             return None
-        if not self.is_active or codename.split(".", 1)[0] in GLOBAL_RESOURCES:
+        if not self.is_active or codename in global_only():
             return set()
         return {site for site, codes in self.site_codenames.items() if codename in codes}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from rest_framework import exceptions
 
 from core.exceptions import StateConflict
 from rbac.models import Permission, Role, RoleAssignment
@@ -15,6 +15,7 @@ from rbac.resolver import effective_permissions
 UNKNOWN_CODENAMES = "Unknown permission codenames: {codenames}."
 ESCALATION_ROLE = "You can only grant permissions you hold yourself: {codenames}."
 ESCALATION_ASSIGN = "You can only assign a role whose every permission you hold: {codenames}."
+ESCALATION_REMOVE = "You can only remove a role whose every permission you hold: {codenames}."
 SYSTEM_ROLE_DELETE = "Default roles cannot be deleted; change their permissions instead."
 DUPLICATE_ASSIGNMENT = "The user already holds this role at this scope."
 
@@ -24,7 +25,7 @@ def _permissions(codenames: Iterable[str]) -> list[Permission]:
     found = list(Permission.objects.filter(codename__in=wanted))
     missing = wanted - {p.codename for p in found}
     if missing:
-        raise exceptions.ValidationError(
+        raise ValidationError(
             {"permissions": [UNKNOWN_CODENAMES.format(codenames=", ".join(sorted(missing)))]}
         )
     return found
@@ -36,7 +37,7 @@ def _check_can_grant(
     perms = effective_permissions(actor)
     lacking = sorted(c for c in codenames if not perms.has(c, site_id))
     if lacking:
-        raise exceptions.ValidationError({field: [message.format(codenames=", ".join(lacking))]})
+        raise ValidationError({field: [message.format(codenames=", ".join(lacking))]})
 
 
 @transaction.atomic
@@ -62,17 +63,24 @@ def role_update(*, actor: Any, role: Role, data: dict[str, Any]) -> Role:
     if "permissions" in data:
         found = _permissions(data["permissions"])
         current = set(role.permissions.values_list("codename", flat=True))
-        added = set(data["permissions"]) - current
-        _check_can_grant(actor, added, message=ESCALATION_ROLE, field="permissions")
+        changed = set(data["permissions"]) ^ current  # granted and removed alike
+        _check_can_grant(actor, changed, message=ESCALATION_ROLE, field="permissions")
         role.permissions.set(found)
     return role
 
 
 @transaction.atomic
-def role_delete(*, role: Role) -> None:
-    """Delete a role; its assignments go with it (and the holders' caches are bumped)."""
+def role_delete(*, actor: Any, role: Role) -> None:
+    """Delete a role; its assignments go with it (and the holders' caches are bumped).
+
+    Only a holder of every permission of the role may: deleting it takes those
+    permissions from everyone who holds it.
+    """
+    role = Role.objects.select_for_update().get(pk=role.pk)
     if role.is_system:
         raise StateConflict(SYSTEM_ROLE_DELETE, code="system_role")
+    codenames = list(role.permissions.values_list("codename", flat=True))
+    _check_can_grant(actor, codenames, message=ESCALATION_REMOVE, field="role")
     role.delete()
 
 
@@ -92,4 +100,7 @@ def assignment_create(*, actor: Any, user: Any, role: Role, site: Any = None) ->
 
 @transaction.atomic
 def assignment_delete(*, actor: Any, assignment: RoleAssignment) -> None:
+    """Remove an assignment; like granting it, only for a holder of all it gives."""
+    codenames = list(assignment.role.permissions.values_list("codename", flat=True))
+    _check_can_grant(actor, codenames, assignment.site_id, message=ESCALATION_REMOVE, field="role")
     assignment.delete()

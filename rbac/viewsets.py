@@ -2,34 +2,75 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from rest_framework import viewsets
+from typing import Any
 
+from django.db.models import Model, QuerySet
+from django.shortcuts import get_object_or_404
+from rest_framework import permissions, viewsets
+
+from core.access import site_id_of
 from core.viewsets import ListFiltersOnlyMixin
-from rbac.enforcement import HasPermission, restrict
+from rbac.enforcement import HasPermission, log_denied
+from rbac.resolver import effective_permissions
 
 
 class ScopedViewSetMixin(ListFiltersOnlyMixin):
-    """Subclasses set ``required_permissions`` (action -> codename), ``view_permission``
-    (the codename that decides which rows exist for the caller), ``site_field`` and
-    implement ``base_queryset()``. Rows of sites the caller cannot view are 404 on
-    every method; a missing action mapping is refused."""
+    """What a subclass declares, and what it gets.
+
+    - ``required_permissions``: action -> codename. An action without an entry is
+      refused. The rows that exist for the caller are those of the sites where they
+      hold the view codename (``view_permission``; by default the codename of ``list``,
+      else of ``retrieve``), scoped by ``Model.objects.restrict`` along the model's
+      ``site_path``: rows of other sites are 404 on every method.
+    - ``global_actions``: actions whose codename must be granted globally (creating a
+      site, for instance, cannot be granted by a role at one site).
+    - ``parent_model`` and ``parent_lookup`` for a nested route
+      (``batches/{batch_pk}/serials/``): ``get_parent()`` is the parent if the caller may
+      see it (else 404) and holds the action's codename at its site (else 403).
+    - ``base_queryset()``: the selector the rows come from.
+    """
 
     permission_classes = [HasPermission]
     required_permissions: dict[str, str] = {}
     view_permission: str = ""
-    site_field: str | None = "site"
+    global_actions: frozenset[str] = frozenset()
+    parent_model: type[Model] | None = None
+    parent_lookup: str = ""
+    # Codenames besides the view codename that make a parent visible for an action.
+    parent_visible_with: dict[str, tuple[str, ...]] = {}
 
     def base_queryset(self) -> QuerySet:
         raise NotImplementedError
+
+    def get_view_permission(self) -> str:
+        mapping = self.required_permissions
+        return self.view_permission or mapping.get("list") or mapping.get("retrieve", "")
 
     def get_queryset(self) -> QuerySet:
         queryset = self.base_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
-        if self.site_field is None:
-            return queryset
-        return restrict(queryset, self.request.user, self.view_permission, self.site_field)  # type: ignore[attr-defined]
+        return queryset.restrict(self.request.user, self.get_view_permission())  # type: ignore[attr-defined]
+
+    def parent_queryset(self) -> QuerySet:
+        assert self.parent_model is not None  # noqa: S101
+        return self.parent_model._default_manager.all()  # type: ignore[attr-defined]
+
+    def get_parent(self) -> Any:
+        user = self.request.user  # type: ignore[attr-defined]
+        parents = self.parent_queryset()
+        visible = parents.restrict(user, self.get_view_permission())  # type: ignore[attr-defined]
+        action = getattr(self, "action", None)
+        for codename in self.parent_visible_with.get(action or "", ()):
+            visible = visible | parents.restrict(user, codename)  # type: ignore[attr-defined]
+        parent = get_object_or_404(visible, pk=self.kwargs[self.parent_lookup])  # type: ignore[attr-defined]
+        codename = self.required_permissions[action or ""]
+        if not effective_permissions(user).has(codename, site_id_of(parent)):
+            method = self.request.method  # type: ignore[attr-defined]
+            if method not in permissions.SAFE_METHODS:
+                log_denied(user, codename, parent, method=method)
+            self.permission_denied(self.request, message=f"Missing permission {codename}.")  # type: ignore[attr-defined]
+        return parent
 
 
 class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from core.access import RestrictedQuerySet
+
 
 class DailyReportDispatch(models.Model):
     """The daily QA report of one site and day was handed to the mail queue.
@@ -10,10 +12,13 @@ class DailyReportDispatch(models.Model):
     job that died half-way and runs again skips the sites it already did.
     """
 
+    site_path = "site"
     day = models.DateField()
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")
     recipients = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-day"]

@@ -8,11 +8,7 @@ class SerializationsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.registry import register
-        from rbac.backends import extra_admin_resources
         from serializations.models import SerialJob, SerialNumber
 
         register(SerialNumber, site=lambda serial: serial.batch.site_id)
         register(SerialJob, site=lambda job: job.batch.site_id)
-        extra_admin_resources(
-            {"serializations.serialnumber": "serial", "serializations.serialjob": "serial"}
-        )

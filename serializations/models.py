@@ -35,6 +35,8 @@ class SerialNumber(models.Model):
     are never deleted (their batch is protected while they exist).
     """
 
+    site_path = "batch__site"
+
     id = models.BigAutoField(primary_key=True)
     batch = models.ForeignKey(
         "batches.Batch", on_delete=models.PROTECT, related_name="serials", db_index=False
@@ -81,6 +83,8 @@ class SerialJob(BaseModel):
     transaction: a worker that dies mid-job leaves nothing behind, and the redelivered
     task starts again from zero, so the batch gets exactly ``count`` serials once.
     """
+
+    site_path = "batch__site"
 
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(

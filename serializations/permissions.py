@@ -1,8 +1,22 @@
 """Permission codenames checked by the serializations app."""
 
-PERMISSIONS = {
-    "serial.view": "See serial numbers, generation jobs, and verify scanned packs",
-    "serial.generate": "Generate serial numbers for a planned or running batch",
-    "serial.update_status": "Move serial numbers (packed, shipped, dispensed, decommissioned)",
-    "serial.export": "Export a batch's serial numbers as CSV",
-}
+from core.access import Codename, declare
+
+PERMISSIONS = declare(
+    Codename(
+        "serial.view",
+        "See serial numbers, generation jobs, and verify scanned packs",
+        roles={"qa", "operator", "auditor"},
+    ),
+    Codename(
+        "serial.generate",
+        "Generate serial numbers for a planned or running batch",
+        roles={"operator"},
+    ),
+    Codename(
+        "serial.update_status",
+        "Move serial numbers (packed, shipped, dispensed, decommissioned)",
+        roles={"operator"},
+    ),
+    Codename("serial.export", "Export a batch's serial numbers as CSV", roles={"qa", "auditor"}),
+)

@@ -12,21 +12,20 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts.models import User
 from audit.capture import record_bulk
 from audit.choices import Action
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
-from core.context import bind_actor, get_context
+from core.context import bind_actor, get_context, system_username
 from core.exceptions import StateConflict
 from core.metrics import SERIALS_GENERATED
 from core.models import recorded_by_caller
-from rbac.enforcement import restrict
 from serializations import gs1
 from serializations.choices import (
     NEXT,
@@ -73,11 +72,11 @@ class GenerationRequest:
 def _check_request(req: GenerationRequest) -> None:
     if req.strategy == Strategy.RANDOM:
         if random_space(req.length, req.prefix) < req.count * RANDOM_SPACE_FACTOR:
-            raise exceptions.ValidationError(
+            raise ValidationError(
                 {"length": [RANDOM_TOO_SHORT.format(length=req.length, count=req.count)]}
             )
     elif 10 ** (req.length - len(req.prefix)) <= req.count:
-        raise exceptions.ValidationError(
+        raise ValidationError(
             {"length": [f"{req.length - len(req.prefix)} digits cannot number {req.count}."]}
         )
 
@@ -211,7 +210,7 @@ def job_run(job_id: Any) -> SerialJob | None:
     )
     with bind_actor(
         user_id=str(actor.pk) if actor else None,
-        username=actor.get_username() if actor else "system",
+        username=actor.get_username() if actor else system_username("serial-job"),
         change_reason=job.reason,
     ):
         try:
@@ -281,14 +280,14 @@ def serials_move(
     in id order, so concurrent moves of the same serials serialize without deadlock.
     """
     if status == SerialStatus.COMMISSIONED or status not in NEXT:
-        raise exceptions.ValidationError({"status": [f'"{status}" is not a status to move to.']})
+        raise ValidationError({"status": [f'"{status}" is not a status to move to.']})
     if status == SerialStatus.DECOMMISSIONED:
         if reason not in DecommissionReason.values:
-            raise exceptions.ValidationError(
+            raise ValidationError(
                 {"reason": [DECOMMISSION_REASON + ", ".join(DecommissionReason.values)]}
             )
     elif reason:
-        raise exceptions.ValidationError({"reason": ["Only decommissioning takes a reason."]})
+        raise ValidationError({"reason": ["Only decommissioning takes a reason."]})
     refs = list(dict.fromkeys(refs))
     by_gtin: dict[str, list[str]] = {}
     for ref in refs:
@@ -297,7 +296,7 @@ def serials_move(
     for gtin, serials in by_gtin.items():
         match |= Q(gtin=gtin, serial__in=serials)
     with transaction.atomic():
-        scoped = restrict(SerialNumber.objects.all(), actor, "serial.update_status", "batch__site")
+        scoped = SerialNumber.objects.restrict(actor, "serial.update_status")
         rows = list(
             scoped.filter(match)
             .select_for_update(of=("self",))
@@ -320,7 +319,7 @@ def serials_move(
             shown = errors[:MAX_ERRORS_NAMED]
             if len(errors) > MAX_ERRORS_NAMED:
                 shown.append(f"… and {len(errors) - MAX_ERRORS_NAMED} more.")
-            raise exceptions.ValidationError({"serials": shown})
+            raise ValidationError({"serials": shown})
         ids = [pk for pk, *_ in rows]
         now = timezone.now()  # once the rows are locked: the time the move really happens
         with recorded_by_caller():
@@ -387,7 +386,7 @@ def verify(*, user: User, code: str) -> dict[str, Any]:
         "reasons": [],
     }
     row = (
-        restrict(SerialNumber.objects.all(), user, "serial.view", "batch__site")
+        SerialNumber.objects.restrict(user, "serial.view")
         .select_related("batch__site", "batch__product")
         .filter(gtin=scanned.gtin, serial=scanned.serial)
         .first()

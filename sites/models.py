@@ -5,6 +5,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 
+from core.access import SELF
 from core.models import BaseModel, TrackedQuerySet
 from sites.validators import validate_country, validate_gln, validate_timezone
 
@@ -29,6 +30,7 @@ class Site(BaseModel):
     """A manufacturing site (plant); the unit of access: roles are granted per site."""
 
     objects = SiteQuerySet.as_manager()  # type: ignore[misc]
+    site_path = SELF
 
     code = models.CharField(
         max_length=16,

@@ -1,8 +1,10 @@
 """Permission codenames checked by the sites app (synced into the rbac catalogue)."""
 
-PERMISSIONS = {
-    "site.view": "See manufacturing sites",
-    "site.create": "Create manufacturing sites",
-    "site.update": "Change manufacturing sites",
-    "site.delete": "Delete manufacturing sites that nothing refers to",
-}
+from core.access import Codename, declare
+
+PERMISSIONS = declare(
+    Codename("site.view", "See manufacturing sites", roles={"qa", "operator", "auditor"}),
+    Codename("site.create", "Create manufacturing sites"),
+    Codename("site.update", "Change manufacturing sites"),
+    Codename("site.delete", "Delete manufacturing sites that nothing refers to"),
+)

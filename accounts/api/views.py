@@ -248,7 +248,10 @@ class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         data = s.UserUpdateInputSerializer(data=request.data, partial=partial, echo_instance=user)
         data.is_valid(raise_exception=True)
         user = services.user_update(
-            user=user, data=dict(data.validated_data), allowed=services.ADMIN_EDITABLE_FIELDS
+            actor=request.user,
+            user=user,
+            data=dict(data.validated_data),
+            allowed=services.ADMIN_EDITABLE_FIELDS,
         )
         return Response(s.UserOutputSerializer(user).data)
 
@@ -258,7 +261,7 @@ class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
 
     @extend_schema(responses={204: OpenApiResponse(description="User deactivated.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.user_deactivate(user=self.get_object())
+        services.user_deactivate(actor=request.user, user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.ActiveCountOutputSerializer}, filters=False)

@@ -31,8 +31,6 @@ class AuditLogViewSet(ScopedReadOnlyViewSet):
         "retrieve": "audit.view",
         "verify": "audit.verify",
     }
-    view_permission = "audit.view"
-    site_field = "site"
     serializer_class = AuditLogOutputSerializer
     filterset_class = AuditLogFilter
     pagination_class = AuditCursorPagination

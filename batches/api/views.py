@@ -9,11 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.signatures import reauthentication
 from batches import selectors, services
 from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
-from rbac.enforcement import restrict
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 
 
@@ -28,7 +28,6 @@ class ProductViewSet(ScopedModelViewSet):
         "partial_update": "product.manage",
         "destroy": "product.manage",
     }
-    site_field = None
     serializer_class = s.ProductOutputSerializer
     filterset_class = ProductFilter
     search_fields = ("name", "gtin", "strength")
@@ -86,8 +85,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         "release": "batch.release",
         "reject": "batch.reject",
     }
-    view_permission = "batch.view"
-    site_field = "site"
     serializer_class = s.BatchDetailOutputSerializer
     filterset_class = BatchFilter
     search_fields = ("batch_number",)
@@ -118,7 +115,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         site_model = Batch._meta.get_field("site").related_model
-        sites = restrict(site_model.objects.all(), request.user, "batch.create", "self")
+        sites = site_model.objects.restrict(request.user, "batch.create")
         data = s.BatchCreateInputSerializer(data=request.data, site_queryset=sites)
         data.is_valid(raise_exception=True)
         batch = services.batch_create(actor=request.user, **data.validated_data)
@@ -171,11 +168,13 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         """
         data = s.SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
         batch = services.batch_release(
-            request=request._request,
-            actor=request.user,
+            reauth=reauthentication(
+                request=request._request, user=request.user, password=fields.pop("password")
+            ),
             batch=self.get_object(),
-            **data.validated_data,
+            **fields,
         )
         return self._detail(batch)
 
@@ -185,10 +184,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         """in_production or quarantine -> rejected, with a reason and a signature."""
         data = s.RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
         batch = services.batch_reject(
-            request=request._request,
-            actor=request.user,
+            reauth=reauthentication(
+                request=request._request, user=request.user, password=fields.pop("password")
+            ),
             batch=self.get_object(),
-            **data.validated_data,
+            **fields,
         )
         return self._detail(batch)

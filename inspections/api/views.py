@@ -9,12 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.signatures import reauthentication
 from batches.models import Batch
 from inspections import selectors, services
 from inspections.api import serializers as s
 from inspections.filters import InspectionFilter
 from inspections.models import Inspection
-from rbac.enforcement import restrict
 from rbac.viewsets import ScopedGenericViewSet
 
 
@@ -33,8 +33,6 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         "partial_update": "inspection.update",
         "complete": "inspection.complete",
     }
-    view_permission = "inspection.view"
-    site_field = "batch__site"
     serializer_class = s.InspectionOutputSerializer
     filterset_class = InspectionFilter
     search_fields = ("notes",)
@@ -53,7 +51,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         request=s.InspectionCreateInputSerializer, responses={201: s.InspectionOutputSerializer}
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        batches = restrict(Batch.objects.all(), request.user, "inspection.create", "site")
+        batches = Batch.objects.restrict(request.user, "inspection.create")
         data = s.InspectionCreateInputSerializer(
             data=request.data,
             batch_queryset=batches,
@@ -85,10 +83,12 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         """pending -> passed | failed, signed; passing with out-of-spec results is refused."""
         data = s.InspectionCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
         inspection = services.inspection_complete(
-            request=request._request,
-            actor=request.user,
+            reauth=reauthentication(
+                request=request._request, user=request.user, password=fields.pop("password")
+            ),
             inspection=self.get_object(),
-            **data.validated_data,
+            **fields,
         )
         return self._detail(inspection)

@@ -23,7 +23,6 @@ class BroadcastViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
 
     http_method_names = ["get", "post", "head", "options"]
     required_permissions = {"create": "user.update", "retrieve": "user.update"}
-    site_field = None
     serializer_class = s.BroadcastOutputSerializer
     queryset = Broadcast.objects.none()
     filter_backends: list[Any] = []

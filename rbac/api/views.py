@@ -14,7 +14,6 @@ from accounts.api.views import ProfileUpdateView as AccountsProfileUpdateView
 from accounts.api.views import ProfileView as AccountsProfileView
 from rbac import selectors, services
 from rbac.api import serializers as s
-from rbac.enforcement import restrict
 from rbac.filters import RoleAssignmentFilter
 from rbac.models import Permission, Role, RoleAssignment
 from rbac.resolver import effective_permissions
@@ -25,7 +24,6 @@ class PermissionViewSet(ScopedReadOnlyViewSet):
     """The permission catalogue (declared in code, synced on migrate)."""
 
     required_permissions = {"list": "role.view", "retrieve": "role.view"}
-    site_field = None
     serializer_class = s.PermissionOutputSerializer
     search_fields = ("codename", "description")
     ordering_fields = ("codename",)
@@ -49,7 +47,6 @@ class RoleViewSet(ScopedModelViewSet):
         "partial_update": "role.manage",
         "destroy": "role.manage",
     }
-    site_field = None
     serializer_class = s.RoleOutputSerializer
     search_fields = ("name", "description")
     ordering_fields = ("name", "created_at")
@@ -82,7 +79,7 @@ class RoleViewSet(ScopedModelViewSet):
 
     @extend_schema(responses={204: OpenApiResponse(description="Role deleted.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.role_delete(role=self.get_object())
+        services.role_delete(actor=request.user, role=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -101,7 +98,6 @@ class RoleAssignmentViewSet(
         "create": "role.manage",
         "destroy": "role.manage",
     }
-    site_field = None
     serializer_class = s.AssignmentOutputSerializer
     filterset_class = RoleAssignmentFilter
     search_fields = ("user__username", "role__name", "site__code")
@@ -116,7 +112,7 @@ class RoleAssignmentViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         site_model = apps.get_model("sites", "Site")
-        visible_sites = restrict(site_model.objects.all(), request.user, "site.view", "self")
+        visible_sites = site_model.objects.restrict(request.user, "site.view")
         data = s.AssignmentInputSerializer(data=request.data, site_queryset=visible_sites)
         data.is_valid(raise_exception=True)
         assignment = services.assignment_create(

@@ -4,10 +4,9 @@ import re
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, renderers, status
+from rest_framework import mixins, renderers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +14,6 @@ from rest_framework.response import Response
 from batches.models import Batch
 from core.filters import DjangoFilterBackend
 from core.pagination import CursorPagination
-from rbac.enforcement import log_denied, restrict
-from rbac.resolver import effective_permissions
 from rbac.viewsets import ScopedGenericViewSet
 from serializations import gs1, selectors, services
 from serializations.api import serializers as s
@@ -55,7 +52,6 @@ class SerialRowsViewSet(ScopedGenericViewSet):
     """What both serial viewsets share: rows scoped by their batch's site, in id order."""
 
     view_permission = "serial.view"
-    site_field = "batch__site"
     serializer_class = s.SerialOutputSerializer
     pagination_class = SerialCursorPagination
     # Lists are in id order only: no ?ordering= (a field of the output such as gs1 or
@@ -133,26 +129,17 @@ class BatchSerialViewSet(SerialRowsViewSet):
         "export": "serial.export",
     }
 
-    def get_batch(self) -> Batch:
-        """The batch, if the caller holds this action's permission at its site.
+    # A batch of a site the caller has no serial access to at all is a 404; one where
+    # the caller may look but not act is a 403.
+    parent_model = Batch
+    parent_lookup = "batch_pk"
+    parent_visible_with = {"export": ("serial.export",)}
 
-        A batch of a site the caller has no serial access to at all is a 404; one
-        where the caller may look but not act is a 403.
-        """
-        visible = restrict(
-            Batch.objects.select_related("product"), self.request.user, "serial.view", "site"
-        )
-        if self.action == "export":
-            visible = visible | restrict(
-                Batch.objects.select_related("product"), self.request.user, "serial.export", "site"
-            )
-        batch = get_object_or_404(visible, pk=self.kwargs["batch_pk"])
-        codename = self.required_permissions[self.action]
-        if not effective_permissions(self.request.user).has(codename, batch.site_id):
-            if self.request.method not in permissions.SAFE_METHODS:
-                log_denied(self.request.user, codename, batch, method=self.request.method)
-            self.permission_denied(self.request, message=f"Missing permission {codename}.")
-        return batch
+    def parent_queryset(self) -> Any:
+        return Batch.objects.select_related("product")
+
+    def get_batch(self) -> Batch:
+        return self.get_parent()  # type: ignore[no-any-return]
 
     @extend_schema(parameters=[OpenApiParameter("batch_pk", OpenApiTypes.UUID, "path")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -224,8 +211,6 @@ class SerialJobViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
     """Generation jobs: status, serials generated so far, errors."""
 
     required_permissions = {"retrieve": "serial.view"}
-    view_permission = "serial.view"
-    site_field = "batch__site"
     serializer_class = s.SerialJobOutputSerializer
     queryset = SerialJob.objects.none()
 

@@ -348,9 +348,26 @@ def test_no_allowlist_means_no_restriction(client: Client) -> None:
 # --- enrolment command ------------------------------------------------------------------------
 
 
-def _enrol(*args: str) -> str:
+ENROLLER = "it.admin"
+
+
+def _enroller() -> Any:
+    """The administrator named by ``--actor`` (``user.update``, globally)."""
+    from accounts.models import User
+
+    user = User.objects.filter(username=ENROLLER).first()
+    if user is None:
+        user = UserFactory(username=ENROLLER, is_staff=True)
+        assign(user, "admin")
+    return user
+
+
+def _enrol(*args: str, actor: str | None = ENROLLER) -> str:
+    if actor == ENROLLER:
+        _enroller()
     out = StringIO()
-    call_command("enrol_totp", *args, stdout=out, stderr=StringIO())
+    extra = ("--actor", actor) if actor else ()
+    call_command("enrol_totp", *args, *extra, stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
@@ -372,7 +389,10 @@ def test_enrol_prints_a_working_uri_and_records_the_device(staff: Any) -> None:
         "name": "authenticator",
         "confirmed": True,
     }
-    assert record.actor_username == "system:enrol_totp"
+    assert record.actor_username == ENROLLER
+    assert record.actor_id == _enroller().pk
+    assert record.path == "manage.py enrol_totp"
+    assert "@" in record.user_agent  # the OS user and host it ran as
     assert device.key not in str(record.new_values) and secret not in str(record.new_values)
 
 
@@ -405,6 +425,26 @@ def test_enrol_refuses_a_second_device_unless_replacing(staff: Any, device: TOTP
 def test_enrol_unknown_user(ident: str) -> None:
     with pytest.raises(CommandError, match="No single user"):
         _enrol(ident)
+
+
+@pytest.mark.django_db
+def test_enrol_without_an_actor_is_refused(staff: Any) -> None:
+    with pytest.raises(CommandError, match="--actor"):
+        _enrol(staff.username, actor=None)
+    assert not TOTPDevice.objects.filter(user=staff).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("holds", [None, "auditor"])
+def test_enrol_by_an_actor_without_user_update_is_refused(staff: Any, holds: str | None) -> None:
+    clerk = UserFactory(username="clerk", is_staff=True)
+    if holds:
+        assign(clerk, holds)
+    with pytest.raises(CommandError, match="user.update"):
+        _enrol(staff.username, actor="clerk")
+    with pytest.raises(CommandError, match="no active user"):
+        _enrol(staff.username, actor="ghost")
+    assert not TOTPDevice.objects.filter(user=staff).exists()
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Model-change capture: who changed what, from where, and why, one record per change."""
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -15,7 +16,7 @@ from django.db import transaction
 
 from audit.choices import Action
 from audit.models import AuditLog
-from core.context import bind_actor
+from core.context import bind_actor, system_username
 from rbac.models import Permission, Role, RoleAssignment
 from sites import services as site_services
 from sites.models import Site
@@ -308,7 +309,8 @@ def test_change_with_no_bound_actor_is_recorded_as_system():
         site = Site.objects.create(code="SYS-01", name="Sys", gln="4012345000009", country="DE")
 
     [record] = _changes(site, Action.CREATE)
-    assert record.actor_username == "system"
+    assert record.actor_username == system_username()
+    assert re.fullmatch(r"system:[\w.-]+:[^@]+@.+", record.actor_username)
     assert record.actor_id is None
 
 
@@ -321,4 +323,4 @@ def test_actor_binding_ends_with_its_block():
         site = Site.objects.create(code="SYS-02", name="Sys", gln="4012345000009", country="DE")
 
     [record] = _changes(site, Action.CREATE)
-    assert record.actor_username == "system"
+    assert record.actor_username == system_username()

@@ -154,7 +154,7 @@ def test_anonymous_write_refused_and_recorded(api_client):
     assert response.status_code == 401
     [record] = _of(Action.REQUEST, request_id=response["X-Request-ID"])
     assert record.status_code == 401
-    assert record.actor_username == "system"
+    assert record.actor_username == "anonymous"
     assert record.actor_id is None
 
 

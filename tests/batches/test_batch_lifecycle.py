@@ -259,13 +259,43 @@ def test_reject_with_reason_and_signature(
 
 
 @pytest.mark.django_db
-def test_reject_with_another_meaning(qa, site):
+@pytest.mark.parametrize("meaning", ["review", "approval", "responsibility"])
+def test_reject_signed_with_a_meaning_that_does_not_fit_is_refused(qa, site, meaning):
     batch = BatchFactory(site=site, status=BatchStatus.QUARANTINE)
 
-    response = qa.post(_url(batch, "reject"), _body("reject", meaning="review"), format="json")
+    response = qa.post(_url(batch, "reject"), _body("reject", meaning=meaning), format="json")
 
-    assert response.status_code == 200
-    assert response.json()["rejection_signature"]["meaning"] == "review"
+    assert response.status_code == 400
+    assert "meaning" in response.json()
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE and batch.rejection_signature_id is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("meaning", ["rejection", "review"])
+def test_release_signed_as_a_rejection_or_review_is_refused(qa, site, meaning):
+    """A release means approval or responsibility; "rejection" on a release is a 400 and
+    costs no sign-in attempt."""
+    batch = BatchFactory(site=site, status=BatchStatus.QUARANTINE)
+
+    response = qa.post(_url(batch, "release"), _body("release", meaning=meaning), format="json")
+
+    assert response.status_code == 400
+    assert "meaning" in response.json()
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE and batch.release_signature_id is None
+
+
+@pytest.mark.django_db
+def test_release_signed_as_responsibility(qa, operator_user, site):
+    batch = _quarantined(site, operator_user, inspection="passed")
+
+    response = qa.post(
+        _url(batch, "release"), _body("release", meaning="responsibility"), format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["release_signature"]["meaning"] == "responsibility"
 
 
 # --- state conflicts ----------------------------------------------------------------------

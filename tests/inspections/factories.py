@@ -69,6 +69,6 @@ class InspectionFactory(factory.django.DjangoModelFactory):
             signature=factory.SubFactory(
                 SignatureFactory,
                 signer=factory.SelfAttribute("..performed_by"),
-                meaning="rejection",
+                meaning="review",
             ),
         )

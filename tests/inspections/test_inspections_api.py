@@ -407,7 +407,7 @@ def test_complete_failed_emails_the_sites_qa(
     with django_capture_on_commit_callbacks(execute=True):
         response = qa.post(
             _url(inspection, "complete"),
-            {"outcome": "failed", **SIGN, "meaning": "rejection", "reason": "Assay low."},
+            {"outcome": "failed", **SIGN, "meaning": "review", "reason": "Assay low."},
             format="json",
         )
 

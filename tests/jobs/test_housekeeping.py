@@ -49,7 +49,7 @@ def test_dormant_users_are_deactivated_and_audited(settings):
         if "is_active" in r.changed_fields
     ]
     assert record.old_values["is_active"] is True and record.new_values["is_active"] is False
-    assert record.actor_username == "system"
+    assert record.actor_username.startswith("system:dormant-accounts:")
     assert record.reason == DORMANT_REASON.format(days=90)
     assert JobRun.objects.get(task_name="accounts.tasks.deactivate_dormant_users").state == (
         "succeeded"

@@ -1,5 +1,6 @@
 import pytest
 
+from core.access import GLOBAL, Codename, declare
 from rbac import catalogue
 from rbac.models import Permission, Role
 
@@ -26,7 +27,19 @@ def test_default_roles_match_design():
     assert "user.view" not in perms("qa") and "role.view" not in perms("qa")
     assert "site.view" in perms("qa") and "site.update" not in perms("qa")
     assert "audit.view" in perms("qa") and "audit.verify" not in perms("qa")
-    assert perms("operator") == {c for c in catalogue._OPERATOR if c in everything}
+    assert perms("operator") == {
+        "site.view",
+        "product.view",
+        "batch.view",
+        "batch.create",
+        "batch.update",
+        "batch.start",
+        "batch.complete",
+        "serial.view",
+        "serial.generate",
+        "serial.update_status",
+        "inspection.view",
+    }
     assert {"batch.start", "batch.complete", "inspection.view"} <= perms("operator")
     assert not {"batch.release", "batch.reject", "batch.delete"} & perms("operator")
     assert {"batch.release", "batch.reject", "inspection.complete", "product.view"} <= perms("qa")
@@ -38,8 +51,9 @@ def test_default_roles_match_design():
 def test_new_codename_joins_default_roles_without_undoing_admin_edits(monkeypatch):
     auditor = Role.objects.get(name="auditor")
     auditor.permissions.remove(Permission.objects.get(codename="user.view"))  # admin's edit
-    declared = {**catalogue.declared_permissions(), "widget.view": "See widgets"}
-    monkeypatch.setattr(catalogue, "declared_permissions", lambda: declared)
+    widget = Codename("widget.view", "See widgets", roles={"auditor"})
+    declared = {**catalogue.declarations(), "widget.view": widget}
+    monkeypatch.setattr(catalogue, "declarations", lambda: declared)
 
     catalogue.sync_catalogue()
 
@@ -62,3 +76,30 @@ def test_sync_is_idempotent():
 
     after = {r.name: set(r.permissions.values_list("pk", flat=True)) for r in Role.objects.all()}
     assert before == after
+
+
+def test_every_codename_is_declared_with_its_scope():
+    declared = catalogue.declarations()
+
+    assert declared["product.manage"].scope == GLOBAL
+    assert declared["batch.release"].roles == {"qa"}
+    assert catalogue.global_codenames() == {
+        name for name, c in declared.items() if c.resource in {"user", "role", "product"}
+    }
+
+
+def test_a_codename_declared_twice_is_refused():
+    with pytest.raises(ValueError, match="declared twice"):
+        declare(Codename("widget.view", "a"), Codename("widget.view", "b"))
+
+
+def test_an_unknown_default_role_is_refused(monkeypatch):
+    catalogue.declarations.cache_clear()
+    bogus = {"widget.view": Codename("widget.view", "See widgets", roles={"superhero"})}
+    monkeypatch.setattr(catalogue, "codenames_of", lambda found: bogus)
+    try:
+        with pytest.raises(ValueError, match="unknown default roles"):
+            catalogue.declarations()
+    finally:
+        monkeypatch.undo()
+        catalogue.declarations.cache_clear()

@@ -1,7 +1,10 @@
 """Enrol an authenticator app (TOTP) for a staff account's admin sign-in.
 
-    manage.py enrol_totp alice@example.com
-    manage.py enrol_totp alice --replace      # a lost phone: the old device stops working
+    manage.py enrol_totp alice@example.com --actor admin
+    manage.py enrol_totp alice --replace --actor admin   # a lost phone: the old device stops
+
+``--actor`` names the administrator who enrols the device (who must hold
+``user.update``); the audit records of the device name them.
 
 Prints the otpauth:// URI (paste or QR-encode it into the app) and the base32 secret.
 Both are shown once and are not recoverable: the secret is stored only in the device row.
@@ -12,19 +15,21 @@ from __future__ import annotations
 from base64 import b32encode
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from core.context import bind_actor
+from core.management.base import ActorCommand
 
 
-class Command(BaseCommand):
+class Command(ActorCommand):
+    actor_codename = "user.update"
     help = "Enrol a TOTP authenticator for a user (by username or e-mail); prints its URI."
 
     def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
         parser.add_argument("user", help="username or e-mail address")
         parser.add_argument(
             "--name", default="authenticator", help="device name (default: %(default)s)"
@@ -35,7 +40,7 @@ class Command(BaseCommand):
             help="remove the user's existing TOTP devices first",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle_as(self, actor: Any, *args: Any, **options: Any) -> None:
         ident = options["user"].strip()
         users = list(User.objects.filter(Q(username=ident) | Q(email__iexact=ident))[:2])
         if len(users) != 1:
@@ -43,7 +48,7 @@ class Command(BaseCommand):
         user = users[0]
         if not user.is_active:
             raise CommandError(f"{user.username} is deactivated.")
-        with bind_actor(user_id=None, username="system:enrol_totp"), transaction.atomic():
+        with transaction.atomic():
             existing = TOTPDevice.objects.filter(user=user)
             if existing.exists():
                 if not options["replace"]:

@@ -9,13 +9,13 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from batches.choices import BatchStatus
 from batches.models import Batch, Product
+from core.management.base import SeedCommand
 from inspections.models import Inspection
 from rbac.models import Role, RoleAssignment
 from sites.models import Site
@@ -45,17 +45,18 @@ DEMO_USERS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(SeedCommand):
     help = "Create demo users and an administrator (printed). Safe to run again."
 
     def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
         parser.add_argument(
             "--admin-username", default=os.environ.get("DEMO_ADMIN_USERNAME", "admin")
         )
         parser.add_argument("--admin-password", default=os.environ.get("DEMO_ADMIN_PASSWORD", ""))
 
     @transaction.atomic
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle_as(self, actor: Any, *args: Any, **options: Any) -> None:
         username = options["admin_username"]
         admin = User.objects.filter(username=username).first()
         password = options["admin_password"]
