@@ -174,3 +174,72 @@ def test_unknown_user_id_404(admin_client):
         response = admin_client.get(path)
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+# --- nobody raises their own access, nobody but a superuser touches one -------------------
+
+
+@pytest.fixture
+def user_manager(db, auth_client):
+    """Holds user.view + user.update + user.deactivate globally, nothing else."""
+    from rbac.models import Role, RoleAssignment
+
+    user = UserFactory(is_staff=True)
+    role = Role.objects.create(name="user-managers")
+    role.permissions.set(
+        Role.objects.get(name="admin").permissions.filter(
+            codename__in=["user.view", "user.update", "user.deactivate"]
+        )
+    )
+    RoleAssignment.objects.create(user=user, role=role)
+    client = auth_client(user)
+    client.user = user
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("flag", [{"is_staff": False}, {"is_active": False}])
+def test_own_access_flags_cannot_be_changed(user_manager, flag):
+    me = user_manager.user
+
+    response = user_manager.patch(f"/api/users/{me.pk}/", flag, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "own_access"
+    me.refresh_from_db()
+    assert me.is_staff and me.is_active
+
+
+@pytest.mark.django_db
+def test_own_names_can_still_be_changed(user_manager):
+    me = user_manager.user
+
+    response = user_manager.patch(f"/api/users/{me.pk}/", {"first_name": "Ren"}, format="json")
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body", [{"email": "mallory@example.com"}, {"is_active": False}, {"first_name": "X"}]
+)
+def test_a_superusers_account_is_for_superusers(user_manager, body):
+    root = UserFactory(is_superuser=True, email="root@example.com", first_name="Root")
+
+    response = user_manager.patch(f"/api/users/{root.pk}/", body, format="json")
+    deactivate = user_manager.delete(f"/api/users/{root.pk}/")
+
+    assert (response.status_code, deactivate.status_code) == (403, 403)
+    root.refresh_from_db()
+    assert (root.email, root.is_active, root.first_name) == ("root@example.com", True, "Root")
+
+
+@pytest.mark.django_db
+def test_is_superuser_is_not_an_api_field(user_manager):
+    other = UserFactory()
+
+    response = user_manager.patch(f"/api/users/{other.pk}/", {"is_superuser": True}, format="json")
+
+    assert response.status_code == 400
+    other.refresh_from_db()
+    assert not other.is_superuser

@@ -8,6 +8,7 @@ from batches.models import Product
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory, gtin14
 from tests.conftest import assign
+from tests.serializations.factories import make_serials
 from tests.sites.factories import SiteFactory
 
 PRODUCTS = "/api/products/"
@@ -286,3 +287,30 @@ def test_global_operator_reads_but_cannot_manage(auth_client):
 def test_anonymous_is_401(api_client):
     assert api_client.get(PRODUCTS).status_code == 401
     assert api_client.post(PRODUCTS, VALID).status_code == 401
+
+
+@pytest.mark.django_db
+def test_gtin_frozen_once_serials_exist(admin):
+    """The reported defect: the product and its packs would disagree on the number."""
+    batch = BatchFactory(status="in_production")
+    make_serials(batch, ["FROZEN1"])
+    product = batch.product
+
+    response = admin.patch(_detail(product), {"gtin": gtin14(88888)}, format="json")
+    renamed = admin.patch(_detail(product), {"name": "Still fine"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "gtin_frozen"
+    product.refresh_from_db()
+    assert product.gtin == batch.product.gtin
+    assert renamed.status_code == 200 and product.name == "Still fine"
+
+
+@pytest.mark.django_db
+def test_gtin_may_change_while_no_serial_carries_it(admin):
+    product = ProductFactory()
+    BatchFactory(product=product)
+
+    response = admin.patch(_detail(product), {"gtin": gtin14(88889)}, format="json")
+
+    assert response.status_code == 200, response.content

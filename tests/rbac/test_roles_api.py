@@ -139,3 +139,61 @@ def test_profile_shows_assignments_and_permissions(auth_client):
     assert "batch.start" in body["permissions"]["sites"][str(site.pk)]
     assert "site.view" in body["permissions"]["sites"][str(site.pk)]
     assert "product.view" in body["permissions"]["sites"][str(site.pk)]
+
+
+# --- removals are checked like grants ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_role_manager_cannot_strip_the_admin_role(role_manager):
+    """The reported attack: PATCH the admin role down to role.view."""
+    admin_role = Role.objects.get(name="admin")
+    before = set(admin_role.permissions.values_list("codename", flat=True))
+
+    response = role_manager.patch(
+        f"/api/roles/{admin_role.pk}/", {"permissions": ["role.view"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "permissions" in response.json()
+    assert set(admin_role.permissions.values_list("codename", flat=True)) == before
+
+
+@pytest.mark.django_db
+def test_a_role_manager_may_remove_what_they_hold(role_manager):
+    role = Role.objects.create(name="viewers")
+    role.permissions.set(
+        Role.objects.get(name="admin").permissions.filter(codename__in=["site.view", "role.view"])
+    )
+
+    response = role_manager.patch(
+        f"/api/roles/{role.pk}/", {"permissions": ["site.view"]}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["permissions"] == ["site.view"]
+
+
+@pytest.mark.django_db
+def test_a_role_manager_cannot_delete_a_role_holding_more_than_they_do(role_manager):
+    role = Role.objects.create(name="releasers")
+    role.permissions.set(
+        Role.objects.get(name="admin").permissions.filter(codename__in=["batch.release"])
+    )
+
+    response = role_manager.delete(f"/api/roles/{role.pk}/")
+
+    assert response.status_code == 400
+    assert Role.objects.filter(pk=role.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_role_manager_cannot_remove_an_assignment_of_a_role_beyond_theirs(role_manager):
+    holder = UserFactory()
+    assignment = assign(holder, "qa", site=SiteFactory())
+
+    response = role_manager.delete(f"/api/role-assignments/{assignment.pk}/")
+
+    assert response.status_code == 400
+    assert "every permission you hold" in str(response.json())
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
