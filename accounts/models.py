@@ -5,17 +5,27 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from core.models import TrackedModel, TrackedQuerySet
 
-# Changing any of these may change what the user is allowed to do, so it bumps
-# ``auth_version`` and with it the cached authentication state.
-SECURITY_FIELDS = ("is_active", "is_staff", "is_superuser", "password", "token_epoch")
+
+class UserQuerySet(TrackedQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        """A bulk write is a change of the cached users like a save: new versions."""
+        from accounts import auth_cache
+
+        if "auth_version" in kwargs:  # ``auth_cache.bump_users`` itself
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            auth_cache.bump_users(ids)
+        return count
 
 
-class UserManager(DjangoUserManager.from_queryset(TrackedQuerySet)):  # type: ignore[misc]
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(username=username)
 
@@ -53,15 +63,8 @@ class User(TrackedModel, AbstractUser):
         ]
         indexes = [models.Index(fields=["is_active", "username"])]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._security_snapshot = self._security_state()
-
     def __str__(self) -> str:
         return self.username
-
-    def _security_state(self) -> tuple[Any, ...]:
-        return tuple(self.__dict__.get(name) for name in SECURITY_FIELDS)
 
     def clean(self) -> None:
         super().clean()
@@ -73,7 +76,6 @@ class User(TrackedModel, AbstractUser):
         self.email = UserManager.normalize_email(self.email)
         if self._state.adding:
             super().save(*args, **kwargs)
-            self._security_snapshot = self._security_state()
             return
         update_fields = kwargs.get("update_fields")
         if update_fields is None:
@@ -82,16 +84,25 @@ class User(TrackedModel, AbstractUser):
             update_fields = {f.name for f in self._meta.concrete_fields if not f.primary_key} - {
                 "auth_version"
             }
-        security_changed = self._security_state() != self._security_snapshot
-        if security_changed:
+        # The whole row is cached (name, e-mail, flags): any change of a field saved
+        # moves the version, so the next request reads the user as they are now (the
+        # printed name on a signature, the username on an audit record).
+        changed = self._changed_fields(update_fields)
+        if changed:
             self.auth_version = models.F("auth_version") + 1  # type: ignore[assignment]
             update_fields = {*update_fields, "auth_version"}
         kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
-        self._security_snapshot = self._security_state()
-        if security_changed:
+        if changed:
             self.refresh_from_db(fields=["auth_version"])
             auth_cache.invalidate_user(self)
+
+    def _changed_fields(self, update_fields: Any) -> set[str]:
+        loaded = self.loaded_values
+        names = {self._meta.get_field(n).attname for n in update_fields if n != "updated_at"}
+        if loaded is None:  # not loaded from the database: assume everything changed
+            return names
+        return {n for n in names if n != "auth_version" and loaded.get(n) != getattr(self, n)}
 
     @property
     def printed_name(self) -> str:

@@ -36,6 +36,14 @@ NOT_ALLOWED_ON_SELECTION = "You may not do this to any of the selected rows."
 ONE_AT_A_TIME = "Select exactly one row for this action: it is signed one record at a time."
 
 
+def saved_nothing(formset: Any, *, new: Any = (), deleted: Any = ()) -> None:
+    """What ``formset.save()`` leaves for the admin's change message, for a formset whose
+    rows a service saved instead."""
+    formset.new_objects = list(new)
+    formset.changed_objects = []
+    formset.deleted_objects = list(deleted)
+
+
 def error_messages(exc: Exception) -> list[str]:
     """What a refusal says, as the admin shows it."""
     if isinstance(exc, DomainError):
@@ -158,6 +166,7 @@ class ServiceAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.has_changed():
             raise NotImplementedError(f"{type(self).__name__} saves no {formset.model.__name__}")
+        saved_nothing(formset)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         self.delete_through_service(request, obj)

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 GENERATION_NAME = "auth"
 _lock = threading.Lock()
-_state: dict[str, Any] = {"value": None, "checked_at": 0.0}
+_state: dict[str, Any] = {"value": None, "checked_at": 0.0, "refreshing": False}
 
 
 def _read_generation() -> int:
@@ -39,20 +39,48 @@ def _read_generation() -> int:
     return int(value) if value is not None else 0
 
 
-def current_generation() -> int:
-    """The generation prefix; read from the database at most once per poll interval.
+def _refresh_in_background() -> None:
+    """Read the generation on a thread of its own, so no request waits for (or counts)
+    the query; at most one refresh runs at a time."""
+    with _lock:
+        if _state.get("refreshing"):
+            return
+        _state["refreshing"] = True
 
-    A process that bumped the generation knows it at once; other processes notice within
-    ``AUTH_CACHE_GENERATION_POLL_SECONDS``.
+    def refresh() -> None:
+        try:
+            value = _read_generation()
+        except Exception:  # a database hiccup: keep the known value, try again later
+            logger.warning("cache_generation_refresh_failed", exc_info=True)
+            value = None
+        finally:
+            connection.close()  # this thread's own connection
+        with _lock:
+            if value is not None and _state["value"] is not None:
+                _state["value"] = max(int(_state["value"]), value)
+            _state["checked_at"] = time.monotonic()
+            _state["refreshing"] = False
+
+    threading.Thread(target=refresh, name="cache-generation", daemon=True).start()
+
+
+def current_generation() -> int:
+    """The generation prefix, as this process last read it from the database.
+
+    A process that bumped the generation knows it at once. Other processes re-read it
+    every ``AUTH_CACHE_GENERATION_POLL_SECONDS`` on a background thread, so a warm request
+    makes no query for it; they notice a bump within the poll interval and one read.
+    Only the first read in a process (or after this process bumped it) is inline.
     """
-    now = time.monotonic()
-    poll = settings.AUTH_CACHE_GENERATION_POLL_SECONDS
     value = _state["value"]
-    if value is None or now - _state["checked_at"] >= poll:
+    if value is None:
         value = _read_generation()
         with _lock:
             _state["value"] = value
-            _state["checked_at"] = now
+            _state["checked_at"] = time.monotonic()
+        return int(value)
+    if time.monotonic() - _state["checked_at"] >= settings.AUTH_CACHE_GENERATION_POLL_SECONDS:
+        _refresh_in_background()
     return int(value)
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import User
 from core.access import holds_globally
-from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin
+from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin, saved_nothing
 from rbac import services
 from rbac.models import Permission, Role, RoleAssignment
 
@@ -127,15 +127,20 @@ class UserAdmin(AccountsUserAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not RoleAssignment:
             return super().save_formset(request, form, formset, change)
+        deleted, new = [], []
         for removed in formset.deleted_forms:
             if removed.instance.pk is not None:
                 services.assignment_delete(actor=request.user, assignment=removed.instance)
+                deleted.append(removed.instance)
         for added in formset.extra_forms:
             if added.has_changed() and added not in formset.deleted_forms:
-                services.assignment_create(
-                    actor=request.user,
-                    user=form.instance,
-                    role=added.cleaned_data["role"],
-                    site=added.cleaned_data.get("site"),
+                new.append(
+                    services.assignment_create(
+                        actor=request.user,
+                        user=form.instance,
+                        role=added.cleaned_data["role"],
+                        site=added.cleaned_data.get("site"),
+                    )
                 )
+        saved_nothing(formset, new=new, deleted=deleted)
         return None

@@ -17,8 +17,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 HEALTH_CHECK_BROKER = False
-# Bumps in this process are seen at once; the poll only matters across processes.
-AUTH_CACHE_GENERATION_POLL_SECONDS = 60.0
+# The production poll interval: a warm request must make no query for it either way.
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "pharma-test"  # noqa: F405
 

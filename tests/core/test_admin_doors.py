@@ -438,3 +438,31 @@ def test_sites_are_added_in_the_admin_only_with_a_global_grant():
 
     assert response.status_code == 403
     assert not Site.objects.filter(code="NEW-01").exists()
+
+
+def test_a_role_is_added_and_removed_on_a_users_page_through_the_service():
+    manager = staff_holding("user.view", "user.update", "role.view", "role.manage", "site.view")
+    target = UserFactory()
+    viewers = role_with("site.view", name="site-viewers")
+    client = admin_client(manager)
+    url = f"/admin/accounts/user/{target.pk}/change/"
+    data = change_form_data(client.get(url))
+    prefix = "role_assignments"
+    total = int(data[f"{prefix}-TOTAL_FORMS"])
+
+    added = client.post(
+        url,
+        {
+            **data,
+            f"{prefix}-TOTAL_FORMS": str(total + 1),
+            f"{prefix}-{total}-role": str(viewers.pk),
+            f"{prefix}-{total}-site": "",
+            f"{prefix}-{total}-user": str(target.pk),
+        },
+    )
+    assignment = RoleAssignment.objects.get(user=target, role=viewers)
+    data = change_form_data(client.get(url))
+    removed = client.post(url, {**data, f"{prefix}-0-DELETE": "on"})
+
+    assert (added.status_code, removed.status_code) == (302, 302)
+    assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
