@@ -2,8 +2,9 @@
 
 The canonical text is what the MAC and the seal chain are computed over. It is
 recomputed from the stored row on verification, so every value is written in one
-normal form: UUIDs and IPs as text, times as UTC ISO 8601 with microseconds, JSON
-with sorted keys.
+normal form, the one the database gives back: UUIDs and IPs as text, times as UTC ISO
+8601 with microseconds, JSON with sorted keys, numbers and strings as jsonb returns them
+(``json_safe``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hmac
 import ipaddress
 import json
 import math
+import re
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -46,14 +48,40 @@ CONTENT_FIELDS = (
 )
 
 
+_NOT_IN_JSONB = re.compile("[\x00\ud800-\udfff]")
+
+
+def _as_stored_text(value: str) -> str:
+    """PostgreSQL's jsonb refuses NUL and unpaired surrogates: stored as U+FFFD."""
+    return _NOT_IN_JSONB.sub("\ufffd", value) if _NOT_IN_JSONB.search(value) else value
+
+
+def _as_stored_float(value: float) -> float | int | str:
+    """The number as jsonb gives it back, so the text hashed at capture is the text
+    recomputed from the stored row: jsonb keeps numbers as ``numeric``, which has no
+    negative zero and no exponent, so ``-0.0`` comes back as ``0.0`` and ``1e16`` as the
+    integer ``10000000000000000``. Non-finite numbers are no JSON: kept as text."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return 0.0
+    text = repr(value)
+    if "e+" in text:
+        return int(decimal.Decimal(text))
+    return value
+
+
 def json_safe(value: Any, _depth: int = 0) -> Any:
-    """A JSON-serializable form of a model value (recursively, bounded)."""
+    """A JSON-serializable form of a model value (recursively, bounded), written as
+    PostgreSQL's jsonb will return it."""
     if _depth > 40:
         return "[TOO DEEP]"
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, str):
+        return _as_stored_text(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        return _as_stored_float(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC)
@@ -65,7 +93,7 @@ def json_safe(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, uuid.UUID | decimal.Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): json_safe(v, _depth + 1) for k, v in value.items()}
+        return {_as_stored_text(str(k)): json_safe(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = [json_safe(v, _depth + 1) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
