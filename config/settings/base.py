@@ -6,6 +6,7 @@ a file (Docker secrets). With no environment at all the service runs on the embe
 default: SQLite, a local-memory cache, Celery tasks executed eagerly, console e-mail.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,6 +103,12 @@ TEMPLATES = [
 # --- database ---------------------------------------------------------------------
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Least privilege: the service connects as a role that owns no table (DATABASE_URL);
+# `manage.py migrate` alone connects as the owner (DATABASE_MIGRATE_URL) and then grants
+# the service's role its row access (core/dbroles.py).
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
+if env.str("DATABASE_MIGRATE_URL", default="") and sys.argv[1:2] == ["migrate"]:
+    DATABASES["default"] = env.db("DATABASE_MIGRATE_URL")
 DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 
