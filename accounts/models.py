@@ -5,9 +5,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
 
+from accounts import usernames
 from core.models import TrackedModel, TrackedQuerySet
 
 
@@ -24,6 +26,15 @@ class UserQuerySet(TrackedQuerySet):
             auth_cache.bump_users(ids)
         return count
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        # bulk_create skips save(): normalise here, so the skeleton's unique constraint
+        # guards these rows too.
+        objs = list(objs)
+        for user in objs:
+            user.username = usernames.normalize(user.username)
+            user.username_skeleton = usernames.skeleton(user.username)
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str | None) -> User:
@@ -33,16 +44,38 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
     def normalize_email(cls, email: str | None) -> str:
         return (email or "").strip().lower()
 
+    def _create_user(self, username: str, email: str | None, password: str | None, **extra: Any):  # type: ignore[no-untyped-def]
+        # createsuperuser and scripts come through here: the same rules as every other
+        # door (character set, case-insensitive and look-alike uniqueness).
+        user = self._create_user_object(username, email, password, **extra)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
 
 class User(TrackedModel, AbstractUser):
     """A person who signs in: plant staff, QA, auditors, administrators.
 
-    E-mail is unique regardless of case and stored lower case. ``token_epoch`` is
-    embedded in every token issued; bumping it revokes every token at once.
+    E-mail is unique regardless of case and stored lower case. The username is stored
+    NFKC-normalised, in a safe character set, unique regardless of case and of
+    look-alike characters (``username_skeleton``, see accounts/usernames.py); signing in
+    takes the exact stored name. ``token_epoch`` is embedded in every token issued;
+    bumping it revokes every token at once.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", max_length=254)
+    username = models.CharField(
+        "username",
+        max_length=usernames.USERNAME_MAX_LENGTH,
+        unique=True,
+        help_text=usernames.USERNAME_HELP,
+        validators=[usernames.validate_username],
+        error_messages={"unique": usernames.USERNAME_TAKEN},
+    )
+    username_skeleton = models.CharField(max_length=600, editable=False, default="")
+    email = models.EmailField(
+        "email address", max_length=254, validators=[usernames.validate_email_domain]
+    )
     phone = models.CharField(max_length=32, blank=True)
     address = models.TextField(blank=True, max_length=500)
     token_epoch = models.PositiveIntegerField(default=1, editable=False)
@@ -60,6 +93,18 @@ class User(TrackedModel, AbstractUser):
                 name="accounts_user_email_ci_unique",
                 violation_error_message="A user with this e-mail address already exists.",
             ),
+            # Created by migration 0004 only on a database without collisions (it lists
+            # them otherwise; `manage.py check_usernames --add-constraints` adds them).
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message=usernames.USERNAME_TAKEN,
+            ),
+            models.UniqueConstraint(
+                fields=["username_skeleton"],
+                name="accounts_user_username_skeleton_unique",
+                violation_error_message=usernames.USERNAME_CONFUSABLE,
+            ),
         ]
         indexes = [models.Index(fields=["is_active", "username"])]
 
@@ -67,13 +112,33 @@ class User(TrackedModel, AbstractUser):
         return self.username
 
     def clean(self) -> None:
-        super().clean()
+        super().clean()  # NFKC-normalises the username
         self.email = UserManager.normalize_email(self.email)
+        self.username_skeleton = usernames.skeleton(self.username)
+        # One query: equal skeletons include every case-insensitive duplicate.
+        existing = (
+            User.objects.filter(username_skeleton=self.username_skeleton)
+            .exclude(pk=self.pk)
+            .values_list("username", flat=True)
+            .first()
+        )
+        if existing is not None:
+            same = existing.casefold() == self.username.casefold()
+            raise ValidationError(
+                {"username": usernames.USERNAME_TAKEN if same else usernames.USERNAME_CONFUSABLE}
+            )
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # clean() reports a look-alike under "username"; the constraint on the skeleton
+        # is the database's guard against a concurrent insert, not a second message.
+        super().validate_constraints(exclude={*(exclude or ()), "username_skeleton"})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from accounts import auth_cache
 
         self.email = UserManager.normalize_email(self.email)
+        self.username = usernames.normalize(self.username)
+        self.username_skeleton = usernames.skeleton(self.username)
         if self._state.adding:
             super().save(*args, **kwargs)
             return
@@ -91,6 +156,8 @@ class User(TrackedModel, AbstractUser):
         if changed:
             self.auth_version = models.F("auth_version") + 1  # type: ignore[assignment]
             update_fields = {*update_fields, "auth_version"}
+        if "username" in update_fields:
+            update_fields = {*update_fields, "username_skeleton"}
         kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
         if changed:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User, UserSession
+from accounts.usernames import validate_username
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
 
 
@@ -100,7 +101,7 @@ class SessionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 
 
 class UserCreateInputSerializer(StrictInputSerializer):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = serializers.CharField(max_length=150, validators=[validate_username])
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -113,7 +114,7 @@ class UserCreateInputSerializer(StrictInputSerializer):
 class UserUpdateInputSerializer(StrictInputSerializer):
     echo_serializer = UserOutputSerializer
 
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150, required=False)
+    username = serializers.CharField(max_length=150, required=False, validators=[validate_username])
     email = serializers.EmailField(max_length=254, required=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
