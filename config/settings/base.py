@@ -197,6 +197,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.context.client_ip_for_request"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# No axes access log of successful sign-ins: it keys each row by a session, and creates
+# a Django session for a request that has none, so every API sign-in (JWT, no session)
+# wrote an empty session row and set a cookie. Sign-ins and sign-outs are in the audit
+# trail; Django sessions belong to the admin only.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
 SIMPLE_JWT = {

@@ -1,9 +1,11 @@
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
 
 from accounts.models import UserSession
 
 LOGIN = "/api/auth/token/"
+LOGOUT = "/api/auth/logout/"
 
 
 @pytest.mark.django_db
@@ -18,6 +20,35 @@ def test_login_returns_tokens_user_and_opens_session(api_client, user, password)
     assert UserSession.objects.filter(user=user, ended_at__isnull=True).count() == 1
     user.refresh_from_db()
     assert user.last_login is not None
+
+
+@pytest.mark.django_db
+def test_an_api_sign_in_and_sign_out_create_no_django_session(api_client, user, password):
+    # Given a user with no Django session
+    assert not Session.objects.exists()
+
+    # When they sign in through the API, use the token and sign out
+    signed_in = api_client.post(LOGIN, {"username": user.username, "password": password})
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_in.json()['access']}")
+    profile = api_client.get("/api/auth/profile/")
+    signed_out = api_client.post(LOGOUT, {}, format="json")
+
+    # Then no session row was written and no session cookie was set
+    assert [signed_in.status_code, profile.status_code] == [200, 200]
+    assert signed_out.status_code in (200, 204), signed_out.content
+    assert not Session.objects.exists()
+    for response in (signed_in, profile, signed_out):
+        assert "sessionid" not in response.cookies
+    assert "sessionid" not in api_client.cookies
+
+
+@pytest.mark.django_db
+def test_a_failed_api_sign_in_creates_no_django_session(api_client, user):
+    response = api_client.post(LOGIN, {"username": user.username, "password": "wrong-password-1"})
+
+    assert response.status_code == 401
+    assert not Session.objects.exists()
+    assert "sessionid" not in response.cookies
 
 
 @pytest.mark.django_db
