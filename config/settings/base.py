@@ -187,8 +187,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Failed logins are counted in the database (not the cache), keyed by the pair
-# username + client IP, so a lockout holds even when Redis is down.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# username + client IP, so a lockout holds even when Redis is down. The handler is
+# axes' database handler, telling a new lockout from a refusal during one.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_USE_ATTEMPT_EXPIRATION = True

@@ -1,8 +1,15 @@
+import datetime as dt
+
 import pytest
+from axes.models import AccessAttemptExpiration
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.test import RequestFactory
+from django.utils import timezone
 
 from accounts.models import UserSession
+from accounts.services import lockout_notify
+from core.models import OutboxEmail
 
 LOGIN = "/api/auth/token/"
 LOGOUT = "/api/auth/logout/"
@@ -132,6 +139,76 @@ def test_lockout_sends_email(api_client, user, django_capture_on_commit_callback
     locked = [m for m in mail.outbox if "locked" in m.subject]
     assert len(locked) == 1
     assert locked[0].to == [user.email]
+
+
+def _locked_mails():
+    return [m for m in mail.outbox if "locked" in m.subject]
+
+
+@pytest.mark.django_db
+def test_one_lockout_sends_one_email_however_many_attempts_are_refused(
+    api_client, user, password, django_capture_on_commit_callbacks
+):
+    # Given 8 wrong passwords: the 5th locks the pair out, the 6th to 8th are refused
+    with django_capture_on_commit_callbacks(execute=True):
+        _fail(api_client, user.username, times=8)
+        # and the right password, refused too
+        refused = api_client.post(LOGIN, {"username": user.username, "password": password})
+
+    # Then the owner got one e-mail, and one outbox row was written
+    assert refused.status_code == 429
+    assert len(_locked_mails()) == 1
+    assert OutboxEmail.objects.filter(template="account_locked").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_wrong_signature_password_during_a_lockout_sends_no_second_email(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    from accounts.services import check_password_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _fail(api_client, user.username, times=5)
+    request = RequestFactory().post("/api/batches/")  # a signature, from the same IP
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not check_password_for(request=request, user=user, password="bad-password-1")
+
+    assert len(_locked_mails()) == 1
+
+
+@pytest.mark.django_db
+def test_a_later_lockout_sends_another_email(
+    api_client, user, password, django_capture_on_commit_callbacks
+):
+    # Given a lockout whose cool-off has passed
+    with django_capture_on_commit_callbacks(execute=True):
+        _fail(api_client, user.username, times=6)
+    past = timezone.now() - dt.timedelta(minutes=16)
+    AccessAttemptExpiration.objects.update(expires_at=past)
+    OutboxEmail.objects.update(created_at=past)
+
+    # When the pair is locked out again
+    with django_capture_on_commit_callbacks(execute=True):
+        _fail(api_client, user.username, times=6)
+
+    # Then that lockout has its own e-mail
+    assert len(_locked_mails()) == 2
+
+
+@pytest.mark.django_db
+def test_a_second_notice_of_one_lockout_is_not_queued(user, django_capture_on_commit_callbacks):
+    # Given the notice of a lockout of user + IP (two attempts that both crossed the limit)
+    with django_capture_on_commit_callbacks(execute=True):
+        lockout_notify(username=user.username, ip="10.0.0.1")
+        lockout_notify(username=user.username, ip="10.0.0.1")
+        # a lockout of the same username from another IP is another lockout
+        lockout_notify(username=user.username, ip="10.0.0.2")
+
+    bodies = [m.body for m in _locked_mails()]
+    assert len(bodies) == 2
+    assert any("10.0.0.1" in b for b in bodies) and any("10.0.0.2" in b for b in bodies)
+    assert OutboxEmail.objects.filter(template="account_locked").count() == 2
 
 
 @pytest.mark.django_db
