@@ -59,9 +59,11 @@ def user_create(
     last_name: str = "",
     phone: str = "",
     address: str = "",
+    is_active: bool = True,
     is_staff: bool = False,
 ) -> User:
-    """Create an active user and send the welcome e-mail after commit."""
+    """Create a user (active by default); an active one gets the welcome e-mail after
+    commit, an inactive one none, as it cannot sign in."""
     user = User(
         username=username,
         email=email,
@@ -69,6 +71,7 @@ def user_create(
         last_name=last_name,
         phone=phone,
         address=address,
+        is_active=is_active,
         is_staff=is_staff,
     )
     try:
@@ -79,6 +82,8 @@ def user_create(
     _check_email_free(user)
     user.full_clean()
     user.save()
+    if not user.is_active:
+        return user
     queue_email(
         template="welcome",
         to=[user.email],
