@@ -14,7 +14,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.templatetags.static import static
-from django.views.decorators.http import require_safe
+from django.views import View
 
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
@@ -39,13 +39,17 @@ def redoc_bundle_bytes() -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@require_safe
-def redoc_bundle(request: HttpRequest) -> HttpResponse:
-    body, etag = redoc_bundle_bytes()
-    if request.headers.get("If-None-Match") == etag:
-        response: HttpResponse = HttpResponseNotModified()
-    else:
-        response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
-    response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=86400"
-    return response
+class RedocBundleView(View):
+    """The patched bundle, with an ETag; GET and HEAD only."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        body, etag = redoc_bundle_bytes()
+        if request.headers.get("If-None-Match") == etag:
+            response: HttpResponse = HttpResponseNotModified()
+        else:
+            response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
