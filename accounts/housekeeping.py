@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -87,9 +88,17 @@ def end_expired_sessions() -> int:
 
 
 def token_hygiene() -> dict[str, int]:
-    """End sessions whose refresh token expired, then flush simplejwt's expired tokens."""
+    """End sessions whose refresh token expired, flush simplejwt's expired tokens, and
+    delete expired Django sessions (the admin's: nothing else opens one)."""
     ended = end_expired_sessions()
     before = OutstandingToken.objects.count()
     call_command("flushexpiredtokens", verbosity=0)
     flushed = before - OutstandingToken.objects.count()
-    return {"sessions_ended": ended, "tokens_flushed": max(flushed, 0)}
+    sessions_before = Session.objects.count()
+    call_command("clearsessions", verbosity=0)
+    cleared = sessions_before - Session.objects.count()
+    return {
+        "sessions_ended": ended,
+        "tokens_flushed": max(flushed, 0),
+        "django_sessions_cleared": max(cleared, 0),
+    }

@@ -1,5 +1,6 @@
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
@@ -16,3 +17,25 @@ def lockout_response(
     )
     response["Retry-After"] = str(seconds)
     return response
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler, marking a request refused because a lockout was already
+    in force.
+
+    Axes sends ``user_locked_out`` for the attempt that locks a username + IP out and
+    again for every attempt refused while the lockout lasts; only the first is a new
+    lockout (one e-mail, ``accounts.signals``). The backend asks ``is_locked`` before
+    any password is checked, so its answer tells the two apart.
+    """
+
+    def is_locked(self, request: Any, credentials: dict | None = None) -> bool:
+        locked = super().is_locked(request, credentials)
+        if locked and request is not None:
+            request.lockout_in_force = True
+        return locked
+
+
+def lockout_in_force(request: Any) -> bool:
+    """Whether this request was refused by a lockout that began before it."""
+    return bool(getattr(request, "lockout_in_force", False))

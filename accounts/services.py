@@ -24,6 +24,7 @@ from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
 from core.context import bind_user, get_context
 from core.emails import queue_email
 from core.exceptions import Forbidden
+from core.models import OutboxEmail
 from core.signals import security_event
 
 logger = logging.getLogger(__name__)
@@ -63,9 +64,11 @@ def user_create(
     last_name: str = "",
     phone: str = "",
     address: str = "",
+    is_active: bool = True,
     is_staff: bool = False,
 ) -> User:
-    """Create an active user and send the welcome e-mail after commit."""
+    """Create a user (active by default); an active one gets the welcome e-mail after
+    commit, an inactive one none, as it cannot sign in."""
     user = User(
         username=username,
         email=email,
@@ -73,6 +76,7 @@ def user_create(
         last_name=last_name,
         phone=phone,
         address=address,
+        is_active=is_active,
         is_staff=is_staff,
     )
     try:
@@ -83,6 +87,8 @@ def user_create(
     _check_email_free(user)
     user.full_clean()
     user.save()
+    if not user.is_active:
+        return user
     queue_email(
         template="welcome",
         to=[user.email],
@@ -369,10 +375,25 @@ def profile_update(*, user: User, data: dict[str, Any]) -> User:
     return user_update(actor=user, user=user, data=data, allowed=USER_EDITABLE_FIELDS)
 
 
+@transaction.atomic
 def lockout_notify(*, username: str, ip: str | None) -> None:
-    """E-mail the owner of a locked-out username (if it exists)."""
-    user = User.objects.filter(username=username).first()
+    """E-mail the owner of a locked-out username (if it exists), once per lockout.
+
+    Two attempts failing at the same moment can both be the one that locks the pair
+    out; the user row lock serialises them and the second finds the first's message.
+    A lockout lasts at least the cool-off, so a notice for the same username and IP
+    queued within it belongs to this lockout.
+    """
+    user = User.objects.select_for_update().filter(username=username).first()
     if user is None or not user.email:
+        return
+    already = OutboxEmail.objects.filter(
+        template="account_locked",
+        created_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        context__username=user.username,
+        context__ip=ip or "",
+    )
+    if already.exists():
         return
     queue_email(
         template="account_locked",

@@ -13,8 +13,13 @@ logger = logging.getLogger("accounts.security")
 def on_locked_out(
     sender: Any, request: Any, username: str | None, ip_address: str | None, **kwargs: Any
 ) -> None:
+    from accounts.lockout import lockout_in_force
     from accounts.services import lockout_notify
 
+    if lockout_in_force(request):
+        # A refused attempt during a lockout: axes counts it, the audit trail records
+        # it; the owner was told when the lockout began.
+        return
     logger.warning(
         "login_locked_out",
         extra={"username": username, "ip": ip_address},

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
 from batches.choices import BatchStatus
-from batches.validators import validate_batch_number, validate_gtin
+from batches.validators import validate_batch_number, validate_gtin, validate_new_batch_number
 from core.models import BaseModel
 
 
@@ -78,6 +79,15 @@ class Batch(BaseModel):
         blank=True,
         related_name="+",
     )
+
+    def clean(self) -> None:
+        # On creation only: a lot stored before the rule stays editable (its quantities
+        # and dates), and the number cannot change afterwards anyway.
+        if self._state.adding and self.batch_number:
+            try:
+                validate_new_batch_number(self.batch_number)
+            except ValidationError as exc:
+                raise ValidationError({"batch_number": exc.error_list}) from None
 
     class Meta:
         ordering = ["-manufacturing_date", "batch_number"]

@@ -14,6 +14,19 @@ validate_batch_number = RegexValidator(
     code="invalid_batch_number",
 )
 
+# Characters of the AI 82 set that make a spreadsheet read a cell as a formula. A new
+# lot may not start with one, so the CSV export never has to alter a lot; the export
+# still neutralises such cells for lots stored before this rule.
+BATCH_NUMBER_FORMULA_STARTS = ("=", "+", "-")
+BATCH_NUMBER_FORMULA = (
+    "A batch number may not start with = + or - (spreadsheets read those as formulas)."
+)
+
+
+def validate_new_batch_number(value: str) -> None:
+    if value.startswith(BATCH_NUMBER_FORMULA_STARTS):
+        raise ValidationError(BATCH_NUMBER_FORMULA, code="batch_number_formula")
+
 
 def validate_gtin(value: str) -> None:
     if not (isinstance(value, str) and len(value) == 14 and value.isdigit()):

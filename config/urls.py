@@ -7,6 +7,7 @@ from drf_spectacular.views import (
 )
 
 from core import health
+from core.docs import RedocBundleView
 from core.metrics import metrics_view
 from core.views import api_not_found, home
 
@@ -29,6 +30,7 @@ api_patterns = [
         SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
         name="redoc",
     ),
+    path("redoc/redoc.standalone.js", RedocBundleView.as_view(), name="redoc-bundle"),
     # Anything else under /api/ is a JSON 404, with or without a trailing slash.
     re_path(r"^.*$", api_not_found),
 ]

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 
+from core.spreadsheets import RowWriter
 from serializations import gs1
 from serializations.models import SerialJob, SerialNumber
 
@@ -57,20 +57,14 @@ def job_detail() -> QuerySet[SerialJob]:
     return SerialJob.objects.all()
 
 
-class _Line:
-    """A file-like object whose ``write`` hands the line back to the caller."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv(batch: Any) -> Iterator[str]:
     """The batch's serials as CSV, in id order, read in keyset chunks: constant memory
-    and no long-held cursor, whatever the batch size."""
-    writer = csv.writer(_Line())
+    and no long-held cursor, whatever the batch size. Cells a spreadsheet would run as
+    a formula get a leading ``'``."""
+    writer = RowWriter()
     lot, expiry = batch.batch_number, batch.expiry_date
     expiry_text, expiry_iso = gs1.yymmdd(expiry), expiry.isoformat()
-    yield writer.writerow(EXPORT_COLUMNS)
+    yield writer.row(EXPORT_COLUMNS)
     last_id = 0
     while True:
         chunk = list(
@@ -83,7 +77,7 @@ def export_csv(batch: Any) -> Iterator[str]:
             return
         last_id = chunk[-1][0]
         yield "".join(
-            writer.writerow(
+            writer.row(
                 (
                     gtin,
                     serial,

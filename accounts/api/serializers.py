@@ -108,6 +108,7 @@ class UserCreateInputSerializer(StrictInputSerializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False, default=True)
     is_staff = serializers.BooleanField(required=False)
 
 

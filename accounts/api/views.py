@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -18,6 +18,13 @@ from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM
 from core.schema import ErrorSerializer
 from core.viewsets import ListFiltersOnlyMixin
+from rbac.enforcement import log_denied
+from rbac.resolver import effective_permissions
+
+INACTIVE_NEEDS_UPDATE = (
+    "Creating an inactive account needs user.update as well as user.create "
+    "(without it, is_active may only be true)."
+)
 
 
 def current_session_id(request: Request) -> str | None:
@@ -236,8 +243,19 @@ class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
 
     @extend_schema(request=s.UserCreateInputSerializer, responses={201: s.UserOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Create a user; a new account is active unless ``is_active`` is false.
+
+        ``is_active`` is the account state that ``user.update`` governs: a caller with
+        ``user.create`` alone may send it only as true (what a new account is anyway).
+        An account created inactive gets no welcome e-mail (it cannot sign in yet).
+        """
         data = s.UserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if not data.validated_data["is_active"] and not effective_permissions(request.user).has(
+            "user.update"
+        ):
+            log_denied(request.user, "user.update", method=request.method)
+            raise exceptions.PermissionDenied(INACTIVE_NEEDS_UPDATE)
         user = services.user_create(**data.validated_data)
         return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 

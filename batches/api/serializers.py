@@ -112,7 +112,8 @@ class BatchCreateInputSerializer(StrictInputSerializer):
     site = serializers.PrimaryKeyRelatedField(
         queryset=Batch._meta.get_field("site").related_model.objects.all()
     )
-    batch_number = serializers.CharField(max_length=20)
+    # Not trimmed: a lot with a leading tab or space is refused, not silently changed.
+    batch_number = serializers.CharField(max_length=20, trim_whitespace=False)
     planned_quantity = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
     manufacturing_date = serializers.DateField()
     expiry_date = serializers.DateField()

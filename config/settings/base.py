@@ -196,8 +196,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Failed logins are counted in the database (not the cache), keyed by the pair
-# username + client IP, so a lockout holds even when Redis is down.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# username + client IP, so a lockout holds even when Redis is down. The handler is
+# axes' database handler, telling a new lockout from a refusal during one.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_USE_ATTEMPT_EXPIRATION = True
@@ -206,6 +207,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.context.client_ip_for_request"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# No axes access log of successful sign-ins: it keys each row by a session, and creates
+# a Django session for a request that has none, so every API sign-in (JWT, no session)
+# wrote an empty session row and set a cookie. Sign-ins and sign-outs are in the audit
+# trail; Django sessions belong to the admin only.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
 SIMPLE_JWT = {

@@ -71,6 +71,18 @@ def _records(action: str, **filters: Any) -> list[AuditLog]:
 
 
 @pytest.mark.django_db
+def test_the_admin_sign_in_keeps_its_django_session(client: Client, staff: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    response = sign_in(client, staff)
+
+    assert response.status_code == 302 and response["Location"] == INDEX
+    assert "sessionid" in response.cookies
+    assert Session.objects.count() == 1
+    assert client.get(INDEX).status_code == 200
+
+
+@pytest.mark.django_db
 def test_without_the_setting_a_password_is_enough(client: Client, staff: Any) -> None:
     response = sign_in(client, staff)
 

@@ -4,8 +4,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from accounts.api.views import INACTIVE_NEEDS_UPDATE
 from accounts.models import User, UserSession
+from audit.models import AuditLog
+from rbac.models import Permission, Role
 from tests.accounts.factories import UserFactory
+from tests.conftest import assign
 
 USERS = "/api/users/"
 
@@ -243,3 +247,87 @@ def test_is_superuser_is_not_an_api_field(user_manager):
     assert response.status_code == 400
     other.refresh_from_db()
     assert not other.is_superuser
+
+# --- is_active on create ---------------------------------------------------------------
+
+DOCUMENTED_BODY = {
+    "username": "new.person",
+    "email": "new.person@example.com",
+    "password": "a-long-enough-passphrase-1",
+    "first_name": "New",
+    "last_name": "Person",
+    "phone": "+49 69 1234",
+    "address": "Werkstrasse 1",
+}
+
+
+@pytest.fixture
+def creator_client(auth_client):
+    """A caller holding user.create (and user.view) but not user.update."""
+    role = Role.objects.create(name="account-creator")
+    role.permissions.set(Permission.objects.filter(codename__in=["user.view", "user.create"]))
+    creator = UserFactory()
+    assign(creator, "account-creator")
+    return auth_client(creator)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("is_active", [True, False])
+def test_a_holder_of_user_update_may_create_with_is_active(
+    admin_client, api_client, is_active, django_capture_on_commit_callbacks
+):
+    # Given the documented create body, with is_active
+    body = DOCUMENTED_BODY | {"is_active": is_active}
+
+    # When an administrator posts it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(USERS, body, format="json")
+
+    # Then the account exists in that state; only an active one is welcomed and signs in
+    assert response.status_code == 201, response.content
+    assert response.json()["is_active"] is is_active
+    assert User.objects.get(username="new.person").is_active is is_active
+    assert len(mail.outbox) == (1 if is_active else 0)
+    signed_in = api_client.post(
+        "/api/auth/token/", {"username": "new.person", "password": body["password"]}
+    )
+    assert signed_in.status_code == (200 if is_active else 401)
+
+
+@pytest.mark.django_db
+def test_without_is_active_a_new_account_is_active(creator_client):
+    response = creator_client.post(USERS, DOCUMENTED_BODY, format="json")
+
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="new.person").is_active
+
+
+@pytest.mark.django_db
+def test_a_holder_of_user_create_alone_may_send_is_active_true(creator_client):
+    response = creator_client.post(USERS, DOCUMENTED_BODY | {"is_active": True}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="new.person").is_active
+
+
+@pytest.mark.django_db
+def test_a_holder_of_user_create_alone_cannot_create_an_inactive_account(creator_client):
+    # When a caller without user.update asks for an inactive account
+    response = creator_client.post(USERS, DOCUMENTED_BODY | {"is_active": False}, format="json")
+
+    # Then it is a 403 saying why, nothing is created, and the refusal is audited
+    assert response.status_code == 403
+    assert response.json() == {"detail": INACTIVE_NEEDS_UPDATE, "code": "permission_denied"}
+    assert not User.objects.filter(username="new.person").exists()
+    denied = AuditLog.objects.get(action="permission_denied")
+    assert denied.new_values["codename"] == "user.update"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["maybe", None, 2, []])
+def test_a_bad_is_active_is_400(admin_client, value):
+    response = admin_client.post(USERS, DOCUMENTED_BODY | {"is_active": value}, format="json")
+
+    assert response.status_code == 400
+    assert "is_active" in response.json()
+    assert not User.objects.filter(username="new.person").exists()

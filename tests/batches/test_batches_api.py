@@ -11,6 +11,7 @@ from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
 from batches.models import Batch
+from batches.validators import BATCH_NUMBER_FORMULA
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory
@@ -141,6 +142,58 @@ def test_bad_input_refused(operator, product, site, overrides, field):
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert not Batch.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "number",
+    [
+        '=HYPERLINK("x")',
+        "=1+2",
+        "+SUM(1)",
+        "-2+3",
+        "@SUM(1)",
+        "\tLOT-1",
+        "\rLOT-1",
+        " LOT-1",
+        "LOT-1 ",
+        "LOT\n1",
+        "LOT\x001",
+        "ＬＯＴ-1",  # fullwidth letters
+    ],
+)
+def test_a_batch_number_a_spreadsheet_would_run_is_refused(operator, product, site, number):
+    # Given a batch number outside the GS1 AI 82 set or starting like a formula
+    body = _body(product, site, batch_number=number)
+
+    # When it is posted
+    response = operator.post(BATCHES, body, format="json")
+
+    # Then it is a 400 on the field, and nothing is stored
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["batch_number"]
+    assert not Batch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_formula_start_is_explained(operator, product, site):
+    response = operator.post(BATCHES, _body(product, site, batch_number="=1+2"), format="json")
+
+    assert response.json() == {"batch_number": [BATCH_NUMBER_FORMULA]}
+
+
+@pytest.mark.django_db
+def test_a_lot_stored_before_the_formula_rule_stays_editable(operator, site):
+    # Given a planned batch whose number starts with "-", stored before the rule
+    batch = BatchFactory(site=site, batch_number="-OLD-1")
+
+    # When its quantity is changed
+    response = operator.patch(_detail(batch), {"planned_quantity": 7}, format="json")
+
+    # Then the change is accepted and the number kept
+    assert response.status_code == 200, response.content
+    batch.refresh_from_db()
+    assert (batch.batch_number, batch.planned_quantity) == ("-OLD-1", 7)
 
 
 @pytest.mark.django_db

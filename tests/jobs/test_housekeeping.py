@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -75,9 +76,14 @@ def test_token_hygiene_ends_expired_sessions_and_flushes_tokens(settings):
         expires_at=_ago(23)
     )
 
+    # Django sessions (the admin's): one expired, one live
+    Session.objects.create(session_key="e" * 32, session_data="", expire_date=_ago(1))
+    Session.objects.create(session_key="l" * 32, session_data="", expire_date=_ago(-1))
+
     result = token_hygiene.delay().get()
 
-    assert result == {"sessions_ended": 1, "tokens_flushed": 1}
+    assert result == {"sessions_ended": 1, "tokens_flushed": 1, "django_sessions_cleared": 1}
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["l" * 32]
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.end_reason == "expired" and stale.ended_at is not None

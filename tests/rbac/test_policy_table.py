@@ -137,6 +137,7 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/schema/", "GET"):                     (OK,   OK,  OK,  OK,  OK,  OK),
     ("api/docs/", "GET"):                       (OK,   OK,  OK,  OK,  OK,  OK),
     ("api/redoc/", "GET"):                      (OK,   OK,  OK,  OK,  OK,  OK),
+    ("api/redoc/redoc.standalone.js", "GET"):   (OK,   OK,  OK,  OK,  OK,  OK),
 }
 # fmt: on
 

@@ -392,3 +392,22 @@ def test_export_permissions(auth_client, operator, qa, batch):
     assert text.count("\r\n") == 2
     _, text = export(auth_client(qa), batch)
     assert "E1" in text
+
+
+def test_export_neutralises_cells_a_spreadsheet_would_run(auth_client, qa, site):
+    # Given a lot stored before batch numbers were checked and serials starting like
+    # formulas (every character a spreadsheet reads as the start of one)
+    batch = BatchFactory(site=site, batch_number='=HYPERLINK("x")', expiry_date=EXPIRY)
+    starts = ["=1+2", "+SUM(1)", "-2+3", "@SUM(1)", "\tX", "\rX", "A=1"]
+    make_serials(batch, starts)
+    gtin = batch.product.gtin
+
+    # When the batch is exported
+    _, text = export(auth_client(qa), batch)
+
+    # Then each such cell starts with a single quote; other cells are as stored
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert [r[1] for r in rows] == ["'=1+2", "'+SUM(1)", "'-2+3", "'@SUM(1)", "'\tX", "'\rX", "A=1"]
+    assert {r[2] for r in rows} == {'\'=HYPERLINK("x")'}
+    assert rows[0][5] == f'(01){gtin}(21)=1+2(10)=HYPERLINK("x")(17)280630'
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r)
