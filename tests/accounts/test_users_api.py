@@ -248,6 +248,7 @@ def test_is_superuser_is_not_an_api_field(user_manager):
     other.refresh_from_db()
     assert not other.is_superuser
 
+
 # --- is_active on create ---------------------------------------------------------------
 
 DOCUMENTED_BODY = {
