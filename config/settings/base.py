@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A 503 with Retry-After when every password-hashing slot is taken (outside DRF too).
+    "accounts.hashers.PasswordHashingBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -175,6 +177,17 @@ AUTHENTICATION_BACKENDS = [
     # Authenticates like ModelBackend; every permission question goes to the rbac resolver.
     "rbac.backends.RBACBackend",
 ]
+
+# argon2id at OWASP's parameters (accounts/hashers.py). Hashes stored with PBKDF2 still
+# verify, and are replaced by argon2id hashes at their owners' next successful sign-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "accounts.hashers.PBKDF2PasswordHasher",
+]
+# At most this many password hashes run at once in one process; one more is refused at
+# once with 503 and Retry-After. Keep it below the worker's threads (config/gunicorn.py)
+# so hashing never holds them all; 0 turns the cap off.
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=2)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
