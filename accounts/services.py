@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import auth_cache
+from accounts import auth_cache, signin_guard
 from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
 from core.context import bind_user, get_context
@@ -138,9 +138,15 @@ def _revoke_everything(*, user: User, reason: str, keep_session_id: Any = None) 
 
 
 def check_password_for(*, request: HttpRequest, user: User, password: str) -> bool:
-    """Re-authenticate ``user``; failures count toward the lockout like failed logins."""
+    """Re-authenticate ``user``; failures count toward the lockout like failed logins,
+    and toward the client IP's budget of failed password checks."""
+    ip = signin_guard.client_address(request)
+    signin_guard.check(ip)  # before any hashing
     authenticated = authenticate(request=request, username=user.username, password=password)
-    return authenticated is not None and authenticated.pk == user.pk
+    ok = authenticated is not None and authenticated.pk == user.pk
+    if not ok:
+        signin_guard.record_failure(ip)
+    return ok
 
 
 @transaction.atomic
@@ -167,9 +173,15 @@ def _session_tokens(*, user: User, session: UserSession, **fields: Any) -> Token
 
 
 def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[User, TokenPair]:
-    """Check credentials (axes counts failures and locks out) and open a session."""
+    """Check credentials (axes counts failures and locks out) and open a session.
+
+    An address over its budget of failed checks is refused before any password is hashed.
+    """
+    ip = signin_guard.client_address(request)
+    signin_guard.check(ip)
     user = authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
+        signin_guard.record_failure(ip)
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
     bind_user(user)
     ctx = get_context()

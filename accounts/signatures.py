@@ -33,7 +33,9 @@ def content_hash(record: Any, *, exclude: set[str] | frozenset[str] = frozenset(
 
 
 def verify_signer(*, request: HttpRequest, signer: User, password: str) -> None:
-    """Re-authenticate; a wrong password counts toward the lockout and is recorded.
+    """Re-authenticate; a wrong password counts toward the lockout and the client IP's
+    budget of failed password checks, and is recorded. Over that budget the signature is
+    refused (429) before the password is hashed.
 
     Call outside any transaction the caller may roll back: the failed attempt must
     survive the refusal.

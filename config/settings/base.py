@@ -211,6 +211,9 @@ AXES_CLIENT_IP_CALLABLE = "core.context.client_ip_for_request"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
+# Failed sign-ins and signature passwords per client IP, whatever the username, before
+# that IP's password checks are refused (429) until the window ends (accounts/signin_guard.py).
+LOGIN_IP_FAILURE_RATE = env.str("LOGIN_IP_FAILURE_RATE", default="20/min") or None
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
