@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from core import health
 from core.metrics import metrics_view
-from core.views import api_not_found, home
+from core.views import SchemaView, api_not_found, home
 
 api_patterns = [
     path("", include("rbac.api.urls")),
@@ -16,7 +16,7 @@ api_patterns = [
     path("", include("audit.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("notifications.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path(
         "redoc/",
