@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "audit.middleware.AuditAccessMiddleware",
+    # Sign-ins from an address already refused for failing too often: 429 before the rest.
+    "accounts.signin_guard.SignInFloodMiddleware",
     # Admin pages answer 404 outside ADMIN_ALLOWED_NETWORKS (refusals are audited).
     "accounts.admin_security.AdminAllowlistMiddleware",
     "django.middleware.security.SecurityMiddleware",

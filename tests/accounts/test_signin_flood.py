@@ -3,6 +3,7 @@ with 429 before any password is hashed; successes never count; signatures count 
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -195,3 +196,42 @@ def test_with_the_cache_down_the_guard_lets_attempts_through(api_client, user, p
     response = api_client.post(LOGIN, {"username": user.username, "password": password})
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_once_refused_an_address_is_answered_before_the_view_and_still_audited(
+    api_client, monkeypatch
+):
+    from audit.models import AuditLog
+
+    for _ in range(LIMIT):
+        _random_sign_in(api_client)
+    _assert_flooded(_random_sign_in(api_client))  # refused by the view: remembered
+
+    def not_reached(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the sign-in view was reached")
+
+    monkeypatch.setattr(signin_guard, "check", not_reached)
+    early = _random_sign_in(api_client)
+
+    _assert_flooded(early)
+    record = AuditLog.objects.filter(request_id=early["X-Request-ID"]).get()
+    assert record.status_code == 429
+    assert record.ip == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_a_remembered_refusal_ends_with_its_window(api_client, monkeypatch):
+    signin_guard.refused.add("127.0.0.1", until=0.0)  # a window that has ended
+
+    assert _random_sign_in(api_client).status_code == 401
+
+
+def test_remembered_refusals_are_bounded(monkeypatch):
+    monkeypatch.setattr(signin_guard, "MAX_REMEMBERED", 3)
+    kept = signin_guard._Refused()
+    for n in range(5):
+        kept.add(f"192.0.2.{n}", until=time.time() + 60)
+
+    assert kept.seconds_left("192.0.2.0") is None  # the oldest went first
+    assert kept.seconds_left("192.0.2.4") is not None
