@@ -5,7 +5,9 @@ still verified until their owners sign in again, about 0.3 s). Without a cap, en
 concurrent sign-ins or signatures would hold every thread of a worker while signed-in
 users wait behind them. ``PASSWORD_HASH_CONCURRENCY`` hashes at most run at once in a
 process; one more is refused at once (503 with ``Retry-After``) rather than queued, so
-the remaining threads keep serving everything else.
+the remaining threads keep serving everything else. The sign-in and re-authentication
+services hold a slot for the whole check (``hashing_slot`` is re-entrant), so a busy
+process refuses before it looks up the user or the lockout.
 """
 
 from __future__ import annotations

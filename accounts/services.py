@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import auth_cache, signin_guard
+from accounts.hashers import hashing_slot
 from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM, RotatableRefreshToken, TokenPair, issue_tokens
 from core.context import bind_user, get_context
@@ -144,7 +145,8 @@ def check_password_for(*, request: HttpRequest, user: User, password: str) -> bo
     and toward the client IP's budget of failed password checks."""
     ip = signin_guard.client_address(request)
     signin_guard.check(ip)  # before any hashing
-    authenticated = authenticate(request=request, username=user.username, password=password)
+    with hashing_slot():  # held for the whole check: a busy process refuses before any query
+        authenticated = authenticate(request=request, username=user.username, password=password)
     ok = authenticated is not None and authenticated.pk == user.pk
     if not ok:
         signin_guard.record_failure(ip)
@@ -181,7 +183,8 @@ def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[U
     """
     ip = signin_guard.client_address(request)
     signin_guard.check(ip)
-    user = authenticate(request=request, username=username, password=password)
+    with hashing_slot():  # held for the whole check: a busy process refuses before any query
+        user = authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
         signin_guard.record_failure(ip)
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")

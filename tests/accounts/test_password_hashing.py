@@ -11,7 +11,9 @@ from contextlib import contextmanager
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from accounts import hashers
 from accounts.models import User, UserSession
@@ -116,10 +118,13 @@ def held_slots() -> Iterator[None]:
 @pytest.mark.django_db
 def test_sign_in_beyond_the_hashing_cap_is_503_and_changes_nothing(api_client, password):
     user = UserFactory()
-    with held_slots():
+    with held_slots(), CaptureQueriesContext(connection) as queries:
         response = api_client.post(LOGIN, {"username": user.username, "password": password})
 
     assert response.status_code == 503
+    # Refused before the user or the lockout was even looked up.
+    looked_up = [q["sql"] for q in queries if "accounts_user" in q["sql"] or "axes_" in q["sql"]]
+    assert looked_up == []
     assert response.json() == {"detail": hashers.HASHING_BUSY, "code": "password_hashing_busy"}
     assert response["Retry-After"] == "1"
     assert not UserSession.objects.exists()
