@@ -59,7 +59,7 @@ class _Refused:
     def add(self, ip: str, until: float) -> None:
         with self._lock:
             if len(self._until) >= MAX_REMEMBERED:
-                now = time.time()
+                now = _now()
                 self._until = {k: v for k, v in self._until.items() if v > now}
                 while len(self._until) >= MAX_REMEMBERED:
                     self._until.pop(next(iter(self._until)))
@@ -69,7 +69,7 @@ class _Refused:
         until = self._until.get(ip)
         if until is None:
             return None
-        left = until - time.time()
+        left = until - _now()
         return left if left > 0 else None
 
     def clear(self) -> None:
@@ -78,6 +78,10 @@ class _Refused:
 
 
 refused = _Refused()
+
+
+def _now() -> float:
+    return time.time()
 
 
 def _window(ip: str, now: float) -> tuple[int, str, int, float] | None:
@@ -95,7 +99,7 @@ def client_address(request: HttpRequest) -> str:
 
 def check(ip: str) -> None:
     """Raise ``SignInFlooded`` if ``ip`` has no failed check left in this window."""
-    window = _window(ip, time.time())
+    window = _window(ip, _now())
     if window is None:
         return
     limit, key, _, seconds_left = window
@@ -105,13 +109,13 @@ def check(ip: str) -> None:
         logger.warning("cache_unavailable", extra={"error": type(exc).__name__})
         return
     if failures is not None and int(failures) >= limit:
-        refused.add(ip, time.time() + seconds_left)
+        refused.add(ip, _now() + seconds_left)
         raise SignInFlooded(wait=max(seconds_left, 1.0))
 
 
 def record_failure(ip: str) -> None:
     """Count one failed password check of ``ip`` (nothing if the cache is down)."""
-    window = _window(ip, time.time())
+    window = _window(ip, _now())
     if window is not None:
         _, key, expiry, _ = window
         get_many_and_count([], {key: expiry})

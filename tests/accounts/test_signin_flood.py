@@ -37,6 +37,14 @@ def _assert_flooded(response: Any) -> None:
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard's clock stopped 1 s into a window: a slow run never crosses into the next
+    window halfway through a test (which would reset the count)."""
+    frozen = (time.time() // 60) * 60 + 1
+    monkeypatch.setattr(signin_guard, "_now", lambda: frozen)
+
+
 @pytest.fixture
 def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password hash computed (the test settings hash with MD5)."""
