@@ -18,9 +18,10 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import auth_cache
+from accounts import auth_cache, signin_guard
+from accounts.hashers import hashing_slot
 from accounts.models import User, UserSession
-from accounts.tokens import SESSION_CLAIM, TokenPair, issue_tokens
+from accounts.tokens import SESSION_CLAIM, RotatableRefreshToken, TokenPair, issue_tokens
 from core.context import bind_user, get_context
 from core.emails import queue_email
 from core.exceptions import Forbidden
@@ -33,6 +34,8 @@ INVALID_CREDENTIALS = "No active account found with the given credentials."
 WRONG_PASSWORD = "The current password is not correct."  # noqa: S105
 REFRESH_INVALID = "Token is invalid, expired or already used."
 REFRESH_NOT_YOURS = "This refresh token does not belong to you."
+# The audit action and session end reason of a reused refresh token.
+TOKEN_REUSE = "token_reuse"  # noqa: S105
 
 USER_EDITABLE_FIELDS = ("email", "first_name", "last_name", "phone", "address")
 ADMIN_EDITABLE_FIELDS = (*USER_EDITABLE_FIELDS, "username", "is_active", "is_staff")
@@ -204,9 +207,16 @@ def _revoke_everything(*, user: User, reason: str, keep_session_id: Any = None) 
 
 
 def check_password_for(*, request: HttpRequest, user: User, password: str) -> bool:
-    """Re-authenticate ``user``; failures count toward the lockout like failed logins."""
-    authenticated = authenticate(request=request, username=user.username, password=password)
-    return authenticated is not None and authenticated.pk == user.pk
+    """Re-authenticate ``user``; failures count toward the lockout like failed logins,
+    and toward the client IP's budget of failed password checks."""
+    ip = signin_guard.client_address(request)
+    signin_guard.check(ip)  # before any hashing
+    with hashing_slot():  # held for the whole check: a busy process refuses before any query
+        authenticated = authenticate(request=request, username=user.username, password=password)
+    ok = authenticated is not None and authenticated.pk == user.pk
+    if not ok:
+        signin_guard.record_failure(ip)
+    return ok
 
 
 @transaction.atomic
@@ -233,9 +243,16 @@ def _session_tokens(*, user: User, session: UserSession, **fields: Any) -> Token
 
 
 def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[User, TokenPair]:
-    """Check credentials (axes counts failures and locks out) and open a session."""
-    user = authenticate(request=request, username=username, password=password)
+    """Check credentials (axes counts failures and locks out) and open a session.
+
+    An address over its budget of failed checks is refused before any password is hashed.
+    """
+    ip = signin_guard.client_address(request)
+    signin_guard.check(ip)
+    with hashing_slot():  # held for the whole check: a busy process refuses before any query
+        user = authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
+        signin_guard.record_failure(ip)
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
     bind_user(user)
     ctx = get_context()
@@ -248,7 +265,9 @@ def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[U
 
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)  # signature, expiry, type, audience, issuer, blacklist
+        # Signature, expiry, type, audience, issuer; the blacklist is read by
+        # ``auth_refresh`` under the session lock, where a reused token is told apart.
+        return RotatableRefreshToken(raw)
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid") from exc
 
@@ -263,7 +282,13 @@ def _blacklist_once(jti: str) -> bool:
 
 
 def auth_refresh(*, raw_refresh: str) -> TokenPair:
-    """Rotate a refresh token: exactly one of two concurrent uses succeeds."""
+    """Rotate a refresh token: exactly one of two concurrent uses succeeds.
+
+    A refresh token used a second time means two parties hold it (OAuth 2.0 Security
+    BCP, refresh token reuse detection): the whole session ends, so every access and
+    refresh token issued from it, the thief's or the owner's, stops working; the owner
+    signs in again. Audited as ``token_reuse``.
+    """
     from accounts.authentication import check_token_user
 
     token = _parse_refresh(raw_refresh)
@@ -277,13 +302,22 @@ def auth_refresh(*, raw_refresh: str) -> TokenPair:
             .filter(pk=session_id, user=user, ended_at__isnull=True)
             .first()
         )
-        if session is None or not _blacklist_once(token[api_settings.JTI_CLAIM]):
+        if session is None:
             raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid")
-        tokens = _session_tokens(user=user, session=session, last_seen_at=timezone.now())
+        reused = not _blacklist_once(token[api_settings.JTI_CLAIM])
+        if reused:
+            session_end(session=session, reason=TOKEN_REUSE)
+        else:
+            tokens = _session_tokens(user=user, session=session, last_seen_at=timezone.now())
     bind_user(user)
-    security_event.send(
-        sender=User, action="token_refresh", user=user, details={"session": str(session_id)}
-    )
+    # Named after the token claim: audit values under keys that mention a session are
+    # redacted as secrets, and the id must stay readable.
+    details = {SESSION_CLAIM: str(session_id)}
+    if reused:  # refused only now: the session's end above must commit
+        logger.warning("refresh_token_reuse", extra=details)
+        security_event.send(sender=User, action=TOKEN_REUSE, user=user, details=details)
+        raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid")
+    security_event.send(sender=User, action="token_refresh", user=user, details=details)
     return tokens
 
 

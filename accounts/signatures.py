@@ -58,7 +58,9 @@ class Reauthentication:
     check: Callable[[], bool] = field(repr=False)
 
     def verify(self) -> VerifiedSigner:
-        """Re-authenticate; a wrong password counts toward the lockout and is recorded.
+        """Re-authenticate; a wrong password counts toward the lockout and the client
+        IP's budget of failed password checks, and is recorded; over that budget the
+        signature is refused (429) before the password is hashed.
 
         Outside any transaction (a durable block says so): the failed attempt must
         survive the refusal.

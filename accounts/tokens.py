@@ -15,6 +15,17 @@ SESSION_CLAIM = "sid"
 EPOCH_CLAIM = "epoch"
 
 
+class RotatableRefreshToken(RefreshToken):
+    """A refresh token verified in everything but the blacklist.
+
+    ``auth_refresh`` reads the blacklist itself, under the session's row lock: a token
+    already rotated is then known to be reused, not merely invalid.
+    """
+
+    def check_blacklist(self) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access: str

@@ -16,6 +16,7 @@ class Action(models.TextChoices):
     LOCKOUT = "lockout"
     LOGOUT = "logout"
     TOKEN_REFRESH = "token_refresh"  # noqa: S105
+    TOKEN_REUSE = "token_reuse"  # noqa: S105
     PERMISSION_DENIED = "permission_denied"
     REQUEST = "request"
     ESIGNATURE = "esignature"

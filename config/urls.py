@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import (
-    SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
@@ -9,7 +8,7 @@ from drf_spectacular.views import (
 from core import health
 from core.docs import RedocBundleView
 from core.metrics import metrics_view
-from core.views import api_not_found, home
+from core.views import SchemaView, api_not_found, home
 
 api_patterns = [
     path("", include("rbac.api.urls")),
@@ -21,7 +20,7 @@ api_patterns = [
     path("", include("audit.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("notifications.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from ?script, not inline, so the
     # Content-Security-Policy needs no 'unsafe-inline' for scripts.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,6 +1,14 @@
+import threading
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -43,3 +51,62 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if request.path.startswith("/api/"):
         return api_not_found(request)
     return HttpResponse("Not found.", status=404, content_type="text/plain")
+
+
+_schema_lock = threading.Lock()
+_schema_document: dict[str, Any] = {}
+_rendered_schemas: dict[str, tuple[bytes, str, str]] = {}
+
+
+def forget_schema() -> None:
+    """Drop the process's schema (tests that change what it documents)."""
+    with _schema_lock:
+        _schema_document.clear()
+        _rendered_schemas.clear()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document, generated once per process and kept rendered per media type.
+
+    Generating it walks every view and serializer (about 0.4 s of CPU, on a public URL);
+    it changes only with the code, which a new process loads. ``?lang`` and ``?version``
+    are not offered (one language, one version), so there are only the four renderings.
+    """
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        renderer = request.accepted_renderer
+        rendered = _rendered_schemas.get(renderer.media_type)
+        if rendered is None:
+            # One thread generates; others asking meanwhile wait for it, not redo it.
+            with _schema_lock:
+                rendered = _rendered_schemas.get(renderer.media_type)
+                if rendered is None:
+                    rendered = self._render(request, renderer)
+                    _rendered_schemas[renderer.media_type] = rendered
+        content, content_type, disposition = rendered
+        return HttpResponse(
+            content, content_type=content_type, headers={"Content-Disposition": disposition}
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors (an unknown ?format=) in the API's JSON, not in the document's YAML.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def _render(self, request: Request, renderer: BaseRenderer) -> tuple[bytes, str, str]:
+        if "schema" not in _schema_document:
+            generator = self.generator_class(urlconf=self.urlconf, patterns=self.patterns)
+            _schema_document["schema"] = generator.get_schema(request=request, public=True)
+        filename = self._get_filename(request, None)
+        response = Response(
+            _schema_document["schema"],
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        )
+        response.accepted_renderer = renderer
+        response.accepted_media_type = renderer.media_type
+        response.renderer_context = self.get_renderer_context()
+        response.render()
+        return response.content, response["Content-Type"], response["Content-Disposition"]

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts import signin_guard
 from accounts.authentication import verified_tokens
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
@@ -42,6 +43,7 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     forget_generation()
     verified_tokens.clear()
+    signin_guard.refused.clear()
     yield
     forget_generation()
 

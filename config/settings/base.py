@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "audit.middleware.AuditAccessMiddleware",
+    # Sign-ins from an address already refused for failing too often: 429 before the rest.
+    "accounts.signin_guard.SignInFloodMiddleware",
     # Admin pages answer 404 outside ADMIN_ALLOWED_NETWORKS (refusals are audited).
     "accounts.admin_security.AdminAllowlistMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A 503 with Retry-After when every password-hashing slot is taken (outside DRF too).
+    "accounts.hashers.PasswordHashingBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -185,6 +189,17 @@ AUTHENTICATION_BACKENDS = [
     "rbac.backends.RBACBackend",
 ]
 
+# argon2id at OWASP's parameters (accounts/hashers.py). Hashes stored with PBKDF2 still
+# verify, and are replaced by argon2id hashes at their owners' next successful sign-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "accounts.hashers.PBKDF2PasswordHasher",
+]
+# At most this many password hashes run at once in one process; one more is refused at
+# once with 503 and Retry-After. Keep it below the worker's threads (config/gunicorn.py)
+# so hashing never holds them all; 0 turns the cap off.
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=2)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -213,6 +228,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # trail; Django sessions belong to the admin only.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Failed sign-ins and signature passwords per client IP, whatever the username, before
+# that IP's password checks are refused (429) until the window ends (accounts/signin_guard.py).
+LOGIN_IP_FAILURE_RATE = env.str("LOGIN_IP_FAILURE_RATE", default="20/min") or None
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),

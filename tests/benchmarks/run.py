@@ -2,11 +2,17 @@
 
 Every figure comes from one run, so ratios between endpoints mean something even on a
 shared, noisy machine. ``/health/live/`` is the ceiling: the full middleware stack and
-nothing else. Results are printed and written to ``bench-results/latest.json``.
+nothing else. Sign-ins are measured with argon2id and with PBKDF2 preferred (a server
+on ``tests/benchmarks/settings_pbkdf2.py``), and the signed-in site detail with and
+without a flood of wrong sign-ins for random usernames running against the same server.
+Results are printed and written to ``bench-results/latest.json``.
 
 Environment: ``BENCH_DATABASE_URL`` (default: database ``pharma_bench`` on the local
 PostgreSQL, created if missing), ``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/3``),
+``BENCH_BROKER_URL`` (default ``redis://127.0.0.1:6379/4``, flushed at the end),
+``BENCH_PORT`` (default 8765; the run uses it and the next four ports),
 ``BENCH_DURATION`` seconds per endpoint (default 10), ``BENCH_CONNECTIONS`` (default 16).
+Every server listens on 127.0.0.1 only and every load run stops after its duration.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -33,6 +41,8 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 PASSWORD = "bench-password-2026-long"
+# The service's default cap on concurrent password hashing per process.
+HASH_SLOTS = int(os.environ.get("PASSWORD_HASH_CONCURRENCY", "2"))
 
 
 def ensure_wrk() -> str:
@@ -129,6 +139,15 @@ qa, _ = User.objects.get_or_create(username="bench.qa", defaults=dict(email="ben
 qa.set_password(PASSWORD)
 qa.save()
 RoleAssignment.objects.get_or_create(user=qa, role=Role.objects.get(name="qa"), site=site)
+from django.contrib.auth.hashers import make_password
+argon, _ = User.objects.get_or_create(username="bench.argon2",
+    defaults=dict(email="bench.argon2@example.com"))
+argon.set_password(PASSWORD)
+argon.save()
+pbkdf2, _ = User.objects.get_or_create(username="bench.pbkdf2",
+    defaults=dict(email="bench.pbkdf2@example.com"))
+pbkdf2.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+pbkdf2.save()
 from axes.models import AccessAttempt
 AccessAttempt.objects.all().delete()
 cache.clear()
@@ -142,10 +161,15 @@ def setup_data(env: dict[str, str]) -> dict[str, Any]:
 
 
 def start_gunicorn(
-    env: dict[str, str], config: str | None = None, port: int = PORT
+    env: dict[str, str],
+    config: str | None = None,
+    port: int = PORT,
+    worker_connections: int | None = None,
 ) -> subprocess.Popen[bytes]:
     log = open(ROOT / "bench-results" / "gunicorn.log", "ab")  # noqa: SIM115
     extra = ["--config", config] if config else []
+    if worker_connections is None:
+        worker_connections = max(-(-CONNECTIONS // WORKERS), THREADS + 1)
     process = subprocess.Popen(
         [
             PY,
@@ -164,7 +188,7 @@ def start_gunicorn(
             # sometimes accepts most of them and the run measures one process (a third
             # of the throughput, on either endpoint). A per-worker cap spreads them.
             "--worker-connections",
-            str(max(-(-CONNECTIONS // WORKERS), THREADS + 1)),
+            str(worker_connections),
             "--access-logfile",
             "/dev/null",
             "--error-logfile",
@@ -217,26 +241,70 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(
-    wrk: str, path: str, token: str | None = None, script: str | None = None, base: str = BASE
-) -> dict[str, float]:
-    args = [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency"]
+def start_wrk(
+    wrk: str,
+    path: str,
+    token: str | None = None,
+    script: str | None = None,
+    base: str = BASE,
+    connections: int = CONNECTIONS,
+    duration: int = DURATION,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """wrk in the background; it stops by itself after ``duration`` seconds."""
+    threads = min(2, connections)
+    args = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency"]
     if script:
         args += ["-s", str(Path(__file__).parent / script)]
     if token:
         args += ["-H", f"Authorization: Bearer {token}"]
-    output = subprocess.run(
-        [*args, f"{base}{path}"], capture_output=True, text=True, check=True
-    ).stdout
+    return subprocess.Popen(
+        [*args, f"{base}{path}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def wait_wrk(process: subprocess.Popen[str], duration: int = DURATION) -> dict[str, float]:
+    try:
+        output, errors = process.communicate(timeout=duration + 30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate(timeout=10)
+        raise SystemExit("wrk did not stop in time") from None
+    if process.returncode != 0:
+        raise SystemExit(f"wrk failed: {errors}")
+    return parse_wrk(output, duration)
+
+
+def run_wrk(
+    wrk: str,
+    path: str,
+    token: str | None = None,
+    script: str | None = None,
+    base: str = BASE,
+    connections: int = CONNECTIONS,
+    env: dict[str, str] | None = None,
+) -> dict[str, float]:
+    process = start_wrk(wrk, path, token, script, base, connections, DURATION, env)
+    return wait_wrk(process)
+
+
+def parse_wrk(output: str, duration: int) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.MULTILINE))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*", output)
+    failed = float(non2xx.group(1)) if non2xx else 0.0
     return {
         "rps": rps,
+        "ok_per_s": (total - failed) / duration,
         "p50_ms": _ms(percentiles.get("50", "")),
         "p99_ms": _ms(percentiles.get("99", "")),
-        "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "non_2xx": failed,
         "socket_errors": 1.0 if errors else 0.0,
     }
 
@@ -255,6 +323,93 @@ def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit("the serial benchmark failed")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_sign_in_benchmark(wrk: str, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Sign-ins per second with argon2id and with PBKDF2 preferred, one server each.
+
+    Each worker takes ``HASH_SLOTS`` connections: as many sign-ins as it may hash at once
+    (one more would be refused with 503, by design), so every request is a real sign-in.
+    """
+    results: dict[str, dict[str, float]] = {}
+    pbkdf2_env = {**env, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings_pbkdf2"}
+    servers = [
+        ("sign_in_pbkdf2", "bench.pbkdf2", pbkdf2_env, PORT + 2),
+        ("sign_in_argon2id", "bench.argon2", env, PORT + 3),
+    ]
+    for name, username, server_env, port in servers:
+        server = start_gunicorn(server_env, port=port, worker_connections=HASH_SLOTS)
+        try:
+            results[name] = run_wrk(
+                wrk,
+                "/api/auth/token/",
+                script="signin.lua",
+                base=f"http://{HOST}:{port}",
+                connections=WORKERS * HASH_SLOTS,
+                env={"BENCH_SIGNIN_USER": username, "BENCH_SIGNIN_PASSWORD": PASSWORD},
+            )
+        finally:
+            stop(server)
+    return results
+
+
+def wait_until_refused(base: str, deadline: float) -> float:
+    """Seconds from the flood's start until this address's sign-ins are refused."""
+    started = time.monotonic()
+    body = json.dumps({"username": "bench.probe", "password": "wrong-password-1"}).encode()
+    while time.monotonic() < deadline:
+        req = urllib.request.Request(f"{base}/api/auth/token/", data=body, method="POST")  # noqa: S310
+        req.add_header("Content-Type", "application/json")
+        try:
+            urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
+        except urllib.error.HTTPError as exc:
+            if exc.code == 429 and b"sign_in_flood" in exc.read():
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the sign-in flood was never refused")
+
+
+def run_flood_benchmark(
+    wrk: str, env: dict[str, str], token: str, path: str
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """The signed-in ``path`` alone, then while ``CONNECTIONS`` more connections post wrong
+    passwords for random usernames, on one server that takes both sets of connections."""
+    port = PORT + 4
+    base = f"http://{HOST}:{port}"
+    server = start_gunicorn(
+        env, port=port, worker_connections=max(-(-2 * CONNECTIONS // WORKERS), THREADS + 1)
+    )
+    flood: subprocess.Popen[str] | None = None
+    try:
+        run_wrk(wrk, path, token, base=base)  # warm-up, not recorded
+        alone = run_wrk(wrk, path, token, base=base)
+        flood_duration = DURATION + 20  # a bound: it is stopped once the measurement ends
+        started = time.monotonic()
+        flood = start_wrk(wrk, "/api/auth/token/", None, "flood.lua", base, duration=flood_duration)
+        # The flood's first failures are hashed; measure once the address is refused.
+        engaged_after = wait_until_refused(base, started + 15)
+        under = run_wrk(wrk, path, token, base=base)
+        flood.send_signal(signal.SIGINT)  # wrk stops and prints its summary
+        output, _ = flood.communicate(timeout=flood_duration + 30)
+        statuses = re.search(r"flood statuses: 429=(\d+) 401=(\d+) other=(\d+)", output)
+        flood_result = parse_wrk(output, flood_duration)
+        flood_result["engaged_after_s"] = engaged_after
+        if statuses:
+            flood_result.update(
+                {
+                    "refused_429": float(statuses.group(1)),
+                    "unauthorized_401": float(statuses.group(2)),
+                    "other": float(statuses.group(3)),
+                }
+            )
+    finally:
+        if flood is not None and flood.poll() is None:
+            flood.kill()
+            flood.communicate(timeout=10)
+        stop(server)
+    return {"site_detail_alone": alone, "site_detail_under_flood": under}, flood_result
 
 
 def main() -> None:
@@ -302,6 +457,10 @@ def main() -> None:
             )
         for kind, measured in runs.items():
             results[f"site_patch_{kind}"] = sorted(measured, key=lambda r: r["rps"])[1]
+        results.update(run_sign_in_benchmark(wrk, env))
+        # Last: the flood uses up 127.0.0.1's budget of failed sign-ins for a minute.
+        flood_cases, flood = run_flood_benchmark(wrk, env, token, site_url)
+        results.update(flood_cases)
     finally:
         stop(server)
         if baseline is not None:
@@ -328,6 +487,21 @@ def main() -> None:
         )
     audited = results["site_patch_audited"]["rps"] / results["site_patch_unaudited"]["rps"]
     lines += ["", f"audited PATCH at {100 * audited:.0f}% of the unaudited PATCH"]
+    pbkdf2, argon2 = results["sign_in_pbkdf2"], results["sign_in_argon2id"]
+    alone, under = results["site_detail_alone"], results["site_detail_under_flood"]
+    lines += [
+        "",
+        f"sign-ins per second ({WORKERS * HASH_SLOTS} connections, one per hashing slot): "
+        f"PBKDF2 {pbkdf2['ok_per_s']:.1f}, argon2id {argon2['ok_per_s']:.1f} "
+        f"({argon2['ok_per_s'] / max(pbkdf2['ok_per_s'], 1e-9):.1f}x)",
+        f"site detail p50 under a {CONNECTIONS}-connection random-username sign-in flood: "
+        f"{under['p50_ms']:.2f} ms against {alone['p50_ms']:.2f} ms without "
+        f"({under['p50_ms'] / alone['p50_ms']:.2f}x; target at most 2x); the flood: "
+        f"{flood['rps']:.0f} req/s, {flood.get('refused_429', 0):.0f} refused with 429, "
+        f"{flood.get('unauthorized_401', 0):.0f} answered 401 (hashed), "
+        f"{flood.get('other', 0):.0f} other; refused from "
+        f"{flood['engaged_after_s']:.1f} s after it started",
+    ]
     ratio = serials["service_rows_per_s"] / serials["ceiling_rows_per_s"]
     lines += [
         "",
@@ -344,11 +518,12 @@ def main() -> None:
         f"peak RSS {serials['rss_mb_peak_export']} MB",
     ]
     results["serials"] = serials  # type: ignore[assignment]
+    results["sign_in_flood"] = flood  # every answer is meant to be a 4xx: not in the check
     report = "\n".join(lines)
     print(report)
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(results, indent=2))
     (ROOT / "bench-results" / "latest.md").write_text(report + "\n")
-    if any(r.get("non_2xx") for r in results.values()):
+    if any(r.get("non_2xx") for name, r in results.items() if name != "sign_in_flood"):
         raise SystemExit("some benchmark requests failed (non-2xx)")
 
 
