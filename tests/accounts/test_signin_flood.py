@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory, override_settings
-from rest_framework import exceptions
 
 from accounts import signin_guard
 from accounts.models import UserSession
-from accounts.signatures import WRONG_SIGNATURE_PASSWORD, verify_signer
+from accounts.signatures import WRONG_SIGNATURE_PASSWORD, reauthentication
 from tests.core.test_throttling import DEAD_REDIS_CACHE
 
 LOGIN = "/api/auth/token/"
@@ -160,15 +160,15 @@ def test_wrong_signature_passwords_count_and_are_refused(user, password, hashes)
     factory = RequestFactory()
 
     def sign(secret: str) -> None:
-        verify_signer(
-            request=factory.post("/", REMOTE_ADDR="192.0.2.5"), signer=user, password=secret
-        )
+        reauthentication(
+            request=factory.post("/", REMOTE_ADDR="192.0.2.5"), user=user, password=secret
+        ).verify()
 
     sign(password)  # a good signature does not count
     for _ in range(LIMIT):
-        with pytest.raises(exceptions.ValidationError) as wrong:
+        with pytest.raises(ValidationError) as wrong:
             sign("not-my-password")
-        assert WRONG_SIGNATURE_PASSWORD in str(wrong.value.detail)
+        assert WRONG_SIGNATURE_PASSWORD in str(wrong.value)
     hashed_before = len(hashes)
 
     with pytest.raises(signin_guard.SignInFlooded):
