@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 SEAL_BATCH = 2000
+MAX_PROBLEMS = 100
 
 
 def chain_hash(prev_hash: str, text: str) -> str:
@@ -92,15 +93,23 @@ class Verification:
     row_id: str | None = None
     seq: int | None = None
     detail: str = ""
+    # Every problem found, in the order found, the first MAX_PROBLEMS of them; the first
+    # is also in the fields above.
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    problem_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def fail(
         self, problem: str, *, row_id: Any = None, seq: int | None = None, detail: str = ""
     ) -> None:
+        row = str(row_id) if row_id is not None else None
         if self.ok:
             self.ok, self.problem, self.detail = False, problem, detail
-            self.row_id = str(row_id) if row_id is not None else None
+            self.row_id = row
             self.seq = seq
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append({"problem": problem, "row_id": row, "seq": seq, "detail": detail})
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -109,7 +118,8 @@ class Verification:
 
 
 def verify() -> Verification:
-    """Recompute the chain and every record's MAC; name the first problem found."""
+    """Recompute the chain and every record's MAC; name every problem found (the first
+    ``MAX_PROBLEMS`` of them, and how many there were)."""
     result = Verification()
     prev = GENESIS
     expected_seq: int | None = None

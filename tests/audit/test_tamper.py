@@ -238,3 +238,34 @@ def test_verify_endpoint_and_command_report_ok(admin):
     assert response.status_code == 200
     assert response.json()["ok"] is True
     assert response.json()["problem"] is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_verify_reports_every_problem_not_only_the_first(admin, sealed_trail):
+    """The reported case: with one problem in place, a sealed row altered afterwards by a
+    superuser was not reported at all."""
+    forged = _forge_copy_of(sealed_trail.pk)
+    _behind_the_applications_back(
+        "UPDATE audit_auditlog SET actor_username = 'mallory' WHERE id = %s", [sealed_trail.pk]
+    )
+
+    result = admin.get(VERIFY).json()
+
+    assert result["ok"] is False
+    assert result["problem_count"] == len(result["problems"]) == 2
+    found = {(p["problem"], p["row_id"]) for p in result["problems"]}
+    assert found == {("inserted", str(forged)), ("altered", str(sealed_trail.pk))}
+    assert (result["problem"], result["row_id"]) in found  # the first, as before
+
+
+@pytest.mark.django_db
+def test_verify_names_at_most_a_hundred_problems_and_counts_them():
+    result = sealing.Verification()
+
+    for n in range(sealing.MAX_PROBLEMS + 5):
+        result.fail("inserted", row_id=n, detail="x")
+
+    assert len(result.problems) == sealing.MAX_PROBLEMS
+    assert result.problem_count == sealing.MAX_PROBLEMS + 5
+    assert (result.problem, result.row_id) == ("inserted", "0")
