@@ -1,4 +1,4 @@
-"""The policy table: every API route and method, for every default role (DESIGN section 3).
+"""The policy table: every API route and method, for every default role.
 
 The routes are read from the URL resolver, so an endpoint added without an entry here
 fails ``test_table_covers_every_api_route`` and cannot ship unguarded. Each cell is one
