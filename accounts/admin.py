@@ -9,18 +9,17 @@ and password resets are services too (every session of the user ends).
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserCreationForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from accounts import services
 from accounts.models import ElectronicSignature, User, UserSession
-from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin, action_with_form, error_messages
-from core.exceptions import DomainError
+from core.admin_base import REFUSALS, ReadOnlyServiceAdmin, ServiceAdmin, action_with_form
 
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "address")
 RECORD_FIELDS = ("id", "last_login", "date_joined", "created_at", "updated_at")
@@ -97,6 +96,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
             self,
             request,
             queryset,
+            codename="user.deactivate",
             form_class=forms.Form,
             title="Deactivate users",
             explanation="Each user's sessions end; their records stay.",
@@ -126,10 +126,8 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
                 user=user,
                 new_password=form.cleaned_data["password1"] if usable else None,
             )
-        except (DomainError, ValidationError) as exc:
-            for message in error_messages(exc):
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        except REFUSALS as exc:
+            return self._refused(request, exc)
         self.message_user(request, "Password changed; the user's sessions ended.")
         return HttpResponseRedirect(
             reverse(f"{self.admin_site.name}:accounts_user_change", args=(user.pk,))

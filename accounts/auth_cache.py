@@ -104,7 +104,14 @@ def bump_users(user_ids: Iterable[Any]) -> None:
     if not ids:
         return
     User.objects.filter(pk__in=ids).update(auth_version=F("auth_version") + 1)
-    versions = User.objects.filter(pk__in=ids).values_list("pk", "auth_version")
+    invalidate_users(ids)
+
+
+def invalidate_users(user_ids: Iterable[Any]) -> None:
+    """Point the cache at these users' current versions (already moved in the database)."""
+    from accounts.models import User
+
+    versions = User.objects.filter(pk__in=list(user_ids)).values_list("pk", "auth_version")
     invalidate_many(
         {version_key(pk): version for pk, version in versions}, settings.AUTH_CACHE_TIMEOUT
     )

@@ -15,15 +15,20 @@ from core.models import TrackedModel, TrackedQuerySet
 
 class UserQuerySet(TrackedQuerySet):
     def update(self, **kwargs: Any) -> int:
-        """A bulk write is a change of the cached users like a save: new versions."""
+        """A bulk write is a change of the cached users like a save: their versions move
+        in the same UPDATE. A new username gets its skeleton, as ``save`` gives it, so
+        the look-alike constraint holds on this path too."""
         from accounts import auth_cache
 
+        if isinstance(kwargs.get("username"), str):
+            kwargs["username"] = usernames.normalize(kwargs["username"])
+            kwargs["username_skeleton"] = usernames.skeleton(kwargs["username"])
         if "auth_version" in kwargs:  # ``auth_cache.bump_users`` itself
             return super().update(**kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.values_list("pk", flat=True))
-            count = super().update(**kwargs)
-            auth_cache.bump_users(ids)
+            count = super().update(**kwargs, auth_version=models.F("auth_version") + 1)
+            auth_cache.invalidate_users(ids)
         return count
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:

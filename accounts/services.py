@@ -43,6 +43,7 @@ ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
 OWN_ACCESS = "You cannot change your own access (active, staff or superuser status)."
 SUPERUSER_ONLY = "Only a superuser can grant or take away superuser status."
 SUPERUSER_TARGET = "Only a superuser can change a superuser's account."
+OWN_PASSWORD = "Change your own password with your current one (your profile), not here."  # noqa: S105
 
 
 # --- users -------------------------------------------------------------------------
@@ -135,8 +136,7 @@ def user_update(*, actor: Any, user: User, data: dict[str, Any], allowed: tuple[
     """Change the given fields, which must be among ``allowed``; ``actor`` may never raise
     their own access, nor touch a superuser's account unless a superuser."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if actor.pk != user.pk or any(f in data for f in ACCESS_FLAGS):
-        _check_access_change(actor, user, data)
+    _check_access_change(actor, user, data)
     deactivating = False
     for name, value in data.items():
         if name not in allowed:
@@ -168,8 +168,11 @@ def user_deactivate(*, actor: Any, user: User) -> User:
 @transaction.atomic
 def user_password_set(*, actor: Any, user: User, new_password: str | None) -> User:
     """An administrator sets (or, with None, disables) another user's password: every
-    token and session of that user ends, as after a change of their own."""
+    token and session of that user ends and the user is told, as after a change of their
+    own. One's own password changes only with the current one (``password_change``)."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    if actor.pk == user.pk:
+        raise Forbidden(OWN_PASSWORD, code="own_password")
     if not may_manage(actor, user):
         raise Forbidden(SUPERUSER_TARGET, code="superuser_target")
     if new_password is None:
@@ -183,6 +186,7 @@ def user_password_set(*, actor: Any, user: User, new_password: str | None) -> Us
     user.token_epoch += 1
     user.save()
     _revoke_everything(user=user, reason="password_reset")
+    _notify_password_changed(user)
     return user
 
 
@@ -206,17 +210,25 @@ def _revoke_everything(*, user: User, reason: str, keep_session_id: Any = None) 
 # --- sign-in and tokens ------------------------------------------------------------
 
 
-def check_password_for(*, request: HttpRequest, user: User, password: str) -> bool:
-    """Re-authenticate ``user``; failures count toward the lockout like failed logins,
-    and toward the client IP's budget of failed password checks."""
+def _authenticate_guarded(*, request: HttpRequest, username: str, password: str) -> User | None:
+    """The one password check of every door: an address over its budget of failed checks
+    is refused before any hashing (429), a busy process before any query (503); axes
+    counts the failure toward the username + IP lockout, the guard toward the IP's
+    budget. The active user, or None."""
     ip = signin_guard.client_address(request)
-    signin_guard.check(ip)  # before any hashing
-    with hashing_slot():  # held for the whole check: a busy process refuses before any query
-        authenticated = authenticate(request=request, username=user.username, password=password)
-    ok = authenticated is not None and authenticated.pk == user.pk
-    if not ok:
+    signin_guard.check(ip)
+    with hashing_slot():  # held for the whole check
+        user = authenticate(request=request, username=username, password=password)
+    if user is None or not user.is_active:
         signin_guard.record_failure(ip)
-    return ok
+        return None
+    return user
+
+
+def check_password_for(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Re-authenticate ``user`` (a signature, a password change) like a sign-in."""
+    found = _authenticate_guarded(request=request, username=user.username, password=password)
+    return found is not None and found.pk == user.pk
 
 
 @transaction.atomic
@@ -243,16 +255,9 @@ def _session_tokens(*, user: User, session: UserSession, **fields: Any) -> Token
 
 
 def auth_login(*, request: HttpRequest, username: str, password: str) -> tuple[User, TokenPair]:
-    """Check credentials (axes counts failures and locks out) and open a session.
-
-    An address over its budget of failed checks is refused before any password is hashed.
-    """
-    ip = signin_guard.client_address(request)
-    signin_guard.check(ip)
-    with hashing_slot():  # held for the whole check: a busy process refuses before any query
-        user = authenticate(request=request, username=username, password=password)
-    if user is None or not user.is_active:
-        signin_guard.record_failure(ip)
+    """Check credentials (``_authenticate_guarded``) and open a session."""
+    user = _authenticate_guarded(request=request, username=username, password=password)
+    if user is None:
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS, code="invalid_credentials")
     bind_user(user)
     ctx = get_context()
@@ -392,6 +397,11 @@ def _password_set(*, user: User, new_password: str, session_id: str | None) -> T
         session, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
     else:
         tokens = _session_tokens(user=user, session=session)
+    _notify_password_changed(user)
+    return tokens
+
+
+def _notify_password_changed(user: User) -> None:
     queue_email(
         template="password_changed",
         to=[user.email],
@@ -399,10 +409,9 @@ def _password_set(*, user: User, new_password: str, session_id: str | None) -> T
             "name": user.printed_name,
             "username": user.username,
             "changed_at": timezone.now().strftime("%Y-%m-%d %H:%M"),
-            "ip": ctx.ip or "",
+            "ip": get_context().ip or "",
         },
     )
-    return tokens
 
 
 def profile_update(*, user: User, data: dict[str, Any]) -> User:

@@ -81,6 +81,12 @@ def reauthentication(*, request: HttpRequest, user: User, password: str) -> Reau
     )
 
 
+def reauthentication_from_form(request: HttpRequest, data: dict[str, Any]) -> Reauthentication:
+    """For an admin form that asks the signed-in user for their password: it leaves
+    ``data``, which then holds only what the signed act takes."""
+    return reauthentication(request=request, user=request.user, password=data.pop("password"))  # type: ignore[arg-type]
+
+
 def check_meaning(meaning: str, meanings: frozenset[str]) -> None:
     """The meaning must fit the act: a release is not signed as a rejection."""
     if meaning not in meanings:

@@ -189,8 +189,11 @@ COLLISIONS_FOUND = (
 def backfill_skeletons(model: Any) -> None:
     """Store the skeleton of every user's username (``model`` may be a historical one)."""
     manager = model._base_manager
-    for pk, username in manager.values_list("pk", "username").iterator():
-        manager.filter(pk=pk).update(username_skeleton=skeleton(username))
+    rows = manager.values_list("pk", "username", "username_skeleton").iterator()
+    for pk, username, stored in rows:
+        wanted = skeleton(username)
+        if stored != wanted:  # a report-only run writes nothing
+            manager.filter(pk=pk).update(username_skeleton=wanted)
 
 
 def missing_constraints(model: Any, connection: Any) -> list[Any]:

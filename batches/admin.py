@@ -7,29 +7,12 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import SignatureMeaning
-from accounts.signatures import reauthentication
+from accounts.signatures import reauthentication_from_form
 from batches import services
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
 from core.admin_base import ServiceAdmin, action_with_form
 
-BATCH_RECORD_FIELDS = (
-    "id",
-    "status",
-    "created_by",
-    "started_at",
-    "started_by",
-    "completed_at",
-    "completed_by",
-    "released_at",
-    "released_by",
-    "rejected_at",
-    "rejected_by",
-    "release_signature",
-    "rejection_signature",
-    "created_at",
-    "updated_at",
-)
 BATCH_CREATE_FIELDS = (
     "product",
     "site",
@@ -37,6 +20,12 @@ BATCH_CREATE_FIELDS = (
     "planned_quantity",
     "manufacturing_date",
     "expiry_date",
+)
+# The rest of the row, shown read-only: who did what when, and the signatures.
+BATCH_RECORD_FIELDS = tuple(
+    f.name
+    for f in Batch._meta.concrete_fields
+    if f.name not in {*BATCH_CREATE_FIELDS, "produced_quantity"}
 )
 
 
@@ -150,9 +139,6 @@ class BatchAdmin(ServiceAdmin):
 
     # --- lifecycle: each action needs its codename at each batch's site -----------------
 
-    def _scoped(self, request: HttpRequest, queryset: Any, codename: str) -> Any:
-        return queryset.restrict(request.user, codename)
-
     def has_start_permission(self, request: HttpRequest) -> bool:
         return self._holds_codename(request, "batch.start")
 
@@ -170,7 +156,8 @@ class BatchAdmin(ServiceAdmin):
         return action_with_form(
             self,
             request,
-            self._scoped(request, queryset, "batch.start"),
+            queryset,
+            codename="batch.start",
             form_class=forms.Form,
             title="Start production",
             one=False,
@@ -182,7 +169,8 @@ class BatchAdmin(ServiceAdmin):
         return action_with_form(
             self,
             request,
-            self._scoped(request, queryset, "batch.complete"),
+            queryset,
+            codename="batch.complete",
             form_class=CompleteForm,
             title="Complete production",
             apply=lambda batch, data: services.batch_complete(
@@ -195,17 +183,14 @@ class BatchAdmin(ServiceAdmin):
     @admin.action(description="Release the batch (electronic signature)", permissions=["release"])
     def release_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication(
-                request=request,
-                user=request.user,
-                password=data.pop("password"),  # type: ignore[arg-type]
-            )
+            reauth = reauthentication_from_form(request, data)
             return services.batch_release(reauth=reauth, batch=batch, **data)
 
         return action_with_form(
             self,
             request,
-            self._scoped(request, queryset, "batch.release"),
+            queryset,
+            codename="batch.release",
             form_class=ReleaseForm,
             title="Release batch",
             explanation="Signing releases the batch for sale, under your name.",
@@ -215,17 +200,14 @@ class BatchAdmin(ServiceAdmin):
     @admin.action(description="Reject the batch (electronic signature)", permissions=["reject"])
     def reject_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication(
-                request=request,
-                user=request.user,
-                password=data.pop("password"),  # type: ignore[arg-type]
-            )
+            reauth = reauthentication_from_form(request, data)
             return services.batch_reject(reauth=reauth, batch=batch, **data)
 
         return action_with_form(
             self,
             request,
-            self._scoped(request, queryset, "batch.reject"),
+            queryset,
+            codename="batch.reject",
             form_class=RejectForm,
             title="Reject batch",
             explanation="Signing rejects the batch for good, under your name.",

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from rest_framework.exceptions import APIException
 
 from core.access import holds, holds_globally, site_path
 from core.exceptions import DomainError
@@ -44,10 +45,17 @@ def saved_nothing(formset: Any, *, new: Any = (), deleted: Any = ()) -> None:
     formset.deleted_objects = list(deleted)
 
 
+# What a service refuses with. The sign-in guards (too many failed checks from this
+# address, every hashing slot busy) answer re-authentication in the admin too.
+REFUSALS = (DomainError, ValidationError, APIException)
+
+
 def error_messages(exc: Exception) -> list[str]:
     """What a refusal says, as the admin shows it."""
     if isinstance(exc, DomainError):
         return [exc.message]
+    if isinstance(exc, APIException):
+        return [str(exc.detail)]
     if isinstance(exc, ValidationError):
         if hasattr(exc, "error_dict"):
             return [
@@ -73,18 +81,19 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def _holds(self, request: HttpRequest, action: str, obj: Any = None) -> bool:
         codename = self.codenames.get(action)
-        user = request.user
-        if codename is None or not user.is_active or not user.is_staff:
+        if codename is None:
             return False
-        if action in self.global_actions:
-            return holds_globally(user, codename)
-        return holds(user, codename, obj)
+        return self._holds_codename(request, codename, obj, globally=action in self.global_actions)
 
-    def _holds_codename(self, request: HttpRequest, codename: str) -> bool:
-        """For an admin action's ``permissions``: held somewhere (each row is then
-        scoped to the sites where it is held)."""
+    def _holds_codename(
+        self, request: HttpRequest, codename: str, obj: Any = None, *, globally: bool = False
+    ) -> bool:
+        """Held at ``obj``'s site, or (no ``obj``) anywhere: what an admin action's
+        ``permissions`` ask, its rows then scoped to the sites where it is held."""
         user = request.user
-        return bool(user.is_active and user.is_staff and holds(user, codename))
+        if not (user.is_active and user.is_staff):
+            return False
+        return holds_globally(user, codename) if globally else holds(user, codename, obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._holds(request, "view", obj)
@@ -152,8 +161,9 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
-            fresh = type(obj)._default_manager.get(pk=obj.pk)  # the form changed ``obj``
-            saved = self.update_through_service(request, fresh, self.changed_values(form))
+            # The services lock and read the row again by its key; they never take the
+            # form's changes from ``obj``, only from the changed values.
+            saved = self.update_through_service(request, obj, self.changed_values(form))
         else:
             saved = self.create_through_service(request, dict(form.cleaned_data))
         obj.__dict__.update(saved.__dict__)  # the admin logs and redirects with ``obj``
@@ -196,7 +206,7 @@ class ServiceAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (DomainError, ValidationError) as exc:
+        except REFUSALS as exc:
             return self._refused(request, exc)
 
     def delete_view(
@@ -204,7 +214,7 @@ class ServiceAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         try:
             return super().delete_view(request, object_id, extra_context)
-        except (DomainError, ValidationError) as exc:
+        except REFUSALS as exc:
             return self._refused(request, exc)
 
 
@@ -226,6 +236,7 @@ def action_with_form(
     request: HttpRequest,
     queryset: QuerySet,
     *,
+    codename: str,
     form_class: type[forms.Form],
     title: str,
     apply: Callable[[Any, dict[str, Any]], Any],
@@ -233,8 +244,10 @@ def action_with_form(
     explanation: str = "",
 ) -> HttpResponse | None:
     """An admin action that asks for input first (a quantity, a signature), then calls
-    ``apply(obj, cleaned_data)`` (a service) for each selected object. A refusal is an
-    error message and changes nothing for that object."""
+    ``apply(obj, cleaned_data)`` (a service) for each selected object at a site where the
+    user holds ``codename``. A refusal is an error message and changes nothing for that
+    object."""
+    queryset = queryset.restrict(request.user, codename)  # type: ignore[attr-defined]
     count = queryset.count()
     if not count:
         modeladmin.message_user(request, NOT_ALLOWED_ON_SELECTION, messages.ERROR)
@@ -248,7 +261,7 @@ def action_with_form(
         for obj in queryset:
             try:
                 apply(obj, dict(form.cleaned_data))
-            except (DomainError, ValidationError) as exc:
+            except REFUSALS as exc:
                 for message in error_messages(exc):
                     modeladmin.message_user(request, f"{obj}: {message}", messages.ERROR)
             else:

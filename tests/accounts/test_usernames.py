@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts import usernames
 from accounts.models import User
@@ -308,3 +309,28 @@ def test_collisions_are_reported_and_constraints_left_out(existing):
     call_command("check_usernames", "--add-constraints", stdout=out)
     assert "constraints are in place" in out.getvalue()
     assert usernames.missing_constraints(User, connection) == []
+
+
+@pytest.mark.django_db
+def test_a_bulk_rename_gets_its_skeleton_so_look_alikes_stay_refused():
+    """``QuerySet.update`` skips ``save``: it normalises the name and stores its skeleton
+    itself, so the database's look-alike constraint holds on that path too."""
+    UserFactory(username="admin")
+    other = UserFactory(username="someone")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.filter(pk=other.pk).update(username="ADMIN")
+    User.objects.filter(pk=other.pk).update(username="ｓｏｍｅｏｎｅ２")
+
+    other.refresh_from_db()
+    assert other.username == "someone2"
+
+
+@pytest.mark.django_db
+def test_a_report_only_check_writes_nothing():
+    UserFactory(username="reporter")
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("check_usernames", stdout=StringIO())
+
+    assert not [q for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]

@@ -5,6 +5,7 @@ The first three tests are the reported attacks, reproduced as described."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -466,3 +467,57 @@ def test_a_role_is_added_and_removed_on_a_users_page_through_the_service():
 
     assert (added.status_code, removed.status_code) == (302, 302)
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_a_signature_from_a_flooding_address_is_an_error_message_not_a_500(monkeypatch):
+    """The sign-in flood guard answers re-authentication in the admin as in the API."""
+    from accounts import signin_guard
+
+    frozen = (time.time() // 60) * 60 + 1
+    monkeypatch.setattr(signin_guard, "_now", lambda: frozen)
+    site = SiteFactory()
+    batch = BatchFactory(site=site, status=BatchStatus.QUARANTINE, completed_by=UserFactory())
+    InspectionFactory(batch=batch, passed=True)
+    qa = staff_holding("batch.view", "batch.release", site=site)
+    for _ in range(20):  # the address's whole budget of failed checks, used up
+        signin_guard.record_failure("127.0.0.1")
+
+    response = _action(
+        admin_client(qa), batch, "release_batch", password=DEFAULT_PASSWORD, meaning="approval"
+    )
+
+    assert response.status_code == 302
+    assert any(signin_guard.FLOODED in m for m in _errors(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+
+
+def test_ones_own_password_is_not_reset_in_the_admin(login):
+    """The API changes one's own password only with the current one: so does the admin."""
+    manager = staff_holding("user.view", "user.update")
+    new = "a-long-new-passphrase-9"
+
+    response = admin_client(manager).post(
+        f"/admin/accounts/user/{manager.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+
+    manager.refresh_from_db()
+    assert manager.check_password(DEFAULT_PASSWORD)
+    assert any("current one" in m for m in _errors(response))
+
+
+def test_a_password_reset_in_the_admin_tells_the_user(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    target = UserFactory(email="target@example.com")
+    manager = staff_holding("user.view", "user.update")
+    new = "a-long-new-passphrase-9"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client(manager).post(
+            f"/admin/accounts/user/{target.pk}/password/",
+            {"password1": new, "password2": new, "usable_password": "true"},
+        )
+
+    assert [m.to for m in mailoutbox] == [["target@example.com"]]
