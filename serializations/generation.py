@@ -10,12 +10,17 @@ Rows go to PostgreSQL with COPY, in chunks, each in a savepoint: a chunk that hi
 an existing (GTIN, serial) is rolled back to its savepoint and written again with
 ``INSERT … ON CONFLICT DO NOTHING``, and the serials that were taken are replaced
 by fresh ones, so a collision never fails the request and never yields fewer
-serials than asked. Other databases (the embedded SQLite default) get the
-conflict-tolerant multi-row insert directly. Never one ORM save per row.
+serials than asked. Once collisions have been seen, each round draws more
+candidates than it still needs (as many more as the share of taken serials in
+the last round suggests), drops those already taken with one indexed lookup and
+inserts only as many as are needed, so a nearly full space costs a few rounds,
+not one round per missing serial. Other databases (the embedded SQLite default)
+get the conflict-tolerant multi-row insert directly. Never one ORM save per row.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -43,6 +48,8 @@ TABLE = SerialNumber._meta.db_table
 COLUMNS = "batch_id, gtin, serial, status, status_changed_at, decommission_reason, created_at"
 # Rounds in a row in which every new serial was already taken before giving up.
 MAX_FRUITLESS_ROUNDS = 20
+# Candidates drawn per missing serial, once collisions are seen, are capped at this.
+MAX_OVERSAMPLE = 1_000
 SPACE_EXHAUSTED = (
     "Almost every serial of this length and prefix is taken for this GTIN; "
     "use a longer length or another prefix."
@@ -119,8 +126,9 @@ class _Writer:
         self.batch_id, self.gtin, self.now = str(batch_id), gtin, now
         self.copy_ok = connection.vendor == "postgresql"
 
-    def insert(self, serials: list[str]) -> int:
-        if self.copy_ok:
+    def insert(self, serials: list[str], limit: int) -> int:
+        """Insert at most ``limit`` of ``serials``; returns how many went in."""
+        if self.copy_ok and len(serials) <= limit:
             savepoint = transaction.savepoint()
             try:
                 self._copy(serials)
@@ -134,7 +142,17 @@ class _Writer:
             else:
                 transaction.savepoint_commit(savepoint)
                 return len(serials)
-        return self._insert_ignoring_taken(serials)
+        return self._insert_ignoring_taken(self._free(serials)[:limit])
+
+    def _free(self, serials: list[str]) -> list[str]:
+        taken: set[str] = set()
+        for start in range(0, len(serials), 5_000):
+            taken.update(
+                SerialNumber.objects.filter(
+                    gtin=self.gtin, serial__in=serials[start : start + 5_000]
+                ).values_list("serial", flat=True)
+            )
+        return [serial for serial in serials if serial not in taken]
 
     def _copy(self, serials: list[str]) -> None:
         ts = self.now.isoformat()
@@ -213,15 +231,20 @@ def write_serials(
     sequence = Sequence(gtin, length, prefix) if strategy == Strategy.SEQUENTIAL else None
     writer = _Writer(batch_id=batch.pk, gtin=gtin, now=now)
     done = fruitless = 0
+    oversample = 1.0
     while done < count:
         want = min(count - done, CHUNK)
         if sequence is not None:
             serials = sequence.take(want)
         else:
-            serials = list(dict.fromkeys(random_serials(want, length, prefix)))
-        inserted = writer.insert(serials)
+            draw = max(want, min(math.ceil(want * oversample), CHUNK))
+            serials = list(dict.fromkeys(random_serials(draw, length, prefix)))
+        inserted = writer.insert(serials, want)
         done += inserted
         fruitless = 0 if inserted else fruitless + 1
+        if sequence is None and inserted < len(serials):
+            # Twice the candidates the share of free ones in this round asks for.
+            oversample = min(2 * len(serials) / max(inserted, 1), MAX_OVERSAMPLE)
         if fruitless >= MAX_FRUITLESS_ROUNDS:
             raise StateConflict(SPACE_EXHAUSTED, code="serial_space_exhausted")
         if on_progress is not None:

@@ -3,11 +3,13 @@
 import re
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
-from serializations.generation import ALPHABET
+from serializations.generation import ALPHABET, write_serials
 from serializations.models import SerialJob, SerialNumber
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
@@ -268,3 +270,21 @@ def test_committed_generations_count_in_the_metric(
         auth_client(operator).post(url(batch), {"count": 120}, format="json")
 
     assert shared_values().get(SERIALS_GENERATED.name, 0) == before + 120
+
+
+def test_a_nearly_full_space_never_runs_out_of_rounds(site):
+    """With 85% of the space taken, the last missing serials are drawn with enough
+    spare candidates that twenty fruitless rounds in a row do not happen by chance:
+    200 generations in a row each yield all 30."""
+    other = BatchFactory(site=site)
+    make_serials(other, [a + b + c for a in ALPHABET for b in ALPHABET for c in ALPHABET][:28_000])
+    for _ in range(200):
+        batch = BatchFactory(site=site, product=other.product)
+        with transaction.atomic():
+            savepoint = transaction.savepoint()
+            written = write_serials(
+                batch=batch, count=30, strategy="random", length=3, prefix="", now=timezone.now()
+            )
+            assert written.count == 30
+            assert SerialNumber.objects.filter(batch=batch).count() == 30
+            transaction.savepoint_rollback(savepoint)
