@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from accounts import usernames
-from core.models import TrackedModel, TrackedQuerySet
+from core.models import AuditedModel, TrackedModel, TrackedQuerySet
 
 
 class UserQuerySet(TrackedQuerySet):
@@ -58,7 +58,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignor
         return user
 
 
-class User(TrackedModel, AbstractUser):
+class User(AuditedModel, TrackedModel, AbstractUser):
     """A person who signs in: plant staff, QA, auditors, administrators.
 
     E-mail is unique regardless of case and stored lower case. The username is stored
@@ -67,6 +67,8 @@ class User(TrackedModel, AbstractUser):
     takes the exact stored name. ``token_epoch`` is embedded in every token issued;
     bumping it revokes every token at once.
     """
+
+    audit_exclude = frozenset({"auth_version", "last_login"})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(
@@ -182,13 +184,15 @@ class User(TrackedModel, AbstractUser):
         return self.get_full_name() or self.username
 
 
-class UserSession(TrackedModel):
+class UserSession(AuditedModel, TrackedModel):
     """One signed-in device: created at login, followed through token rotation.
 
     Ended by logout, by the user deleting it, by a password change (the other sessions)
     or by deactivation. Tokens carry the session id (``sid``); an ended session's
     tokens are refused.
     """
+
+    audit_exclude = frozenset({"refresh_jti"})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
@@ -228,7 +232,7 @@ class ImmutableQuerySet(TrackedQuerySet):
         raise PermissionError("Electronic signatures cannot be deleted.")
 
 
-class ElectronicSignature(TrackedModel):
+class ElectronicSignature(AuditedModel, TrackedModel):
     """An electronic signature (21 CFR Part 11 §11.50, §11.70, §11.200).
 
     Made only after re-authentication with the signer's password. Records the
@@ -236,6 +240,8 @@ class ElectronicSignature(TrackedModel):
     record's type and id, and a SHA-256 of the record's content at signing, which
     links the signature to exactly that content. Immutable once written.
     """
+
+    audit_create_kind = "esignature"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")

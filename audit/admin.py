@@ -1,7 +1,23 @@
+from typing import Any
+
 from django.contrib import admin
 
+from audit import kinds
 from audit.models import AuditLog, AuditSeal
 from core.admin_base import ReadOnlyServiceAdmin
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The registered kinds (not a DISTINCT over the whole trail)."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return kinds.choices()
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 @admin.register(AuditLog)
@@ -18,7 +34,7 @@ class AuditLogAdmin(ReadOnlyServiceAdmin):
         "status_code",
         "request_id",
     )
-    list_filter = ("action", "resource_type", "timestamp")
+    list_filter = (KindFilter, "resource_type", "timestamp")
     search_fields = ("actor_username", "resource_id", "request_id", "path")
     date_hierarchy = "timestamp"
     ordering = ("-timestamp",)

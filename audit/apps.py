@@ -7,14 +7,15 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit import receivers, registry, security
+        from audit import kinds, receivers, registry, security
+        from audit.choices import KINDS
 
-        registry.register_label("accounts.User", exclude={"auth_version", "last_login"})
-        registry.register_label("accounts.UserSession", exclude={"refresh_jti"})
-        registry.register_label("rbac.Permission")
-        registry.register_label("rbac.Role", exclude={"synced_permissions"})
-        registry.register_label("rbac.RoleAssignment")
-        registry.register_label("accounts.ElectronicSignature", create_action="esignature")
+        kinds.register(*KINDS)
+        # The admin's second-factor devices: enrolment and removal, never the secret and
+        # not the per-code bookkeeping (every verification saves the device).
+        registry.register(
+            "otp_totp.TOTPDevice", fields={"user_id", "name", "confirmed"}, updates=False
+        )
         receivers.connect()
         security.connect()
         from audit import metrics

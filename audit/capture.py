@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from audit import kinds
 from audit.canonical import canonical_text, mac, safe_values
 from audit.choices import Action
 from audit.models import AuditLog
@@ -42,7 +43,9 @@ def build(
     duration_ms: float | None = None,
     reason: str | None = None,
 ) -> dict[str, Any]:
-    """A complete record as a dict (JSON-safe, redacted, with its MAC)."""
+    """A complete record as a dict (JSON-safe, redacted, with its MAC). ``action`` is a
+    registered kind (``audit.kinds``); an unknown one is a programming error."""
+    kinds.get(action)
     ctx = get_context()
     if actor_username is None:
         actor_id = actor_id if actor_id is not None else ctx.user_id

@@ -1,37 +1,37 @@
+"""The audit trail's own kinds of record: generic changes, access and security events.
+
+Domain apps register theirs (see ``audit.kinds``); these are registered by the audit
+app itself.
+"""
+
 from django.db import models
+
+from audit.kinds import Kind
 
 
 class Action(models.TextChoices):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
-    BULK_CREATE = "bulk_create"
-    BULK_UPDATE = "bulk_update"
-    BULK_DELETE = "bulk_delete"
-    M2M_ADD = "m2m_add"
-    M2M_REMOVE = "m2m_remove"
-    M2M_CLEAR = "m2m_clear"
+    BULK_CREATE = "bulk_create", "Bulk create"
+    BULK_UPDATE = "bulk_update", "Bulk update"
+    BULK_DELETE = "bulk_delete", "Bulk delete"
+    M2M_ADD = "m2m_add", "Members added"
+    M2M_REMOVE = "m2m_remove", "Members removed"
+    M2M_CLEAR = "m2m_clear", "Members cleared"
+    ESIGNATURE = "esignature", "Electronic signature"
     LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
     LOCKOUT = "lockout"
     LOGOUT = "logout"
     TOKEN_REFRESH = "token_refresh"  # noqa: S105
     TOKEN_REUSE = "token_reuse"  # noqa: S105
     PERMISSION_DENIED = "permission_denied"
     REQUEST = "request"
-    ESIGNATURE = "esignature"
-    BATCH_START = "batch_start"
-    BATCH_COMPLETE = "batch_complete"
-    BATCH_RELEASE = "batch_release"
-    BATCH_REJECT = "batch_reject"
-    SERIAL_GENERATE = "serial_generate"
-    SERIAL_STATUS = "serial_status"
-    INSPECTION_COMPLETE = "inspection_complete"
-    ACCOUNT_DEACTIVATED = "account_deactivated"
 
 
 # Records written in the transaction of the change they describe.
-CHANGE_ACTIONS = frozenset(
+CHANGES = frozenset(
     {
         Action.CREATE,
         Action.UPDATE,
@@ -42,5 +42,8 @@ CHANGE_ACTIONS = frozenset(
         Action.M2M_ADD,
         Action.M2M_REMOVE,
         Action.M2M_CLEAR,
+        Action.ESIGNATURE,
     }
 )
+
+KINDS = tuple(Kind(action.value, str(action.label), change=action in CHANGES) for action in Action)

@@ -1,9 +1,11 @@
-"""Model-change capture: create, update (old and new value of each changed field),
-delete and many-to-many changes of every registered model, in the change's transaction.
+"""Generic change capture: create, update (old and new value of each changed field),
+delete, many-to-many and bulk writes of every audited model (``audit.registry``), in
+the change's transaction.
 
-Signals serve the audit trail only; they carry no domain logic. Bulk paths
-(``bulk_create``, ``QuerySet.update``) send no signals: services that use them call
-``audit.capture.record_bulk`` themselves.
+Signals serve the audit trail only; they carry no domain logic. A write a named event
+describes (inside ``core.models.recorded_by_caller``) is left to that event, so one
+change is one record. Bulk paths send no model signals; ``TrackedQuerySet`` announces
+them (``core.signals.bulk_write``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from audit import registry
 from audit.capture import record_bulk, record_change
 from audit.choices import Action
+from core.models import recording_by_caller
 from core.signals import bulk_write
 
 
-def _values(instance: Any, exclude: frozenset[str]) -> dict[str, Any]:
+def _values(instance: Any, audited: registry.Audited) -> dict[str, Any]:
     values = {}
     for field in instance._meta.concrete_fields:
-        if field.name in exclude or field.attname in exclude:
+        if field.name in audited.exclude or field.attname in audited.exclude:
+            continue
+        if audited.fields is not None and field.attname not in audited.fields:
             continue
         values[field.attname] = getattr(instance, field.attname, None)
     return values
@@ -29,13 +34,13 @@ def _values(instance: Any, exclude: frozenset[str]) -> dict[str, Any]:
 
 def on_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
     audited = registry.get(sender)
-    if audited is None or raw:
+    if audited is None or raw or recording_by_caller() or not (created or audited.updates):
         return
-    current = _values(instance, audited.exclude)
+    current = _values(instance, audited)
     site_id = audited.site(instance)
     if created:
         record_change(
-            action=audited.create_action,
+            action=audited.create_kind,
             instance=instance,
             new_values=current,
             changed_fields=current,
@@ -77,9 +82,9 @@ def on_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kwar
 
 def on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
     audited = registry.get(sender)
-    if audited is None:
+    if audited is None or recording_by_caller():
         return
-    old = _values(instance, audited.exclude)
+    old = _values(instance, audited)
     record_change(
         action=Action.DELETE,
         instance=instance,
@@ -100,7 +105,7 @@ def on_m2m(
     sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
 ) -> None:
     audited = registry.get(type(instance))
-    if audited is None or action not in _M2M_ACTIONS:
+    if audited is None or action not in _M2M_ACTIONS or recording_by_caller():
         return
     field = next(
         (f.name for f in type(instance)._meta.many_to_many if f.remote_field.through is sender),

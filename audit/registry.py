@@ -1,54 +1,96 @@
-"""Which models the audit trail captures, which fields it leaves out, where their site is."""
+"""Which models the audit trail diffs, which fields it leaves out, where their site is.
+
+Our own models opt in with ``core.models.AuditedModel`` (or say why not in
+``audit_exempt``); a third-party model cannot carry the mixin, so it is either
+registered here by the audit app (``register``) or exempted with a reason in
+``THIRD_PARTY_EXEMPT``. One question, ``get(model)``, answers for every receiver.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.apps import apps
 
+from core.access import site_id_of, site_path
+from core.models import AuditedModel
+
 # Never diffed: they change on every save and say nothing about the change.
 ALWAYS_EXCLUDED = frozenset({"created_at", "updated_at"})
+
+THIRD_PARTY_EXEMPT = {
+    "admin.LogEntry": "Django's own admin history; the audit trail records the change.",
+    "auth.Group": "Not used: roles and assignments (rbac) grant permissions.",
+    "auth.Permission": "Not used: rbac.Permission holds the service's codenames.",
+    "contenttypes.ContentType": "Framework bookkeeping, written by migrations.",
+    "sessions.Session": "Admin sign-in state; sign-ins and sign-outs are security events.",
+    "token_blacklist.OutstandingToken": "Refresh-token bookkeeping; sign-ins, refreshes "
+    "and reuse are security events.",
+    "token_blacklist.BlacklistedToken": "Refresh-token bookkeeping; sign-outs and "
+    "deactivations that blacklist tokens are recorded as such.",
+    "axes.AccessAttempt": "Failed sign-ins are security events of their own.",
+    "axes.AccessFailureLog": "Failed sign-ins are security events of their own.",
+    "axes.AccessLog": "Sign-ins are security events of their own.",
+    "axes.AccessAttemptExpiration": "Lockout bookkeeping; lockouts are security events.",
+    "django_celery_beat.PeriodicTask": "Schedules are declared in code and migrations.",
+    "django_celery_beat.PeriodicTasks": "Scheduler bookkeeping.",
+    "django_celery_beat.IntervalSchedule": "Schedules are declared in code and migrations.",
+    "django_celery_beat.CrontabSchedule": "Schedules are declared in code and migrations.",
+    "django_celery_beat.SolarSchedule": "Not used.",
+    "django_celery_beat.ClockedSchedule": "Not used.",
+}
 
 
 @dataclass(frozen=True)
 class Audited:
     exclude: frozenset[str]
-    site: Callable[[Any], Any]
-    create_action: str = "create"
+    create_kind: str = "create"
+    # Only these fields (None: every field not excluded).
+    fields: frozenset[str] | None = None
+    # Record updates (a device saved on every verification records only its creation).
+    updates: bool = True
+
+    def site(self, instance: Any) -> Any:
+        if site_path(type(instance)) is None:
+            return getattr(instance, "site_id", None)  # e.g. a site-bound role assignment
+        return site_id_of(instance)
 
 
-def _site_id(instance: Any) -> Any:
-    return getattr(instance, "site_id", None)
-
-
-_registry: dict[Any, Audited] = {}
+_third_party: dict[Any, Audited] = {}
 
 
 def register(
-    model: Any,
+    label: str,
     *,
+    fields: set[str] | None = None,
     exclude: set[str] | frozenset[str] = frozenset(),
-    site: Callable[[Any], Any] = _site_id,
-    create_action: str = "create",
+    updates: bool = True,
 ) -> None:
-    """Capture creates, updates and deletes of ``model`` (call from AppConfig.ready).
-
-    ``create_action`` names the record of a creation (e.g. ``esignature``).
-    """
-    _registry[model] = Audited(
-        exclude=frozenset(exclude) | ALWAYS_EXCLUDED, site=site, create_action=create_action
+    """Diff a third-party model (call from ``AuditConfig.ready``)."""
+    _third_party[apps.get_model(label)] = Audited(
+        exclude=frozenset(exclude) | ALWAYS_EXCLUDED,
+        fields=frozenset(fields) if fields is not None else None,
+        updates=updates,
     )
+    get.cache_clear()
 
 
-def register_label(label: str, **kwargs: Any) -> None:
-    register(apps.get_model(label), **kwargs)
-
-
+@cache
 def get(model: Any) -> Audited | None:
-    return _registry.get(model)
+    if isinstance(model, type) and issubclass(model, AuditedModel):
+        return Audited(
+            exclude=frozenset(model.audit_exclude) | ALWAYS_EXCLUDED,
+            create_kind=model.audit_create_kind,
+        )
+    return _third_party.get(model)
 
 
 def audited_models() -> list[Any]:
-    return list(_registry)
+    return [model for model in apps.get_models() if get(model) is not None]
+
+
+def exemption(model: Any) -> str:
+    """Why ``model`` is not audited ('' if nothing says)."""
+    return getattr(model, "audit_exempt", "") or THIRD_PARTY_EXEMPT.get(model._meta.label, "")

@@ -1,6 +1,6 @@
-"""Security events become audit records: sign-ins, failures, lockouts, sign-outs,
-token refreshes, permission denials, and the enrolment and removal of the admin's
-second-factor devices."""
+"""Security events become access records: sign-ins, failures, lockouts, sign-outs,
+token refreshes and reuse, permission denials. (The enrolment and removal of the
+admin's second-factor devices are changes, diffed through ``audit.registry``.)"""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_delete, post_save
 
-from audit.capture import record_access, record_change
+from audit.capture import record_access
 from audit.choices import Action
 from core.context import get_context
 from core.signals import permission_denied, security_event
@@ -92,34 +91,7 @@ def on_permission_denied(
     )
 
 
-def _device_values(device: Any) -> dict[str, Any]:
-    # Never the secret; not the per-code bookkeeping (last step used, throttling) either.
-    return {"user_id": device.user_id, "name": device.name, "confirmed": device.confirmed}
-
-
-def on_device_saved(
-    sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    """A second-factor device enrolled: a change record, in the enrolment's transaction.
-
-    (Not a registered model of ``audit.registry``: every verification saves the device.)
-    """
-    if created and not raw:
-        values = _device_values(instance)
-        record_change(
-            action=Action.CREATE, instance=instance, new_values=values, changed_fields=values
-        )
-
-
-def on_device_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    values = _device_values(instance)
-    record_change(action=Action.DELETE, instance=instance, old_values=values, changed_fields=values)
-
-
 def connect() -> None:
-    device = "otp_totp.TOTPDevice"
-    post_save.connect(on_device_saved, sender=device, dispatch_uid="audit_otp_device_saved")
-    post_delete.connect(on_device_deleted, sender=device, dispatch_uid="audit_otp_device_deleted")
     security_event.connect(on_security_event, dispatch_uid="audit_security_event")
     permission_denied.connect(on_permission_denied, dispatch_uid="audit_permission_denied")
     user_logged_in.connect(on_logged_in, dispatch_uid="audit_logged_in")

@@ -7,8 +7,7 @@ class BatchesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit.registry import register
-        from batches.models import Batch, Product
+        from audit import kinds
+        from batches import events
 
-        register(Product)
-        register(Batch)
+        kinds.register(*events.KINDS)

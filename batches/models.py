@@ -7,10 +7,10 @@ from django.db.models import F, Q
 
 from batches.choices import BatchStatus
 from batches.validators import validate_batch_number, validate_gtin, validate_new_batch_number
-from core.models import BaseModel
+from core.models import AuditedModel, BaseModel
 
 
-class Product(BaseModel):
+class Product(AuditedModel, BaseModel):
     """A medicinal product as packed and sold: one GTIN-14."""
 
     gtin = models.CharField("GTIN", max_length=14, unique=True, validators=[validate_gtin])
@@ -26,7 +26,7 @@ class Product(BaseModel):
         return f"{self.name} {self.strength} ({self.gtin})".strip()
 
 
-class Batch(BaseModel):
+class Batch(AuditedModel, BaseModel):
     """A production batch (lot) of one product at one site.
 
     Its status changes only through the lifecycle services (start, complete,

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
-from audit.capture import record_event
-from audit.choices import Action
+from batches import events
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
 from core.emails import queue_email
 from core.exceptions import Forbidden, StateConflict
+from core.models import recorded_by_caller
 from rbac.models import RoleAssignment
 
 PRODUCT_IN_USE = "Product {gtin} has batches and cannot be deleted; deactivate it instead."
@@ -153,32 +153,26 @@ def batch_delete(*, batch: Batch) -> None:
         ) from exc
 
 
-def _transition(batch: Batch, action: str, **changes: Any) -> None:
+def _transition(batch: Batch, **changes: Any) -> dict[str, Any]:
+    """Apply and save ``changes``; returns the previous values (by column name) for the
+    named event that records the transition, the transition's one record."""
+    fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
+    old = {f: getattr(batch, f) for f in fields}
     for name, value in changes.items():
         setattr(batch, name, value)
-    batch.save()
-    fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
-    record_event(
-        action=action,
-        resource_type=batch._meta.label_lower,
-        resource_id=batch.pk,
-        site_id=batch.site_id,
-        new_values={f: getattr(batch, f) for f in fields},
-        changed_fields=fields,
-    )
+    with recorded_by_caller():
+        batch.save(update_fields=list(changes))
+    return old
 
 
 @transaction.atomic
 def batch_start(*, actor: User, batch: Batch) -> Batch:
     batch = _lock(batch)
     _require(batch, {BatchStatus.PLANNED}, "start")
-    _transition(
-        batch,
-        Action.BATCH_START,
-        status=BatchStatus.IN_PRODUCTION,
-        started_at=timezone.now(),
-        started_by=actor,
+    old = _transition(
+        batch, status=BatchStatus.IN_PRODUCTION, started_at=timezone.now(), started_by=actor
     )
+    events.batch_started(batch=batch, old=old)
     return batch
 
 
@@ -186,14 +180,14 @@ def batch_start(*, actor: User, batch: Batch) -> Batch:
 def batch_complete(*, actor: User, batch: Batch, produced_quantity: int) -> Batch:
     batch = _lock(batch)
     _require(batch, {BatchStatus.IN_PRODUCTION}, "complete")
-    _transition(
+    old = _transition(
         batch,
-        Action.BATCH_COMPLETE,
         status=BatchStatus.QUARANTINE,
         produced_quantity=produced_quantity,
         completed_at=timezone.now(),
         completed_by=actor,
     )
+    events.batch_completed(batch=batch, old=old)
     return batch
 
 
@@ -234,14 +228,14 @@ def batch_release(
             reason=reason,
             exclude=SIGNATURE_EXCLUDE,
         )
-        _transition(
+        old = _transition(
             batch,
-            Action.BATCH_RELEASE,
             status=BatchStatus.RELEASED,
             released_at=signature.signed_at,
             released_by=actor,
             release_signature=signature,
         )
+        events.batch_released(batch=batch, old=old, signature=signature)
         _notify_qa(batch, "batch_released", signature)
     return batch
 
@@ -269,14 +263,14 @@ def batch_reject(
             reason_required=True,
             exclude=SIGNATURE_EXCLUDE,
         )
-        _transition(
+        old = _transition(
             batch,
-            Action.BATCH_REJECT,
             status=BatchStatus.REJECTED,
             rejected_at=signature.signed_at,
             rejected_by=reauth.user,
             rejection_signature=signature,
         )
+        events.batch_rejected(batch=batch, old=old, signature=signature)
         _notify_qa(batch, "batch_rejected", signature)
     return batch
 

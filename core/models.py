@@ -4,7 +4,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
@@ -18,13 +18,35 @@ _in_bulk_update: ContextVar[bool] = ContextVar("in_bulk_update", default=False)
 
 @contextlib.contextmanager
 def recorded_by_caller() -> Iterator[None]:
-    """``QuerySet.update`` inside announces nothing: the caller records the write itself,
-    with more than the announcement could say (a reason, the previous states, a site)."""
+    """Writes inside are recorded by the caller, as one named event: ``save``,
+    ``delete`` and ``QuerySet.update`` inside produce no generic diff, so one change is
+    one record, and that record says more than a diff could (the verb, the previous
+    states, a signature)."""
     token = _in_bulk_update.set(True)
     try:
         yield
     finally:
         _in_bulk_update.reset(token)
+
+
+def recording_by_caller() -> bool:
+    return _in_bulk_update.get()
+
+
+class AuditedModel:
+    """Opt in to generic change records: the audit trail records each create, update
+    (old and new value of every changed field), delete and bulk write of the model,
+    in the change's transaction. A model that is not audited says why in
+    ``audit_exempt``; ``tests/audit/test_one_path.py`` holds every model to one or the
+    other.
+
+    ``audit_exclude`` names fields never diffed (they change on every save and say
+    nothing, or hold a secret); ``audit_create_kind`` names the record of a creation.
+    The record's site is the model's ``site_path`` (``core.access.site_id_of``).
+    """
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    audit_create_kind: ClassVar[str] = "create"
 
 
 def _auto_now_fields(model: type[models.Model]) -> list[str]:
@@ -150,6 +172,8 @@ class CacheGeneration(models.Model):
     read, even if Redis comes back later with its old data.
     """
 
+    audit_exempt = "A cache version counter; the changes it follows are audited."
+
     name = models.CharField(max_length=32, primary_key=True)
     value = models.PositiveBigIntegerField(default=1)
 
@@ -164,6 +188,8 @@ class JobRun(models.Model):
     ``record_runs=True`` (the scheduled jobs, broadcasts) and every final failure of any
     task. A task redelivered after its worker died keeps its row, with ``attempts`` > 1.
     """
+
+    audit_exempt = "Scheduler bookkeeping; the jobs record what they change."
 
     class State(models.TextChoices):
         STARTED = "started"
@@ -197,6 +223,8 @@ class OutboxEmail(models.Model):
     locks the row and marks it sent in one transaction, so a message published twice is
     sent once (``core.emails``).
     """
+
+    audit_exempt = "Outgoing mail queue; what caused each message is audited."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     template = models.CharField(max_length=100)

@@ -7,7 +7,7 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit.registry import register
-        from inspections.models import Inspection
+        from audit import kinds
+        from inspections import events
 
-        register(Inspection, site=lambda inspection: inspection.batch.site_id)
+        kinds.register(*events.KINDS)

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from core.models import BaseModel
+from core.models import AuditedModel, BaseModel
 from inspections.choices import InspectionKind, InspectionStatus
 
 
-class Inspection(BaseModel):
+class Inspection(AuditedModel, BaseModel):
     """A QA inspection of a batch: measured results against specification limits.
 
     ``results`` is a list of ``{parameter, value, unit, min, max, in_spec}`` with

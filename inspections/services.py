@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
-from audit.capture import record_event
-from audit.choices import Action
 from batches.choices import FINAL, BatchStatus
 from batches.models import Batch
 from batches.services import qa_recipients
 from core.emails import queue_email
 from core.exceptions import StateConflict
+from core.models import recorded_by_caller
+from inspections import events
 from inspections.choices import InspectionStatus, Outcome
 from inspections.models import Inspection
 
@@ -173,6 +173,12 @@ def inspection_complete(
         inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
         _require_pending(inspection)
         _check_outcome(inspection, outcome)
+        old = {
+            "status": inspection.status,
+            "completed_at": inspection.completed_at,
+            "completed_by_id": inspection.completed_by_id,
+            "signature_id": inspection.signature_id,
+        }
         inspection.status = outcome
         inspection.completed_at = timezone.now()
         inspection.completed_by = actor
@@ -184,19 +190,9 @@ def inspection_complete(
             reason=reason,
             exclude=SIGNATURE_EXCLUDE,
         )
-        inspection.save()
-        record_event(
-            action=Action.INSPECTION_COMPLETE,
-            resource_type=inspection._meta.label_lower,
-            resource_id=inspection.pk,
-            site_id=batch.site_id,
-            new_values={
-                "outcome": outcome,
-                "signature_id": inspection.signature.pk,
-                "batch_id": batch.pk,
-            },
-            changed_fields=["status"],
-        )
+        with recorded_by_caller():
+            inspection.save(update_fields=["status", "completed_at", "completed_by", "signature"])
+        events.inspection_completed(inspection=inspection, old=old, site_id=batch.site_id)
         if outcome == Outcome.FAILED:
             queue_email(
                 template="inspection_failed",

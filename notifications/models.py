@@ -23,6 +23,8 @@ class Broadcast(models.Model):
     never lost). Counts and errors are the progress a client reads back.
     """
 
+    audit_exempt = "Recorded by named events (notifications.events)."
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=10_000)

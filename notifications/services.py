@@ -20,9 +20,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from audit.capture import record_event
-from audit.choices import Action
 from core.tasks import render_email
+from notifications import events
 from notifications.models import Broadcast, BroadcastStatus
 from rbac.models import Role, RoleAssignment
 from sites.models import Site
@@ -71,20 +70,7 @@ def broadcast_create(
     )
     broadcast.full_clean()
     broadcast.save()
-    record_event(
-        action=Action.CREATE,
-        resource_type=broadcast._meta.label_lower,
-        resource_id=broadcast.pk,
-        site_id=site.pk if site else None,
-        new_values={
-            "subject": subject,
-            "body": body,
-            "role": role.name if role else None,
-            "site": site.code if site else None,
-            "total": broadcast.total,
-        },
-        changed_fields=["subject", "body", "role", "site"],
-    )
+    events.broadcast_created(broadcast=broadcast)
     from notifications.tasks import send_broadcast
 
     # robust: with the broker unreachable the request still answers 202 (the broadcast
@@ -180,20 +166,7 @@ def broadcast_send(*, broadcast_id: Any, chunk_size: int | None = None) -> Broad
         broadcast.status = BroadcastStatus.COMPLETED
         broadcast.finished_at = timezone.now()
         broadcast.save(update_fields=["status", "finished_at"])
-        record_event(
-            action=Action.UPDATE,
-            resource_type=broadcast._meta.label_lower,
-            resource_id=broadcast.pk,
-            site_id=broadcast.site_id,
-            old_values={"status": BroadcastStatus.SENDING},
-            new_values={
-                "status": broadcast.status,
-                "sent": broadcast.sent,
-                "failed": broadcast.failed,
-                "total": broadcast.total,
-            },
-            changed_fields=["status"],
-        )
+        events.broadcast_completed(broadcast=broadcast)
     logger.info(
         "broadcast_completed",
         extra={"broadcast": str(broadcast.pk), "sent": broadcast.sent, "failed": broadcast.failed},
@@ -211,11 +184,4 @@ def broadcast_fail(*, broadcast_id: Any, error: str) -> None:
         broadcast.finished_at = timezone.now()
         broadcast.errors = (broadcast.errors + [{"error": error[:200]}])[:MAX_ERRORS_KEPT]
         broadcast.save(update_fields=["status", "finished_at", "errors"])
-        record_event(
-            action=Action.UPDATE,
-            resource_type=broadcast._meta.label_lower,
-            resource_id=broadcast.pk,
-            site_id=broadcast.site_id,
-            new_values={"status": broadcast.status, "error": error[:200]},
-            changed_fields=["status"],
-        )
+        events.broadcast_failed(broadcast=broadcast, error=error)

@@ -5,12 +5,12 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from core.models import BaseModel, TrackedModel
+from core.models import AuditedModel, BaseModel, TrackedModel
 
 CODENAME_RE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
 
 
-class Permission(TrackedModel):
+class Permission(AuditedModel, TrackedModel):
     """One ``resource.action`` codename; the catalogue is declared in code and synced."""
 
     codename = models.CharField(
@@ -29,12 +29,14 @@ class Permission(TrackedModel):
         return self.codename.split(".", 1)[0]
 
 
-class Role(BaseModel):
+class Role(AuditedModel, BaseModel):
     """A named set of permissions; roles are data, composed by administrators.
 
     ``synced_permissions`` remembers which codenames the catalogue sync has already
     offered a default role, so a permission an administrator removed is not re-added.
     """
+
+    audit_exclude = frozenset({"synced_permissions"})
 
     name = models.CharField(max_length=64, unique=True)
     description = models.CharField(max_length=255, blank=True)
@@ -49,7 +51,7 @@ class Role(BaseModel):
         return self.name
 
 
-class RoleAssignment(BaseModel):
+class RoleAssignment(AuditedModel, BaseModel):
     """A user holds a role globally (``site`` empty) or at one site."""
 
     user = models.ForeignKey(

@@ -12,6 +12,8 @@ class DailyReportDispatch(models.Model):
     job that died half-way and runs again skips the sites it already did.
     """
 
+    audit_exempt = "Which daily reports were sent; a send changes no GMP record."
+
     site_path = "site"
     day = models.DateField()
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="+")

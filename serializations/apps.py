@@ -7,8 +7,7 @@ class SerializationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit.registry import register
-        from serializations.models import SerialJob, SerialNumber
+        from audit import kinds
+        from serializations import events
 
-        register(SerialNumber, site=lambda serial: serial.batch.site_id)
-        register(SerialJob, site=lambda job: job.batch.site_id)
+        kinds.register(*events.KINDS)

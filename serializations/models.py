@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from batches.validators import validate_gtin
-from core.models import BaseModel, TrackedQuerySet
+from core.models import AuditedModel, BaseModel, TrackedQuerySet
 from serializations.choices import DecommissionReason, JobStatus, SerialStatus, Strategy
 from serializations.validators import validate_serial
 
@@ -27,7 +27,7 @@ class ByteOrderCharField(models.CharField):
         return params
 
 
-class SerialNumber(models.Model):
+class SerialNumber(AuditedModel, models.Model):
     """One pack's serial number (GS1 AI 21) under its product's GTIN (AI 01).
 
     Integer primary key and few indexes: a batch carries up to millions of these.
@@ -76,7 +76,7 @@ class SerialNumber(models.Model):
         return f"(01){self.gtin}(21){self.serial}"
 
 
-class SerialJob(BaseModel):
+class SerialJob(AuditedModel, BaseModel):
     """A large generation run by a Celery worker; readable at ``serial-jobs/{id}/``.
 
     The serials, the audit record and the job's ``succeeded`` status commit in one

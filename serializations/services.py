@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,15 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.capture import record_bulk
-from audit.choices import Action
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
 from core.context import bind_actor, get_context, system_username
 from core.exceptions import StateConflict
 from core.metrics import SERIALS_GENERATED
 from core.models import recorded_by_caller
-from serializations import gs1
+from serializations import events, gs1
 from serializations.choices import (
     NEXT,
     DecommissionReason,
@@ -112,27 +109,13 @@ def _generate_locked(
         now=timezone.now(),
         on_progress=on_progress,
     )
-    record_bulk(
-        action=Action.SERIAL_GENERATE,
-        model=SerialNumber,
-        id_range=(written.first_id, written.last_id),
-        count=written.count,
-        site_id=batch.site_id,
-        resource_id=batch.pk,
-        values={
-            "batch": str(batch.pk),
-            "gtin": batch.product.gtin,
-            "strategy": req.strategy,
-            "length": req.length,
-            "prefix": req.prefix,
-            "status": SerialStatus.COMMISSIONED,
-        },
-        summary={
-            "first_serial": written.first_serial,
-            "last_serial": written.last_serial,
-            **({"job": str(job.pk)} if job else {}),
-        },
-        changed_fields=["serial", "status"],
+    events.serials_generated(
+        batch=batch,
+        written=written,
+        strategy=req.strategy,
+        length=req.length,
+        prefix=req.prefix,
+        job=job,
     )
     transaction.on_commit(lambda: SERIALS_GENERATED.inc(written.count))
     return written
@@ -327,18 +310,12 @@ def serials_move(
                 status=status, status_changed_at=now, decommission_reason=reason
             )
         sites = sorted({str(site) for *_, site in rows})
-        record_bulk(
-            action=Action.SERIAL_STATUS,
-            model=SerialNumber,
+        events.serials_status_changed(
             ids=ids,
-            count=len(ids),
-            site_id=sites[0] if len(sites) == 1 else None,
-            values={"status": status, "decommission_reason": reason},
-            summary={
-                "from": dict(Counter(old for _, _, _, old, _, _ in rows)),
-                "sites": sites,
-            },
-            changed_fields=["status", "status_changed_at", "decommission_reason"],
+            previous=[old for _, _, _, old, _, _ in rows],
+            sites=sites,
+            status=status,
+            reason=reason,
         )
     return {"moved": len(ids), "status": status, "decommission_reason": reason, "at": now}
 

@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 
 from core.access import SELF
-from core.models import BaseModel, TrackedQuerySet
+from core.models import AuditedModel, BaseModel, TrackedQuerySet
 from sites.validators import validate_country, validate_gln, validate_timezone
 
 SITE_CODE_RE = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
@@ -26,7 +26,7 @@ class SiteQuerySet(TrackedQuerySet):
         return count
 
 
-class Site(BaseModel):
+class Site(AuditedModel, BaseModel):
     """A manufacturing site (plant); the unit of access: roles are granted per site."""
 
     objects = SiteQuerySet.as_manager()  # type: ignore[misc]

@@ -11,9 +11,11 @@ from accounts.models import ElectronicSignature
 from accounts.signatures import content_hash
 from audit.choices import Action
 from audit.models import AuditLog
+from batches import events as batch_events
 from batches.choices import BatchStatus
 from batches.models import Batch
 from batches.services import SIGNATURE_EXCLUDE
+from inspections import events as inspection_events
 from inspections.choices import InspectionStatus
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory
@@ -199,20 +201,20 @@ def test_whole_lifecycle_through_the_api(
 
     # Every transition is in the audit trail, by its actor, at the batch's site.
     for action, actor in [
-        (Action.BATCH_START, operator_user),
-        (Action.BATCH_COMPLETE, operator_user),
-        (Action.BATCH_RELEASE, qa_user),
-        (Action.INSPECTION_COMPLETE, qa_user),
+        (batch_events.BATCH_START, operator_user),
+        (batch_events.BATCH_COMPLETE, operator_user),
+        (batch_events.BATCH_RELEASE, qa_user),
+        (inspection_events.INSPECTION_COMPLETE, qa_user),
     ]:
         [record] = _records(action)
         assert record.actor_id == actor.pk, action
         assert record.site_id == site.pk, action
-    [start] = _records(Action.BATCH_START, resource_id=str(batch.pk))
+    [start] = _records(batch_events.BATCH_START, resource_id=str(batch.pk))
     assert start.new_values["status"] == "in_production"
     assert start.new_values["started_by_id"] == str(operator_user.pk)
-    [complete] = _records(Action.BATCH_COMPLETE, resource_id=str(batch.pk))
+    [complete] = _records(batch_events.BATCH_COMPLETE, resource_id=str(batch.pk))
     assert complete.new_values["produced_quantity"] == 9_750
-    [release] = _records(Action.BATCH_RELEASE, resource_id=str(batch.pk))
+    [release] = _records(batch_events.BATCH_RELEASE, resource_id=str(batch.pk))
     assert release.resource_type == "batches.batch"
     assert release.new_values["status"] == "released"
     assert release.new_values["released_by_id"] == str(qa_user.pk)
@@ -248,7 +250,7 @@ def test_reject_with_reason_and_signature(
     assert signature["meaning"] == "rejection"
     assert signature["reason"] == "Particles found in vials."
     assert signature["record_id"] == str(batch.pk)
-    [record] = _records(Action.BATCH_REJECT, resource_id=str(batch.pk))
+    [record] = _records(batch_events.BATCH_REJECT, resource_id=str(batch.pk))
     assert record.actor_id == qa_user.pk
     assert record.new_values["status"] == "rejected"
     assert _records(Action.ESIGNATURE, resource_id=signature["id"])
@@ -513,7 +515,7 @@ def test_person_who_completed_may_not_release(auth_client, site):
     assert response.status_code == 403
     assert response.json()["code"] == "segregation_of_duties"
     assert Batch.objects.get(pk=batch.pk).status == "quarantine"
-    assert not _records(Action.BATCH_RELEASE)
+    assert not _records(batch_events.BATCH_RELEASE)
     assert not ElectronicSignature.objects.filter(record_id=str(batch.pk)).exists()
 
 
@@ -530,7 +532,7 @@ def test_wrong_password_is_400_audited_and_changes_nothing(qa, qa_user, operator
     assert list(response.json()) == ["password"]
     assert _snapshot(batch) == before
     assert not ElectronicSignature.objects.filter(record_id=str(batch.pk)).exists()
-    assert not _records(Action.BATCH_RELEASE)
+    assert not _records(batch_events.BATCH_RELEASE)
     [failed] = _records(Action.LOGIN_FAILED, actor_username=qa_user.username)
     assert WRONG_PASSWORD not in str(failed.new_values)
 
@@ -687,7 +689,7 @@ def test_exactly_one_signature_per_release(qa, operator_user, site):
 
     assert again.status_code == 409
     assert ElectronicSignature.objects.filter(record_type="batches.batch").count() == 1
-    assert len(_records(Action.BATCH_RELEASE)) == 1
+    assert len(_records(batch_events.BATCH_RELEASE)) == 1
 
 
 @pytest.mark.django_db

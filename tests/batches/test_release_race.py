@@ -9,6 +9,7 @@ from django.db import connection
 from accounts.models import ElectronicSignature
 from audit.choices import Action
 from audit.models import AuditLog
+from batches import events as batch_events
 from batches.choices import BatchStatus
 from batches.models import Batch
 from tests.accounts.factories import UserFactory
@@ -99,7 +100,9 @@ def test_two_simultaneous_releases_exactly_one_wins(site, qa_clients):
         assert batch.release_signature == signature
         assert signature.signer == users[winner]
         assert responses[winner].json()["release_signature"]["id"] == str(signature.pk)
-        releases = AuditLog.objects.filter(action=Action.BATCH_RELEASE, resource_id=str(batch.pk))
+        releases = AuditLog.objects.filter(
+            action=batch_events.BATCH_RELEASE, resource_id=str(batch.pk)
+        )
         assert [r.actor_id for r in releases] == [users[winner].pk]
         assert (
             AuditLog.objects.filter(action=Action.ESIGNATURE, resource_id=str(signature.pk)).count()

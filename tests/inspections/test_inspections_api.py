@@ -11,6 +11,7 @@ from accounts.models import ElectronicSignature
 from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from inspections import events as inspection_events
 from inspections.choices import InspectionStatus
 from inspections.models import Inspection
 from tests.accounts.factories import UserFactory
@@ -385,11 +386,14 @@ def test_complete_passed_is_signed_and_audited(qa, qa_user, batch):
         str(inspection.pk),
     )
     assert len(signature["content_hash"]) == 64
-    [record] = AuditLog.objects.filter(action=Action.INSPECTION_COMPLETE)
+    [record] = AuditLog.objects.filter(action=inspection_events.INSPECTION_COMPLETE)
     assert record.actor_id == qa_user.pk
     assert record.resource_id == str(inspection.pk)
     assert record.site_id == batch.site_id
-    assert record.new_values["outcome"] == "passed"
+    assert (record.old_values["status"], record.new_values["status"]) == ("pending", "passed")
+    assert record.new_values["signature_id"] == signature["id"]
+    # One change, one record: the inspection's save wrote no generic diff besides.
+    assert not AuditLog.objects.filter(action="update", resource_id=str(inspection.pk)).exists()
     [signed] = AuditLog.objects.filter(action=Action.ESIGNATURE, resource_id=signature["id"])
     assert signed.actor_id == qa_user.pk
     assert signed.new_values["record_type"] == "inspections.inspection"

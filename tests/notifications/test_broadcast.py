@@ -64,7 +64,7 @@ def test_broadcast_to_a_role_at_a_site(people, auth_client, django_capture_on_co
         .order_by("timestamp")
         .values_list("action", flat=True)
     )
-    assert actions == ["create", "update"]
+    assert actions == ["broadcast_create", "broadcast_complete"]
 
 
 def test_broadcast_to_everyone_in_chunks(people, staff_user, django_capture_on_commit_callbacks):

@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from serializations import events as serial_events
 from serializations.generation import ALPHABET, write_serials
 from serializations.models import SerialJob, SerialNumber
 from tests.accounts.factories import UserFactory
@@ -65,7 +65,7 @@ def test_random_generation_stores_full_values_and_answers_a_summary(auth_client,
 def test_generation_is_one_bulk_audit_event(auth_client, operator, batch):
     auth_client(operator).post(url(batch), {"count": 300}, format="json")
 
-    [record] = AuditLog.objects.filter(action=Action.SERIAL_GENERATE)
+    [record] = AuditLog.objects.filter(action=serial_events.SERIAL_GENERATE)
     assert record.site_id == batch.site_id
     assert record.resource_id == str(batch.pk)
     assert record.actor_id == operator.pk
@@ -255,7 +255,7 @@ def test_large_count_becomes_a_job(
     assert read["status"] == "succeeded"
     assert read["generated"] == 250
     assert SerialNumber.objects.filter(batch=batch).count() == 250
-    [record] = AuditLog.objects.filter(action=Action.SERIAL_GENERATE)
+    [record] = AuditLog.objects.filter(action=serial_events.SERIAL_GENERATE)
     assert record.new_values["touched"]["job"] == str(job.pk)
     assert record.actor_id == operator.pk
 

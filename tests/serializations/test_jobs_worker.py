@@ -4,9 +4,9 @@ including a worker SIGKILLed mid-job: the job completes once, with exactly the c
 import pytest
 from rest_framework.test import APIClient
 
-from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from serializations import events as serial_events
 from serializations.models import SerialJob, SerialNumber
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
@@ -59,7 +59,9 @@ def _assert_exactly_once(batch, operator, job):
     assert len(serials) == COUNT
     assert len(set(serials)) == COUNT
     assert all(len(s) == 12 for s in serials)
-    [record] = AuditLog.objects.filter(action=Action.SERIAL_GENERATE, resource_id=str(batch.pk))
+    [record] = AuditLog.objects.filter(
+        action=serial_events.SERIAL_GENERATE, resource_id=str(batch.pk)
+    )
     assert record.new_values["touched"]["count"] == COUNT
     assert record.new_values["touched"]["job"] == str(job.pk)
     assert record.actor_id == operator.pk

@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.choices import Action
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from serializations import events as serial_events
 from serializations.choices import DecommissionReason, SerialStatus
 from serializations.models import SerialNumber
 from tests.accounts.factories import UserFactory
@@ -55,7 +55,7 @@ def aged(rows):
 
 
 def status_records():
-    return AuditLog.objects.filter(action=Action.SERIAL_STATUS)
+    return AuditLog.objects.filter(action=serial_events.SERIAL_STATUS)
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""The named audit event of an inspection's outcome, written in the service's
+transaction; the inspection's save is recorded by it, not by a generic diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.capture import record_event
+from audit.kinds import Kind
+from inspections.models import Inspection
+
+INSPECTION_COMPLETE = "inspection_complete"
+
+KINDS = (Kind(INSPECTION_COMPLETE, "Inspection completed"),)
+
+
+def inspection_completed(*, inspection: Inspection, old: dict[str, Any], site_id: Any) -> None:
+    fields = sorted(old)
+    record_event(
+        action=INSPECTION_COMPLETE,
+        resource_type=inspection._meta.label_lower,
+        resource_id=inspection.pk,
+        site_id=site_id,
+        old_values=old,
+        new_values={
+            **{name: getattr(inspection, name) for name in fields},
+            "batch_id": inspection.batch_id,
+        },
+        changed_fields=fields,
+    )
