@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
+from audit import reasons
 from audit.capture import record_event
 from audit.choices import Action
 from batches.choices import EDITABLE, BatchStatus
@@ -54,6 +55,7 @@ def product_create(**data: Any) -> Product:
 
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    reasons.require(Product)
     product = Product.objects.select_for_update().get(pk=product.pk)
     if "gtin" in data and data["gtin"] != product.gtin and product_has_serials(product):
         raise StateConflict(GTIN_FROZEN, code="gtin_frozen")
@@ -72,6 +74,7 @@ def product_has_serials(product: Product) -> bool:
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
+    reasons.require(Product)
     try:
         product.delete()
     except ProtectedError as exc:
@@ -129,6 +132,7 @@ def batch_create(
 @transaction.atomic
 def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
     """Quantities and dates, while the batch is planned or in production."""
+    reasons.require(Batch)
     batch = _lock(batch)
     _require(batch, EDITABLE, "change")
     for name, value in data.items():
@@ -142,6 +146,7 @@ def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
 
 @transaction.atomic
 def batch_delete(*, batch: Batch) -> None:
+    reasons.require(Batch)
     batch = _lock(batch)
     _require(batch, {BatchStatus.PLANNED}, "delete")
     try:
@@ -153,19 +158,22 @@ def batch_delete(*, batch: Batch) -> None:
         ) from exc
 
 
-def _transition(batch: Batch, action: str, **changes: Any) -> None:
-    for name, value in changes.items():
-        setattr(batch, name, value)
-    batch.save()
-    fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
-    record_event(
-        action=action,
-        resource_type=batch._meta.label_lower,
-        resource_id=batch.pk,
-        site_id=batch.site_id,
-        new_values={f: getattr(batch, f) for f in fields},
-        changed_fields=fields,
-    )
+def _transition(batch: Batch, action: str, *, reason: str = "", **changes: Any) -> None:
+    """A lifecycle act: no reason for change of its own (the act names itself); a signed
+    act's records carry the signature's reason."""
+    with reasons.named_act(action, reason=reason):
+        for name, value in changes.items():
+            setattr(batch, name, value)
+        batch.save()
+        fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
+        record_event(
+            action=action,
+            resource_type=batch._meta.label_lower,
+            resource_id=batch.pk,
+            site_id=batch.site_id,
+            new_values={f: getattr(batch, f) for f in fields},
+            changed_fields=fields,
+        )
 
 
 @transaction.atomic
@@ -237,6 +245,7 @@ def batch_release(
         _transition(
             batch,
             Action.BATCH_RELEASE,
+            reason=signature.reason,
             status=BatchStatus.RELEASED,
             released_at=signature.signed_at,
             released_by=actor,
@@ -272,6 +281,7 @@ def batch_reject(
         _transition(
             batch,
             Action.BATCH_REJECT,
+            reason=signature.reason,
             status=BatchStatus.REJECTED,
             rejected_at=signature.signed_at,
             rejected_by=reauth.user,

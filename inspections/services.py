@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
+from audit import reasons
 from audit.capture import record_event
 from audit.choices import Action
 from batches.choices import FINAL, BatchStatus
@@ -131,6 +132,7 @@ def inspection_create(
 @transaction.atomic
 def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspection:
     """Change a pending inspection of a batch that is not released or rejected."""
+    reasons.require(Inspection)
     _require_batch(_lock_batch(inspection.batch), creating=False)
     inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
     _require_pending(inspection)
@@ -173,30 +175,31 @@ def inspection_complete(
         inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
         _require_pending(inspection)
         _check_outcome(inspection, outcome)
-        inspection.status = outcome
-        inspection.completed_at = timezone.now()
-        inspection.completed_by = actor
-        inspection.signature = signature_create(
-            signer=signer,
-            record=inspection,
-            meaning=meaning,
-            meanings=COMPLETE_MEANINGS,
-            reason=reason,
-            exclude=SIGNATURE_EXCLUDE,
-        )
-        inspection.save()
-        record_event(
-            action=Action.INSPECTION_COMPLETE,
-            resource_type=inspection._meta.label_lower,
-            resource_id=inspection.pk,
-            site_id=batch.site_id,
-            new_values={
-                "outcome": outcome,
-                "signature_id": inspection.signature.pk,
-                "batch_id": batch.pk,
-            },
-            changed_fields=["status"],
-        )
+        with reasons.named_act(Action.INSPECTION_COMPLETE, reason=reason):
+            inspection.status = outcome
+            inspection.completed_at = timezone.now()
+            inspection.completed_by = actor
+            inspection.signature = signature_create(
+                signer=signer,
+                record=inspection,
+                meaning=meaning,
+                meanings=COMPLETE_MEANINGS,
+                reason=reason,
+                exclude=SIGNATURE_EXCLUDE,
+            )
+            inspection.save()
+            record_event(
+                action=Action.INSPECTION_COMPLETE,
+                resource_type=inspection._meta.label_lower,
+                resource_id=inspection.pk,
+                site_id=batch.site_id,
+                new_values={
+                    "outcome": outcome,
+                    "signature_id": inspection.signature.pk,
+                    "batch_id": batch.pk,
+                },
+                changed_fields=["status"],
+            )
         if outcome == Outcome.FAILED:
             queue_email(
                 template="inspection_failed",
