@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ElectronicSignature, User, UserSession
-from audit import registry
+from audit import reasons, registry
 from audit.capture import MAX_ID_LIST, record_bulk
 from audit.choices import Action
 from audit.models import AuditLog
@@ -25,6 +25,13 @@ from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
 
 AUDITED = registry.audited_models()
+
+
+@pytest.fixture(autouse=True)
+def change_reason():
+    """Some models here are GMP records: their bulk writes need a reason for change."""
+    with reasons.given("Bulk write under test"):
+        yield
 
 
 def _label(model):
