@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from audit import kinds
+from audit import kinds, reasons
 from audit.canonical import canonical_text, mac, safe_values
 from audit.choices import Action
 from audit.models import AuditLog
@@ -95,6 +95,7 @@ def insert(records: list[dict[str, Any]]) -> None:
 def record_event(**kwargs: Any) -> dict[str, Any]:
     """A change record, inserted now, in the caller's transaction."""
     record = build(**kwargs)
+    reasons.check(record)  # raising here rolls the change back with its transaction
     if not connection.in_atomic_block:
         logger.warning("audit_record_outside_transaction", extra={"action": record["action"]})
     insert([record])

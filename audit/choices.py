@@ -46,4 +46,20 @@ CHANGES = frozenset(
     }
 )
 
-KINDS = tuple(Kind(action.value, str(action.label), change=action in CHANGES) for action in Action)
+# Changes of an existing row (a GMP record's need a reason for change).
+EDITS = frozenset(
+    {
+        Action.UPDATE,
+        Action.DELETE,
+        Action.BULK_UPDATE,
+        Action.BULK_DELETE,
+        Action.M2M_ADD,
+        Action.M2M_REMOVE,
+        Action.M2M_CLEAR,
+    }
+)
+
+KINDS = tuple(
+    Kind(action.value, str(action.label), change=action in CHANGES, edit=action in EDITS)
+    for action in Action
+)

@@ -22,6 +22,9 @@ class Kind:
     label: str
     # Written in the transaction of the change it describes (not an access record).
     change: bool = True
+    # Changes an existing record: for the models of AUDIT_REASON_REQUIRED_FOR it needs a
+    # reason for change (``audit.reasons``).
+    edit: bool = False
 
 
 _kinds: dict[str, Kind] = {}
@@ -48,6 +51,10 @@ def get(name: str) -> Kind:
 def choices() -> list[tuple[str, str]]:
     """(name, label) of every kind, by name: for filters and the admin."""
     return [(kind.name, kind.label) for kind in sorted(_kinds.values(), key=lambda k: k.name)]
+
+
+def edit_kinds() -> frozenset[str]:
+    return frozenset(name for name, kind in _kinds.items() if kind.edit)
 
 
 def change_kinds() -> frozenset[str]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
+from audit import reasons
 from batches import events
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
@@ -54,6 +55,7 @@ def product_create(**data: Any) -> Product:
 
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    reasons.require(Product)
     product = Product.objects.select_for_update().get(pk=product.pk)
     if "gtin" in data and data["gtin"] != product.gtin and product_has_serials(product):
         raise StateConflict(GTIN_FROZEN, code="gtin_frozen")
@@ -72,6 +74,7 @@ def product_has_serials(product: Product) -> bool:
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
+    reasons.require(Product)
     try:
         product.delete()
     except ProtectedError as exc:
@@ -129,6 +132,7 @@ def batch_create(
 @transaction.atomic
 def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
     """Quantities and dates, while the batch is planned or in production."""
+    reasons.require(Batch)
     batch = _lock(batch)
     _require(batch, EDITABLE, "change")
     for name, value in data.items():
@@ -142,6 +146,7 @@ def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
 
 @transaction.atomic
 def batch_delete(*, batch: Batch) -> None:
+    reasons.require(Batch)
     batch = _lock(batch)
     _require(batch, {BatchStatus.PLANNED}, "delete")
     try:
@@ -228,14 +233,15 @@ def batch_release(
             reason=reason,
             exclude=SIGNATURE_EXCLUDE,
         )
-        old = _transition(
-            batch,
-            status=BatchStatus.RELEASED,
-            released_at=signature.signed_at,
-            released_by=actor,
-            release_signature=signature,
-        )
-        events.batch_released(batch=batch, old=old, signature=signature)
+        with reasons.named_act(events.BATCH_RELEASE, reason=signature.reason):
+            old = _transition(
+                batch,
+                status=BatchStatus.RELEASED,
+                released_at=signature.signed_at,
+                released_by=actor,
+                release_signature=signature,
+            )
+            events.batch_released(batch=batch, old=old, signature=signature)
         _notify_qa(batch, "batch_released", signature)
     return batch
 
@@ -263,14 +269,15 @@ def batch_reject(
             reason_required=True,
             exclude=SIGNATURE_EXCLUDE,
         )
-        old = _transition(
-            batch,
-            status=BatchStatus.REJECTED,
-            rejected_at=signature.signed_at,
-            rejected_by=reauth.user,
-            rejection_signature=signature,
-        )
-        events.batch_rejected(batch=batch, old=old, signature=signature)
+        with reasons.named_act(events.BATCH_REJECT, reason=signature.reason):
+            old = _transition(
+                batch,
+                status=BatchStatus.REJECTED,
+                rejected_at=signature.signed_at,
+                rejected_by=reauth.user,
+                rejection_signature=signature,
+            )
+            events.batch_rejected(batch=batch, old=old, signature=signature)
         _notify_qa(batch, "batch_rejected", signature)
     return batch
 

@@ -13,7 +13,10 @@ each calling the same service as the API. It gets, without more code:
   the user may plan batches);
 - a service's refusal (a domain error or a validation error) shown as an error message,
   with nothing changed: the admin's transaction rolls back;
-- no bulk delete: each delete goes through the service and its rules.
+- no bulk delete: each delete goes through the service and its rules;
+- for models that need a reason for change (``audit.reasons``), a required "Reason for
+  change" on the change form and the delete confirmation, bound while the service runs,
+  so its audit records carry it.
 """
 
 from __future__ import annotations
@@ -24,15 +27,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import APIException
 
+from audit import reasons
 from core.access import holds, holds_globally, site_path
 from core.exceptions import DomainError
 
+REASON_FIELD = "change_reason"
 NOT_ALLOWED_ON_SELECTION = "You may not do this to any of the selected rows."
 ONE_AT_A_TIME = "Select exactly one row for this action: it is signed one record at a time."
 
@@ -67,8 +73,25 @@ def error_messages(exc: Exception) -> list[str]:
     return [str(exc)]
 
 
+def reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="Reason for change",
+        max_length=reasons.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why this GMP record is changed; stored in the audit trail.",
+    )
+
+
+class ReasonForm(forms.Form):
+    """What the delete confirmation of a GMP record asks for."""
+
+    change_reason = reason_field()
+
+
 class ServiceAdmin(admin.ModelAdmin):
     """See the module docstring."""
+
+    delete_confirmation_template = "admin/service_delete_confirmation.html"
 
     codenames: dict[str, str] = {}
     # Actions whose codename must be granted globally (adding a site, for instance).
@@ -142,6 +165,26 @@ class ServiceAdmin(admin.ModelAdmin):
             kwargs["queryset"] = related._default_manager.restrict(request.user, codename)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # --- reasons for change ---------------------------------------------------------------
+
+    def asks_reason(self) -> bool:
+        return self.model._meta.label_lower in reasons.required_types()
+
+    def _asks_reason_on_form(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is not None and self.asks_reason() and self.has_change_permission(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if self._asks_reason_on_form(request, obj):
+            fieldsets.append(("Reason for change", {"fields": [REASON_FIELD]}))
+        return fieldsets
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if self._asks_reason_on_form(request, obj):
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type(base.__name__, (base,), {REASON_FIELD: reason_field()})
+        return super().get_form(request, obj, **kwargs)
+
     # --- writes -------------------------------------------------------------------------
 
     def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Model:
@@ -156,14 +199,17 @@ class ServiceAdmin(admin.ModelAdmin):
     def changed_values(self, form: Any) -> dict[str, Any]:
         """The fields the user changed, as the form cleaned them."""
         return {
-            name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in form.cleaned_data and name != REASON_FIELD
         }
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             # The services lock and read the row again by its key; they never take the
             # form's changes from ``obj``, only from the changed values.
-            saved = self.update_through_service(request, obj, self.changed_values(form))
+            with reasons.given(form.cleaned_data.get(REASON_FIELD, "")):
+                saved = self.update_through_service(request, obj, self.changed_values(form))
         else:
             saved = self.create_through_service(request, dict(form.cleaned_data))
         obj.__dict__.update(saved.__dict__)  # the admin logs and redirects with ``obj``
@@ -212,8 +258,21 @@ class ServiceAdmin(admin.ModelAdmin):
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        reason = ""
+        # Only where the delete is allowed at all: elsewhere the admin's 404 and 403 answer.
+        obj = self.get_object(request, unquote(object_id)) if self.asks_reason() else None
+        if obj is not None and self.has_delete_permission(request, obj):
+            form = ReasonForm(request.POST if request.method == "POST" else None)
+            extra_context = {**(extra_context or {}), "reason_form": form}
+            if form.is_bound:
+                if not form.is_valid():
+                    return self._refused(
+                        request, ValidationError({"Reason for change": form.errors[REASON_FIELD]})
+                    )
+                reason = form.cleaned_data[REASON_FIELD]
         try:
-            return super().delete_view(request, object_id, extra_context)
+            with reasons.given(reason):
+                return super().delete_view(request, object_id, extra_context)
         except REFUSALS as exc:
             return self._refused(request, exc)
 

@@ -11,8 +11,8 @@ attempt count shows a job that was redelivered after its worker died.
 Tasks also carry their actor: whoever was bound when a task was published (the signed-in
 user of the request, the ``--actor`` of a command) travels in a message header and is
 bound again in the worker around the task, so what the task changes is attributed to
-that person. A task published by no one (beat) runs as the named system actor
-``system:<task name>:<os user>@<host>``.
+that person, with the reason for change they gave. A task published by no one (beat)
+runs as the named system actor ``system:<task name>:<os user>@<host>``.
 
 Signals never carry domain logic; these only record, and never raise.
 """
@@ -45,6 +45,7 @@ def on_publish(sender: Any = None, headers: dict[str, Any] | None = None, **kwar
             "user_id": ctx.user_id,
             "username": ctx.username,
             "request_id": ctx.request_id,
+            "change_reason": ctx.change_reason,
         }
 
 
@@ -68,6 +69,7 @@ def bind_task_actor(sender: Any = None, task_id: str = "", task: Any = None, **k
             user_id=(actor or {}).get("user_id"),
             username=str((actor or {}).get("username") or system_username(name))[:150],
             path=f"task {getattr(task, 'name', '')}"[:1024],
+            change_reason=str((actor or {}).get("change_reason") or "")[:2000],
         )
     )
     _bound[task_id] = token

@@ -17,7 +17,8 @@ from core.context import (
 )
 
 MAX_USER_AGENT = 512
-MAX_REASON = 1000
+MAX_REASON = 2000  # the audit record's reason column
+REASON_HEADER = "HTTP_X_CHANGE_REASON"
 
 
 class RequestContextMiddleware:
@@ -39,15 +40,32 @@ class RequestContextMiddleware:
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
                 method=request.method or "",
                 path=request.path[:1024],
-                change_reason=request.META.get("HTTP_X_CHANGE_REASON", "")[:MAX_REASON],
+                # Whitespace only is no reason; an over-long one is refused, not cut.
+                change_reason=request.META.get(REASON_HEADER, "").strip(),
             )
         )
         try:
-            response = self._too_large(request) or self.get_response(request)
+            response = (
+                self._too_large(request)
+                or self._reason_too_long(request)
+                or self.get_response(request)
+            )
         finally:
             reset_context(token)
         response["X-Request-ID"] = request_id
         return response
+
+    @staticmethod
+    def _reason_too_long(request: HttpRequest) -> HttpResponse | None:
+        if len(request.META.get(REASON_HEADER, "").strip()) <= MAX_REASON:
+            return None
+        return JsonResponse(
+            {
+                "detail": f"X-Change-Reason is longer than {MAX_REASON} characters.",
+                "code": "reason_too_long",
+            },
+            status=400,
+        )
 
     @staticmethod
     def _too_large(request: HttpRequest) -> HttpResponse | None:

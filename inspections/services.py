@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
+from audit import reasons
 from batches.choices import FINAL, BatchStatus
 from batches.models import Batch
 from batches.services import qa_recipients
@@ -131,6 +132,7 @@ def inspection_create(
 @transaction.atomic
 def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspection:
     """Change a pending inspection of a batch that is not released or rejected."""
+    reasons.require(Inspection)
     _require_batch(_lock_batch(inspection.batch), creating=False)
     inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
     _require_pending(inspection)
@@ -173,26 +175,29 @@ def inspection_complete(
         inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
         _require_pending(inspection)
         _check_outcome(inspection, outcome)
-        old = {
-            "status": inspection.status,
-            "completed_at": inspection.completed_at,
-            "completed_by_id": inspection.completed_by_id,
-            "signature_id": inspection.signature_id,
-        }
-        inspection.status = outcome
-        inspection.completed_at = timezone.now()
-        inspection.completed_by = actor
-        inspection.signature = signature_create(
-            signer=signer,
-            record=inspection,
-            meaning=meaning,
-            meanings=COMPLETE_MEANINGS,
-            reason=reason,
-            exclude=SIGNATURE_EXCLUDE,
-        )
-        with recorded_by_caller():
-            inspection.save(update_fields=["status", "completed_at", "completed_by", "signature"])
-        events.inspection_completed(inspection=inspection, old=old, site_id=batch.site_id)
+        with reasons.named_act(events.INSPECTION_COMPLETE, reason=reason):
+            old = {
+                "status": inspection.status,
+                "completed_at": inspection.completed_at,
+                "completed_by_id": inspection.completed_by_id,
+                "signature_id": inspection.signature_id,
+            }
+            inspection.status = outcome
+            inspection.completed_at = timezone.now()
+            inspection.completed_by = actor
+            inspection.signature = signature_create(
+                signer=signer,
+                record=inspection,
+                meaning=meaning,
+                meanings=COMPLETE_MEANINGS,
+                reason=reason,
+                exclude=SIGNATURE_EXCLUDE,
+            )
+            with recorded_by_caller():
+                inspection.save(
+                    update_fields=["status", "completed_at", "completed_by", "signature"]
+                )
+            events.inspection_completed(inspection=inspection, old=old, site_id=batch.site_id)
         if outcome == Outcome.FAILED:
             queue_email(
                 template="inspection_failed",

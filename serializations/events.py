@@ -18,7 +18,7 @@ SERIAL_STATUS = "serial_status"
 
 KINDS = (
     Kind(SERIAL_GENERATE, "Serial numbers generated"),
-    Kind(SERIAL_STATUS, "Serial numbers moved"),
+    Kind(SERIAL_STATUS, "Serial numbers moved", edit=True),
 )
 
 

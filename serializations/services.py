@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from audit import reasons
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
 from core.context import bind_actor, get_context, system_username
@@ -271,6 +272,13 @@ def serials_move(
             )
     elif reason:
         raise ValidationError({"reason": ["Only decommissioning takes a reason."]})
+    # The decommission code is that move's reason for change, unless one was given.
+    with reasons.given("" if reasons.bound() else reason):
+        reasons.require(SerialNumber)
+        return _move(actor=actor, refs=refs, status=status, reason=reason)
+
+
+def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> dict[str, Any]:
     refs = list(dict.fromkeys(refs))
     by_gtin: dict[str, list[str]] = {}
     for ref in refs:

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import ElectronicSignature, SignatureMeaning
+from audit.api.reasons import reason_field
 from batches.models import Batch, Product
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
 
@@ -33,6 +34,7 @@ class ProductInputSerializer(StrictInputSerializer):
     strength = serializers.CharField(max_length=100, required=False, allow_blank=True)
     dosage_form = serializers.CharField(max_length=100, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
+    reason = reason_field()
 
 
 class BatchProductSerializer(CachedFieldsMixin, serializers.ModelSerializer):
@@ -136,6 +138,7 @@ class BatchUpdateInputSerializer(StrictInputSerializer):
     )
     manufacturing_date = serializers.DateField(required=False)
     expiry_date = serializers.DateField(required=False)
+    reason = reason_field()
 
 
 class EmptyInputSerializer(StrictInputSerializer):

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.signatures import reauthentication
+from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches import selectors, services
 from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
@@ -42,23 +43,36 @@ class ProductViewSet(ScopedModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.product_create(**data.validated_data)
+        product = services.product_create(**bind_body_reason(data.validated_data))
         return Response(s.ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductOutputSerializer})
+    @extend_schema(
+        request=s.ProductInputSerializer,
+        responses={200: s.ProductOutputSerializer},
+        parameters=[REASON_HEADER],
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         product = self.get_object()
         data = s.ProductInputSerializer(data=request.data, partial=partial, echo_instance=product)
         data.is_valid(raise_exception=True)
-        product = services.product_update(product=product, data=dict(data.validated_data))
+        product = services.product_update(
+            product=product, data=bind_body_reason(data.validated_data)
+        )
         return Response(s.ProductOutputSerializer(product).data)
 
-    @extend_schema(request=s.ProductInputSerializer, responses={200: s.ProductOutputSerializer})
+    @extend_schema(
+        request=s.ProductInputSerializer,
+        responses={200: s.ProductOutputSerializer},
+        parameters=[REASON_HEADER],
+    )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(responses={204: OpenApiResponse(description="Product deleted.")})
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Product deleted.")},
+        parameters=[REASON_HEADER],
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -124,16 +138,21 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         return response
 
     @extend_schema(
-        request=s.BatchUpdateInputSerializer, responses={200: s.BatchDetailOutputSerializer}
+        request=s.BatchUpdateInputSerializer,
+        responses={200: s.BatchDetailOutputSerializer},
+        parameters=[REASON_HEADER],
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         batch = self.get_object()
         data = s.BatchUpdateInputSerializer(data=request.data, partial=True, echo_instance=batch)
         data.is_valid(raise_exception=True)
-        batch = services.batch_update(batch=batch, data=dict(data.validated_data))
+        batch = services.batch_update(batch=batch, data=bind_body_reason(data.validated_data))
         return self._detail(batch)
 
-    @extend_schema(responses={204: OpenApiResponse(description="Batch deleted.")})
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Batch deleted.")},
+        parameters=[REASON_HEADER],
+    )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.batch_delete(batch=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -480,6 +480,18 @@ AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
 # Access records are handed to Celery; this many at most in one task / insert.
 AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
 AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)
+# GMP records (EU GMP Annex 11 §9): their updates, deletes and status moves need a reason
+# for the change, whichever door they come through (``audit.reasons``). Model labels.
+AUDIT_REASON_REQUIRED_FOR = env.list(
+    "AUDIT_REASON_REQUIRED_FOR",
+    default=[
+        "batches.Batch",
+        "batches.Product",
+        "inspections.Inspection",
+        "serializations.SerialNumber",
+        "accounts.ElectronicSignature",
+    ],
+)
 
 # --- serial numbers -------------------------------------------------------------------
 

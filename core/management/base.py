@@ -4,6 +4,8 @@
 without it, or for a user who is not active or lacks the command's ``actor_codename``,
 and binds that user to the audit context, so every record the command writes names
 them, with ``manage.py <command>`` as the path and the OS user and host it ran as.
+``--reason`` is the reason for change of what it writes: a command that updates or
+deletes a GMP record (``audit.reasons``) is refused without one.
 ``SeedCommand`` is for the commands that only fill an empty database with demo data: an
 ``--actor`` is optional, and without one the records name the system actor
 ``system:<command>:<os user>@<host>``.
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import reasons
 from core.access import holds_globally
 from core.context import bind_actor, process_identity, system_username
 
@@ -38,6 +42,12 @@ class ActorCommand(BaseCommand):
             required=self.actor_required,
             help="username of the person running the command (named on every audit record)",
         )
+        parser.add_argument(
+            "--reason",
+            default="",
+            help="reason for the change, stored on every audit record; required to "
+            "update or delete GMP records",
+        )
 
     def resolve_actor(self, username: str) -> Any:
         from django.contrib.auth import get_user_model
@@ -53,14 +63,25 @@ class ActorCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> Any:
         name = getattr(self, "_name", None) or type(self).__module__.rsplit(".", 1)[-1]
-        where = {"path": f"manage.py {name}", "user_agent": process_identity()}
+        try:
+            reason = reasons.clean(options.pop("reason", ""))
+        except ValidationError as exc:
+            raise CommandError(f"--reason: {exc.message_dict['reason'][0]}") from exc
+        where = {
+            "path": f"manage.py {name}",
+            "user_agent": process_identity(),
+            "change_reason": reason,
+        }
         username = options.pop("actor", None)
-        if username:
-            actor = self.resolve_actor(username)
-            with bind_actor(user_id=str(actor.pk), username=actor.get_username(), **where):
-                return self.handle_as(actor, *args, **options)
-        with bind_actor(user_id=None, username=system_username(name), **where):
-            return self.handle_as(None, *args, **options)
+        try:
+            if username:
+                actor = self.resolve_actor(username)
+                with bind_actor(user_id=str(actor.pk), username=actor.get_username(), **where):
+                    return self.handle_as(actor, *args, **options)
+            with bind_actor(user_id=None, username=system_username(name), **where):
+                return self.handle_as(None, *args, **options)
+        except reasons.ReasonRequired as exc:
+            raise CommandError(f"{exc.message_dict['reason'][0]} Pass --reason.") from exc
 
     def handle_as(self, actor: Any, *args: Any, **options: Any) -> Any:
         raise NotImplementedError

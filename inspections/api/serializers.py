@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import SignatureMeaning
+from audit.api.reasons import reason_field
 from batches.api.serializers import SignatureOutputSerializer
 from batches.models import Batch
 from core.serializers import READ_ONLY_FIELD, CachedFieldsMixin, StrictInputSerializer
@@ -134,6 +135,7 @@ class InspectionUpdateInputSerializer(StrictInputSerializer):
     results = ResultInputSerializer(many=True, max_length=200, required=False)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     performed_at = serializers.DateTimeField(required=False)
+    reason = reason_field()
 
 
 class InspectionCompleteInputSerializer(StrictInputSerializer):

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.signatures import reauthentication
+from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches.models import Batch
 from inspections import selectors, services
 from inspections.api import serializers as s
@@ -62,7 +63,9 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return self._detail(inspection, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=s.InspectionUpdateInputSerializer, responses={200: s.InspectionOutputSerializer}
+        request=s.InspectionUpdateInputSerializer,
+        responses={200: s.InspectionOutputSerializer},
+        parameters=[REASON_HEADER],
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         inspection = self.get_object()
@@ -71,7 +74,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         )
         data.is_valid(raise_exception=True)
         inspection = services.inspection_update(
-            inspection=inspection, data=dict(data.validated_data)
+            inspection=inspection, data=bind_body_reason(data.validated_data)
         )
         return self._detail(inspection)
 

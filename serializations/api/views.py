@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.api.reasons import REASON_HEADER
 from batches.models import Batch
 from core.filters import DjangoFilterBackend
 from core.pagination import CursorPagination
@@ -78,7 +79,9 @@ class SerialViewSet(mixins.ListModelMixin, SerialRowsViewSet):
         return _list_rows(self, self.get_queryset())
 
     @extend_schema(
-        request=s.StatusMoveInputSerializer, responses={200: s.StatusMoveOutputSerializer}
+        request=s.StatusMoveInputSerializer,
+        responses={200: s.StatusMoveOutputSerializer},
+        parameters=[REASON_HEADER],
     )
     @action(detail=False, methods=["post"], url_path="status", filter_backends=[])
     def change_status(self, request: Request) -> Response:
@@ -86,7 +89,8 @@ class SerialViewSet(mixins.ListModelMixin, SerialRowsViewSet):
 
         commissioned → packed → shipped → dispensed; decommissioned (with a reason)
         from any state but dispensed. A 400 names every serial that is unknown, outside
-        the caller's sites or not allowed the move, and nothing changes.
+        the caller's sites or not allowed the move, and nothing changes. Every move needs
+        a reason for change: the X-Change-Reason header, or for decommissioning its code.
         """
         data = s.StatusMoveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,6 +9,7 @@ from django.core import mail
 
 from accounts.models import ElectronicSignature
 from accounts.signatures import content_hash
+from audit import reasons
 from audit.choices import Action
 from audit.models import AuditLog
 from batches import events as batch_events
@@ -22,6 +23,9 @@ from tests.batches.factories import BatchFactory, ProductFactory
 from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
+
+# Changes of GMP records need a reason (tests/audit/test_reasons.py tests that rule).
+REASON = "Corrected after review"
 
 BATCHES = "/api/batches/"
 INSPECTIONS = "/api/inspections/"
@@ -413,7 +417,8 @@ def test_batch_of_another_site_is_404(auth_client, site, action):
     batch = _quarantined(other, UserFactory())
     if action in ("start", "complete"):
         batch.status = sorted(ALLOWED_FROM[action])[0]
-        batch.save()
+        with reasons.given("test set-up"):
+            batch.save()
     role = "operator" if action in ("start", "complete") else "qa"
     user = _user_with(role, site, f"{role}.elsewhere")
     before = _snapshot(batch)
@@ -604,7 +609,8 @@ def test_bad_action_body_is_400_and_changes_nothing(
     status = sorted(ALLOWED_FROM[action])[-1]
     batch = _quarantined(site, UserFactory())
     batch.status = status
-    batch.save()
+    with reasons.given("test set-up"):
+        batch.save()
     before = _snapshot(batch)
 
     response = auth_client(staff_user).post(_url(batch, action), body, format="json")
@@ -724,14 +730,16 @@ def test_final_batches_are_read_only(staff_user, auth_client, site, status):
     before = _snapshot(batch)
 
     responses = [
-        client.patch(_url(batch), {"planned_quantity": 1}, format="json"),
-        client.delete(_url(batch)),
+        client.patch(
+            _url(batch), {"planned_quantity": 1}, format="json", HTTP_X_CHANGE_REASON=REASON
+        ),
+        client.delete(_url(batch), HTTP_X_CHANGE_REASON=REASON),
         *(client.post(_url(batch, a), _body(a), format="json") for a in ACTIONS),
     ]
 
     assert [r.status_code for r in responses] == [409] * 6
     read = client.get(_url(batch)).json()
-    patched_back = client.patch(_url(batch), read, format="json")
+    patched_back = client.patch(_url(batch), read, format="json", HTTP_X_CHANGE_REASON=REASON)
     assert patched_back.status_code == 409  # what was read is accepted; the state is not
     assert {r.json()["status"] for r in responses} == {status}
     assert _snapshot(batch) == before
@@ -749,7 +757,7 @@ def test_released_batch_patched_back_as_read_is_409(
     assert read["release_signature"] is not None
     before = _snapshot(batch)
 
-    response = admin.patch(_url(batch), read, format="json")
+    response = admin.patch(_url(batch), read, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     # Every echoed field, the signature included, matches what is stored: the refusal is
     # the state's (409), not a read-only field's (400).

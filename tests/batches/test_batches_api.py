@@ -18,6 +18,9 @@ from tests.batches.factories import BatchFactory, ProductFactory
 from tests.conftest import assign
 from tests.sites.factories import SiteFactory
 
+# Changes of GMP records need a reason (tests/audit/test_reasons.py tests that rule).
+REASON = "Corrected after review"
+
 BATCHES = "/api/batches/"
 ALL_STATUSES = [s.value for s in BatchStatus]
 NOT_PLANNED = [s for s in ALL_STATUSES if s != BatchStatus.PLANNED]
@@ -188,7 +191,9 @@ def test_a_lot_stored_before_the_formula_rule_stays_editable(operator, site):
     batch = BatchFactory(site=site, batch_number="-OLD-1")
 
     # When its quantity is changed
-    response = operator.patch(_detail(batch), {"planned_quantity": 7}, format="json")
+    response = operator.patch(
+        _detail(batch), {"planned_quantity": 7}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     # Then the change is accepted and the number kept
     assert response.status_code == 200, response.content
@@ -337,7 +342,7 @@ def test_put_is_not_offered(admin, site):
     batch = BatchFactory(site=site)
     read = admin.get(_detail(batch)).json()
 
-    response = admin.put(_detail(batch), read, format="json")
+    response = admin.put(_detail(batch), read, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 405
 
@@ -516,7 +521,7 @@ def test_patch_quantities_and_dates_while_editable(operator, site, status):
         "expiry_date": "2027-04-01",
     }
 
-    response = operator.patch(_detail(batch), changes, format="json")
+    response = operator.patch(_detail(batch), changes, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 200, response.content
     assert response.json()["planned_quantity"] == 12_345
@@ -537,7 +542,9 @@ def test_patch_after_production_is_409_and_changes_nothing(admin, site, status):
     batch = BatchFactory(site=site, status=status)
     before = _snapshot(batch)
 
-    response = admin.patch(_detail(batch), {"planned_quantity": 1}, format="json")
+    response = admin.patch(
+        _detail(batch), {"planned_quantity": 1}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 409
     body = response.json()
@@ -553,7 +560,12 @@ def test_patch_status_to_another_value_is_refused(admin, site, target):
     batch = BatchFactory(site=site)
     before = _snapshot(batch)
 
-    response = admin.patch(_detail(batch), {"status": target, "planned_quantity": 1}, format="json")
+    response = admin.patch(
+        _detail(batch),
+        {"status": target, "planned_quantity": 1},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 400
     assert response.json() == {"status": ["This field is read-only."]}
@@ -565,7 +577,9 @@ def test_patch_status_of_a_released_batch_is_refused(admin, site):
     batch = BatchFactory(site=site, status=BatchStatus.RELEASED)
     before = _snapshot(batch)
 
-    response = admin.patch(_detail(batch), {"status": "planned"}, format="json")
+    response = admin.patch(
+        _detail(batch), {"status": "planned"}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 400
     assert "status" in response.json()
@@ -577,7 +591,10 @@ def test_patch_with_the_same_status_is_accepted(operator, site):
     batch = BatchFactory(site=site)
 
     response = operator.patch(
-        _detail(batch), {"status": "planned", "planned_quantity": 777}, format="json"
+        _detail(batch),
+        {"status": "planned", "planned_quantity": 777},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -595,7 +612,12 @@ def test_patch_back_what_was_read(operator, operator_user, site):
     )
     read = operator.get(_detail(batch)).json()
 
-    response = operator.patch(_detail(batch), {**read, "planned_quantity": 4321}, format="json")
+    response = operator.patch(
+        _detail(batch),
+        {**read, "planned_quantity": 4321},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 200, response.content
     batch.refresh_from_db()
@@ -620,7 +642,7 @@ def test_patch_bad_input_refused_and_nothing_changed(admin, site, changes, field
     batch = BatchFactory(site=site)
     before = _snapshot(batch)
 
-    response = admin.patch(_detail(batch), changes, format="json")
+    response = admin.patch(_detail(batch), changes, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert field in response.json()
@@ -633,7 +655,10 @@ def test_patch_expiry_before_manufacturing_refused(admin, site):
     before = _snapshot(batch)
 
     response = admin.patch(
-        _detail(batch), {"expiry_date": "2024-01-01", "planned_quantity": 3}, format="json"
+        _detail(batch),
+        {"expiry_date": "2024-01-01", "planned_quantity": 3},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -648,7 +673,9 @@ def test_patch_without_batch_update_is_403(auth_client, site):
     assign(qa, "qa")
     before = _snapshot(batch)
 
-    response = auth_client(qa).patch(_detail(batch), {"planned_quantity": 1}, format="json")
+    response = auth_client(qa).patch(
+        _detail(batch), {"planned_quantity": 1}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 403
     assert _snapshot(batch) == before
@@ -663,7 +690,7 @@ def test_patch_without_batch_update_is_403(auth_client, site):
 def test_delete_planned_batch(admin, site):
     batch = BatchFactory(site=site)
 
-    response = admin.delete(_detail(batch))
+    response = admin.delete(_detail(batch), HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 204
     assert not Batch.objects.filter(pk=batch.pk).exists()
@@ -677,7 +704,7 @@ def test_delete_planned_batch(admin, site):
 def test_delete_after_planning_is_409(admin, site, status):
     batch = BatchFactory(site=site, status=status)
 
-    response = admin.delete(_detail(batch))
+    response = admin.delete(_detail(batch), HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 409
     assert response.json()["status"] == status
@@ -689,7 +716,7 @@ def test_delete_after_planning_is_409(admin, site, status):
 def test_operator_may_not_delete(operator, site):
     batch = BatchFactory(site=site)
 
-    response = operator.delete(_detail(batch))
+    response = operator.delete(_detail(batch), HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 403
     assert Batch.objects.filter(pk=batch.pk).exists()
@@ -699,7 +726,7 @@ def test_operator_may_not_delete(operator, site):
 def test_delete_site_with_batches_is_409(admin, site):
     BatchFactory(site=site)
 
-    response = admin.delete(f"/api/sites/{site.pk}/")
+    response = admin.delete(f"/api/sites/{site.pk}/", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 409
     assert response.json()["code"] == "site_in_use"

@@ -11,6 +11,9 @@ from tests.conftest import assign
 from tests.serializations.factories import make_serials
 from tests.sites.factories import SiteFactory
 
+# Changes of GMP records need a reason (tests/audit/test_reasons.py tests that rule).
+REASON = "Corrected after review"
+
 PRODUCTS = "/api/products/"
 VALID_GTIN = gtin14(777)
 VALID = {
@@ -160,7 +163,9 @@ def test_put_back_what_was_read(admin):
     product = ProductFactory()
     read = admin.get(_detail(product)).json()
 
-    response = admin.put(_detail(product), {**read, "name": "Renamed"}, format="json")
+    response = admin.put(
+        _detail(product), {**read, "name": "Renamed"}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 200, response.content
     product.refresh_from_db()
@@ -171,7 +176,7 @@ def test_put_back_what_was_read(admin):
 def test_patch_deactivates(admin):
     product = ProductFactory()
 
-    response = admin.patch(_detail(product), {"is_active": False})
+    response = admin.patch(_detail(product), {"is_active": False}, HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 200
     product.refresh_from_db()
@@ -183,7 +188,11 @@ def test_patch_to_invalid_gtin_refused_and_nothing_changed(admin):
     product = ProductFactory(name="Original")
     original = product.gtin
 
-    response = admin.patch(_detail(product), {"gtin": original[:-1] + "X", "name": "Changed"})
+    response = admin.patch(
+        _detail(product),
+        {"gtin": original[:-1] + "X", "name": "Changed"},
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 400
     assert "gtin" in response.json()
@@ -196,7 +205,7 @@ def test_patch_to_taken_gtin_refused(admin):
     taken = ProductFactory()
     product = ProductFactory()
 
-    response = admin.patch(_detail(product), {"gtin": taken.gtin})
+    response = admin.patch(_detail(product), {"gtin": taken.gtin}, HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert "gtin" in response.json()
@@ -206,7 +215,9 @@ def test_patch_to_taken_gtin_refused(admin):
 def test_patch_read_only_field_with_another_value_refused(admin):
     product = ProductFactory()
 
-    response = admin.patch(_detail(product), {"created_at": "2020-01-01T00:00:00Z"})
+    response = admin.patch(
+        _detail(product), {"created_at": "2020-01-01T00:00:00Z"}, HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 400
     assert response.json() == {"created_at": ["This field is read-only."]}
@@ -219,7 +230,7 @@ def test_patch_read_only_field_with_another_value_refused(admin):
 def test_delete_product_without_batches(admin):
     product = ProductFactory()
 
-    response = admin.delete(_detail(product))
+    response = admin.delete(_detail(product), HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 204
     assert not Product.objects.filter(pk=product.pk).exists()
@@ -229,7 +240,7 @@ def test_delete_product_without_batches(admin):
 def test_delete_product_with_batches_is_409_and_kept(admin):
     batch = BatchFactory()
 
-    response = admin.delete(_detail(batch.product))
+    response = admin.delete(_detail(batch.product), HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 409
     body = response.json()
@@ -277,8 +288,11 @@ def test_global_operator_reads_but_cannot_manage(auth_client):
     assert client.get(PRODUCTS).status_code == 200
     assert client.get(_detail(product)).status_code == 200
     assert client.post(PRODUCTS, VALID).status_code == 403
-    assert client.patch(_detail(product), {"name": "x"}).status_code == 403
-    assert client.delete(_detail(product)).status_code == 403
+    assert (
+        client.patch(_detail(product), {"name": "x"}, HTTP_X_CHANGE_REASON=REASON).status_code
+        == 403
+    )
+    assert client.delete(_detail(product), HTTP_X_CHANGE_REASON=REASON).status_code == 403
     denied = AuditLog.objects.filter(action=Action.PERMISSION_DENIED, actor_id=operator.pk)
     assert {r.new_values["codename"] for r in denied} == {"product.manage"}
 
@@ -296,8 +310,12 @@ def test_gtin_frozen_once_serials_exist(admin):
     make_serials(batch, ["FROZEN1"])
     product = batch.product
 
-    response = admin.patch(_detail(product), {"gtin": gtin14(88888)}, format="json")
-    renamed = admin.patch(_detail(product), {"name": "Still fine"}, format="json")
+    response = admin.patch(
+        _detail(product), {"gtin": gtin14(88888)}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
+    renamed = admin.patch(
+        _detail(product), {"name": "Still fine"}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 409
     assert response.json()["code"] == "gtin_frozen"
@@ -311,6 +329,8 @@ def test_gtin_may_change_while_no_serial_carries_it(admin):
     product = ProductFactory()
     BatchFactory(product=product)
 
-    response = admin.patch(_detail(product), {"gtin": gtin14(88889)}, format="json")
+    response = admin.patch(
+        _detail(product), {"gtin": gtin14(88889)}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 200, response.content

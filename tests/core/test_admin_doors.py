@@ -14,6 +14,7 @@ from django.contrib.messages import get_messages
 from accounts.models import ElectronicSignature, User
 from batches.choices import BatchStatus
 from batches.models import Batch, Product
+from core.admin_base import REASON_FIELD
 from inspections.models import Inspection
 from rbac.models import Role, RoleAssignment
 from rbac.resolver import effective_permissions
@@ -137,6 +138,7 @@ def test_an_editable_batch_keeps_its_site_product_and_number():
             "batch_number": "MOVED-1",
             "status": "released",
             "planned_quantity": "9000",
+            REASON_FIELD: "Planned quantity corrected",
         },
     )
 
@@ -349,7 +351,9 @@ def test_a_products_gtin_is_frozen_once_serials_exist_in_the_admin():
     data = change_form_data(client.get(url))
     gtin = batch.product.gtin
 
-    client.post(url, {**data, "gtin": "04012345999997", "name": "Renamed"})
+    client.post(
+        url, {**data, "gtin": "04012345999997", "name": "Renamed", REASON_FIELD: "New name"}
+    )
 
     product = Product.objects.get(pk=batch.product_id)
     assert product.gtin == gtin

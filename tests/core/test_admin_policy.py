@@ -33,7 +33,7 @@ from audit.models import AuditLog, AuditSeal
 from batches.choices import BatchStatus
 from batches.models import Batch, Product
 from core.access import site_path
-from core.admin_base import ServiceAdmin
+from core.admin_base import REASON_FIELD, ServiceAdmin
 from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
@@ -297,6 +297,11 @@ def _snapshot(obj: Any) -> dict[str, Any]:
     return values
 
 
+# Both doors give a reason for change (pages that do not ask for one ignore it); the rule
+# itself is tested in tests/audit/test_reasons.py.
+REASON = "Policy check"
+
+
 def _api(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
@@ -317,9 +322,15 @@ def _try_change(case: Case, who: str, door: str) -> bool:
         page = client.get(url)
         data = change_form_data(page) if page.status_code == 200 else {}
         hostile = {**case.hostile, "site": other.pk} if "site" in data else case.hostile
-        client.post(url, _admin_body(data, {**values, **hostile}, case.model))
+        body = _admin_body(data, {**values, **hostile}, case.model)
+        client.post(url, {**body, REASON_FIELD: REASON})
     else:
-        _api(user).patch(case.api_detail.format(pk=obj.pk), _api_body(values), format="json")
+        _api(user).patch(
+            case.api_detail.format(pk=obj.pk),
+            _api_body(values),
+            format="json",
+            HTTP_X_CHANGE_REASON=REASON,
+        )
     after = _snapshot(obj)
     for name in case.hostile:  # whoever saved, these never moved
         if name in before and name != "results":
@@ -347,9 +358,11 @@ def _try_delete(case: Case, who: str, door: str) -> bool:
     obj = case.make(site)
     user = _actor(case.model, who, site, other)
     if door == "admin":
-        admin_client(user).post(_admin_url(case.model, f"{obj.pk}/delete/"), {"post": "yes"})
+        admin_client(user).post(
+            _admin_url(case.model, f"{obj.pk}/delete/"), {"post": "yes", REASON_FIELD: REASON}
+        )
     else:
-        _api(user).delete(case.api_detail.format(pk=obj.pk))
+        _api(user).delete(case.api_detail.format(pk=obj.pk), HTTP_X_CHANGE_REASON=REASON)
     return not case.model.objects.filter(pk=obj.pk).exists()
 
 

@@ -89,7 +89,10 @@ def test_patch_with_an_incomplete_result_is_400_not_500(
     before = list(Inspection.objects.filter(pk=inspection.pk).values())
 
     response = auth_client(user).patch(
-        f"/api/inspections/{inspection.pk}/", {"results": [result]}, format="json"
+        f"/api/inspections/{inspection.pk}/",
+        {"results": [result]},
+        format="json",
+        HTTP_X_CHANGE_REASON="Result corrected",
     )
 
     assert response.status_code == 400, response.content
@@ -107,6 +110,7 @@ def test_patch_with_a_minimal_result_gets_the_defaults(auth_client: Any, user: A
         f"/api/inspections/{inspection.pk}/",
         {"results": [{"parameter": "appearance", "value": 4}]},
         format="json",
+        HTTP_X_CHANGE_REASON="Result corrected",
     )
 
     assert response.status_code == 200, response.content

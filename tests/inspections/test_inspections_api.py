@@ -20,6 +20,9 @@ from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
 
+# Changes of GMP records need a reason (tests/audit/test_reasons.py tests that rule).
+REASON = "Corrected after review"
+
 INSPECTIONS = "/api/inspections/"
 ASSAY = {"parameter": "assay", "value": 99.5, "unit": "%", "min": 95.0, "max": 105.0}
 SIGN = {"password": DEFAULT_PASSWORD, "meaning": "approval"}
@@ -256,6 +259,7 @@ def test_patch_pending_inspection_recomputes_in_spec(qa, batch):
         _url(inspection),
         {"kind": "dissolution", "results": OUT_OF_SPEC, "notes": "Re-measured."},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -273,7 +277,12 @@ def test_patch_completed_inspection_is_409_and_changes_nothing(qa, batch, status
     inspection = InspectionFactory(batch=batch, **{status: True})
     before = _snapshot(inspection)
 
-    response = qa.patch(_url(inspection), {"notes": "Changed afterwards."}, format="json")
+    response = qa.patch(
+        _url(inspection),
+        {"notes": "Changed afterwards."},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_status"
@@ -298,7 +307,7 @@ def test_patch_bad_input_is_400_and_changes_nothing(qa, batch, changes, field):
     inspection = InspectionFactory(batch=batch)
     before = _snapshot(inspection)
 
-    response = qa.patch(_url(inspection), changes, format="json")
+    response = qa.patch(_url(inspection), changes, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -308,10 +317,20 @@ def test_patch_bad_input_is_400_and_changes_nothing(qa, batch, changes, field):
 @pytest.mark.django_db
 def test_patch_back_what_was_read(qa, batch):
     inspection = InspectionFactory(batch=batch, results=[])
-    qa.patch(_url(inspection), {"results": [ASSAY, OUT_OF_SPEC[0]]}, format="json")
+    qa.patch(
+        _url(inspection),
+        {"results": [ASSAY, OUT_OF_SPEC[0]]},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
     read = qa.get(_url(inspection)).json()
 
-    response = qa.patch(_url(inspection), read | {"notes": "Round trip."}, format="json")
+    response = qa.patch(
+        _url(inspection),
+        read | {"notes": "Round trip."},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 200, response.content
     inspection.refresh_from_db()
@@ -325,7 +344,12 @@ def test_patch_back_a_correction_as_read(qa, batch):
     correction = InspectionFactory(batch=batch, supersedes=failed, correction_reason="Redo.")
     read = qa.get(_url(correction)).json()
 
-    response = qa.patch(_url(correction), read | {"notes": "Round trip."}, format="json")
+    response = qa.patch(
+        _url(correction),
+        read | {"notes": "Round trip."},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 200, response.content
     assert response.json()["supersedes"] == str(failed.pk)
@@ -336,7 +360,9 @@ def test_patch_back_a_completed_inspection_is_409_not_400(qa, batch):
     inspection = InspectionFactory(batch=batch, passed=True)
     read = qa.get(_url(inspection)).json()
 
-    response = qa.patch(_url(inspection), read | {"notes": "Late."}, format="json")
+    response = qa.patch(
+        _url(inspection), read | {"notes": "Late."}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 409
     assert response.json()["status"] == "passed"
@@ -349,7 +375,9 @@ def test_patch_without_inspection_update_is_403(auth_client, site, batch):
     assign(operator, "operator", site=site)
     before = _snapshot(inspection)
 
-    response = auth_client(operator).patch(_url(inspection), {"notes": "x"}, format="json")
+    response = auth_client(operator).patch(
+        _url(inspection), {"notes": "x"}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 403
     assert _snapshot(inspection) == before
@@ -359,7 +387,7 @@ def test_patch_without_inspection_update_is_403(auth_client, site, batch):
 def test_put_is_not_offered(qa, batch):
     inspection = InspectionFactory(batch=batch)
 
-    response = qa.put(_url(inspection), {"notes": "x"}, format="json")
+    response = qa.put(_url(inspection), {"notes": "x"}, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 405
 
@@ -540,7 +568,7 @@ def test_inspections_of_final_batches_are_read_only(qa, site, status):
     before = [_snapshot(pending), _snapshot(done)]
 
     responses = [
-        qa.patch(_url(pending), {"notes": "late"}, format="json"),
+        qa.patch(_url(pending), {"notes": "late"}, format="json", HTTP_X_CHANGE_REASON=REASON),
         qa.post(_url(pending, "complete"), {"outcome": "passed", **SIGN}, format="json"),
         qa.post(
             INSPECTIONS,

@@ -131,10 +131,13 @@ class ApiUser(HttpUser):
         auth: bool = True,
         kind: str = "",
         context: dict[str, Any] | None = None,
+        reason: str = "",
     ) -> Any:
         """One request, journalled; returns the JSON body of a 2xx answer, else None."""
         request_id = f"load-{uuid.uuid4().hex}"
         headers = {"X-Request-ID": request_id}
+        if reason:
+            headers["X-Change-Reason"] = reason
         if auth and getattr(self, "token", ""):
             headers["Authorization"] = f"Bearer {self.token}"
         entry: dict[str, Any] = {
@@ -264,6 +267,7 @@ class Operator(ApiUser):
                     body={"serials": packed, "status": "packed"},
                     kind="serial_status",
                     context=ctx,
+                    reason="Packed on the line",
                 )
                 # Packed twice by two stations: the second move is refused, all or nothing.
                 if random.random() < 0.2:
@@ -275,6 +279,7 @@ class Operator(ApiUser):
                         expected=(400,),
                         kind="serial_status",
                         context=ctx,
+                        reason="Packed on the line",
                     )
         in_production.append({"batch": batch, "by": self.username})
         gevent.sleep(random.uniform(1, 3))

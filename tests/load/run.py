@@ -123,7 +123,8 @@ shipped = Batch.objects.create(product=product, site=sites["LOAD-A"], batch_numb
                                planned_quantity=1000, manufacturing_date=today,
                                expiry_date=today + timedelta(days=730), created_by=admin,
                                status="in_production")
-with bind_actor(user_id=str(admin.pk), username=admin.username):
+with bind_actor(user_id=str(admin.pk), username=admin.username,
+                change_reason="Load test seed: a released batch to scan"):
     serials_generate(actor=admin, batch=shipped, req=GenerationRequest(count=300))
     Batch.objects.filter(pk=shipped.pk).update(status="released")
 codes = [gs1.element_string(s.gtin, s.serial, shipped.batch_number, shipped.expiry_date)

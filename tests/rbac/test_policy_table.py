@@ -414,11 +414,14 @@ def test_policy_cell(
     client = APIClient() if world.caller is None else auth_client(world.caller)
     url = _url(route, world)
     send = getattr(client, method.lower())
+    # A valid write names its reason for change (required for GMP records; the rule is
+    # tested in tests/audit/test_reasons.py).
+    reason = {} if method == "GET" else {"HTTP_X_CHANGE_REASON": "Policy check"}
     if method in ("POST", "PUT", "PATCH"):
         assert (route, method) in BODIES, f"{method} {route}: add a valid body to BODIES"
-        response = send(url, BODIES[route, method](world), format="json")
+        response = send(url, BODIES[route, method](world), format="json", **reason)
     else:
-        response = send(url)
+        response = send(url, **reason)
 
     assert response.status_code == expected, (
         f"{method} {url} as {role}: expected {expected}, got {response.status_code}: "

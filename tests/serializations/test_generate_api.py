@@ -17,6 +17,9 @@ from tests.conftest import assign
 from tests.serializations.factories import make_serials
 from tests.sites.factories import SiteFactory
 
+# Changes of GMP records need a reason (tests/audit/test_reasons.py tests that rule).
+REASON = "Corrected after review"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -229,7 +232,7 @@ def test_a_batch_with_serials_cannot_be_deleted(auth_client, site):
     batch = BatchFactory(site=site)
     make_serials(batch, ["A1", "A2"])
 
-    response = auth_client(admin).delete(f"/api/batches/{batch.pk}/")
+    response = auth_client(admin).delete(f"/api/batches/{batch.pk}/", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 409
     assert SerialNumber.objects.filter(batch=batch).count() == 2

@@ -4,6 +4,7 @@ including a worker SIGKILLed mid-job: the job completes once, with exactly the c
 import pytest
 from rest_framework.test import APIClient
 
+from audit import reasons
 from audit.models import AuditLog
 from batches.choices import BatchStatus
 from serializations import events as serial_events
@@ -118,7 +119,8 @@ def test_a_job_whose_batch_moved_on_fails_with_the_reason(setup, broker, tmp_pat
     client, batch, _ = setup
     url = _queue(client, batch, broker)  # no worker yet: the job waits in the queue
     Batch = type(batch)
-    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.QUARANTINE)
+    with reasons.given("test set-up: the batch moves on behind the job's back"):
+        Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.QUARANTINE)
     worker = Worker(broker, tmp_path / "worker.log")
     worker.start()
     try:

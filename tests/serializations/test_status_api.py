@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit import reasons
 from audit.models import AuditLog
 from batches.choices import BatchStatus
 from serializations import events as serial_events
@@ -20,6 +21,8 @@ from tests.serializations.factories import make_serials
 from tests.sites.factories import SiteFactory
 
 URL = "/api/serials/status/"
+# Every move needs a reason for change; tests/audit/test_reasons.py tests that rule.
+REASON = "Shipped to the wholesaler"
 LONG_AGO = timezone.now() - dt.timedelta(days=30)
 
 C, P, S, DI, DE = (
@@ -50,7 +53,8 @@ def states(rows):
 
 def aged(rows):
     """Push the rows' status time into the past, so a move is visible in it."""
-    SerialNumber.objects.filter(pk__in=[r.pk for r in rows]).update(status_changed_at=LONG_AGO)
+    with reasons.given("test set-up: status times in the past"):
+        SerialNumber.objects.filter(pk__in=[r.pk for r in rows]).update(status_changed_at=LONG_AGO)
     return list(SerialNumber.objects.filter(pk__in=[r.pk for r in rows]).order_by("id"))
 
 
@@ -101,7 +105,9 @@ def test_serials_given_as_gs1_strings_and_as_objects(client, batch):
         f"01{rows[3].gtin}21{rows[3].serial}",  # raw, as a scanner sends it
     ]
 
-    response = client.post(URL, {"serials": payload, "status": "packed"}, format="json")
+    response = client.post(
+        URL, {"serials": payload, "status": "packed"}, format="json", HTTP_X_CHANGE_REASON=REASON
+    )
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -132,7 +138,7 @@ def test_each_legal_move(client, batch, old, new, reason):
     if reason:
         body["reason"] = reason
 
-    response = client.post(URL, body, format="json")
+    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 200, response.content
     assert response.json()["moved"] == 3
@@ -171,7 +177,7 @@ def test_illegal_moves_are_400_naming_the_serial_and_change_nothing(
     [row] = serials_in(batch, old, 1, reason=old_reason)
     body = {"serials": [ref(row)], "status": new, **({"reason": reason} if reason else {})}
 
-    response = client.post(URL, body, format="json")
+    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400, response.content
     assert response.json()["serials"] == [f"{code(row)}: cannot move from {old} to {new}."]
@@ -184,7 +190,12 @@ def test_illegal_moves_are_400_naming_the_serial_and_change_nothing(
 def test_nothing_moves_back_to_commissioned(client, batch, old):
     [row] = serials_in(batch, old, 1)
 
-    response = client.post(URL, {"serials": [code(row)], "status": "commissioned"}, format="json")
+    response = client.post(
+        URL,
+        {"serials": [code(row)], "status": "commissioned"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 400
     assert "status" in response.json()
@@ -201,6 +212,7 @@ def test_all_or_nothing_three_legal_and_one_illegal_move_none(client, batch):
         URL,
         {"serials": [code(r) for r in legal] + [ref(illegal)], "status": "packed"},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -220,6 +232,7 @@ def test_every_offending_serial_is_named(client, batch):
         URL,
         {"serials": [*map(code, ok + shipped), code(gone), unknown], "status": "packed"},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -243,7 +256,7 @@ def test_decommissioning_needs_a_reason(client, batch, reason):
     if reason is not None:
         body["reason"] = reason
 
-    response = client.post(URL, body, format="json")
+    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert "needs a reason" in response.json()["reason"][0]
@@ -257,7 +270,10 @@ def test_only_decommissioning_takes_a_reason(client, batch, new):
     [row] = serials_in(batch, old, 1)
 
     response = client.post(
-        URL, {"serials": [code(row)], "status": new, "reason": "damaged"}, format="json"
+        URL,
+        {"serials": [code(row)], "status": new, "reason": "damaged"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -270,7 +286,10 @@ def test_an_unknown_reason_is_400(client, batch):
     [row] = serials_in(batch, C, 1)
 
     response = client.post(
-        URL, {"serials": [code(row)], "status": "decommissioned", "reason": "lost"}, format="json"
+        URL,
+        {"serials": [code(row)], "status": "decommissioned", "reason": "lost"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -290,6 +309,7 @@ def test_unknown_serial_is_400_naming_it(client, batch):
         URL,
         {"serials": [code(row), {"gtin": other_gtin, "serial": row.serial}], "status": "packed"},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -306,7 +326,10 @@ def test_serial_of_another_site_is_unknown_and_untouched(client, batch):
     [theirs] = serials_in(elsewhere, C, 1, prefix="THEIRS")
 
     response = client.post(
-        URL, {"serials": [code(mine), code(theirs)], "status": "packed"}, format="json"
+        URL,
+        {"serials": [code(mine), code(theirs)], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 400
@@ -315,7 +338,12 @@ def test_serial_of_another_site_is_unknown_and_untouched(client, batch):
         f"{code(theirs)}: unknown serial number, or not at one of your sites."
     ]
     assert states([mine, theirs]) == [(C, "", LONG_AGO), (C, "", LONG_AGO)]
-    alone = client.post(URL, {"serials": [code(theirs)], "status": "packed"}, format="json")
+    alone = client.post(
+        URL,
+        {"serials": [code(theirs)], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
     assert alone.status_code == 400
     assert states([theirs]) == [(C, "", LONG_AGO)]
 
@@ -328,7 +356,10 @@ def test_a_caller_of_two_sites_moves_serials_of_both_in_one_record(auth_client, 
     rows = serials_in(batch, C, 2) + serials_in(other, C, 1, prefix="B")
 
     response = auth_client(operator).post(
-        URL, {"serials": [code(r) for r in rows], "status": "packed"}, format="json"
+        URL,
+        {"serials": [code(r) for r in rows], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -347,7 +378,7 @@ def test_serials_of_a_rejected_batch_may_only_be_decommissioned(client, site, ne
     if new == DE:
         body["reason"] = "destroyed"
 
-    response = client.post(URL, body, format="json")
+    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     if new == P:
         assert response.status_code == 400
@@ -368,7 +399,10 @@ def test_more_than_10000_serials_is_400_and_10000_move(client, batch):
     rows = make_serials(batch, [f"N{i:05d}" for i in range(10_001)])
 
     too_many = client.post(
-        URL, {"serials": [ref(r) for r in rows], "status": "packed"}, format="json"
+        URL,
+        {"serials": [ref(r) for r in rows], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert too_many.status_code == 400
@@ -376,7 +410,10 @@ def test_more_than_10000_serials_is_400_and_10000_move(client, batch):
     assert not SerialNumber.objects.filter(batch=batch).exclude(status=C).exists()
 
     response = client.post(
-        URL, {"serials": [ref(r) for r in rows[:10_000]], "status": "packed"}, format="json"
+        URL,
+        {"serials": [ref(r) for r in rows[:10_000]], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -398,6 +435,7 @@ def test_duplicates_in_the_list_are_one_move(client, batch):
         URL,
         {"serials": [code(row), ref(row), code(row), ref(other), code(other)], "status": "packed"},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -441,7 +479,12 @@ BAD_CHECK = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
 def test_malformed_entries_are_400_and_nothing_moves(client, batch, entry):
     [row] = serials_in(batch, C, 1)
 
-    response = client.post(URL, {"serials": [code(row), entry], "status": "packed"}, format="json")
+    response = client.post(
+        URL,
+        {"serials": [code(row), entry], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 400, response.content
     errors = response.json()["serials"]
@@ -463,7 +506,7 @@ def test_malformed_entries_are_400_and_nothing_moves(client, batch, entry):
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(client, body, field):
-    response = client.post(URL, body, format="json")
+    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert field in response.json()
@@ -483,6 +526,7 @@ def test_one_audit_record_per_move(client, operator, batch):
         URL,
         {"serials": [code(r) for r in rows], "status": "decommissioned", "reason": "recalled"},
         format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 200, response.content
@@ -505,7 +549,12 @@ def test_one_audit_record_per_move(client, operator, batch):
     )
     assert [r.pk for r in new] == [record.pk]
 
-    again = client.post(URL, {"serials": [code(rows[0])], "status": "packed"}, format="json")
+    again = client.post(
+        URL,
+        {"serials": [code(rows[0])], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
     assert again.status_code == 400
     assert status_records().count() == 1
 
@@ -521,7 +570,10 @@ def test_without_update_status_it_is_403(auth_client, site, batch, role):
     [row] = serials_in(batch, C, 1)
 
     response = auth_client(user).post(
-        URL, {"serials": [code(row)], "status": "packed"}, format="json"
+        URL,
+        {"serials": [code(row)], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
     )
 
     assert response.status_code == 403
@@ -533,7 +585,12 @@ def test_without_update_status_it_is_403(auth_client, site, batch, role):
 def test_anonymous_is_401(batch):
     [row] = serials_in(batch, C, 1)
 
-    response = APIClient().post(URL, {"serials": [code(row)], "status": "packed"}, format="json")
+    response = APIClient().post(
+        URL,
+        {"serials": [code(row)], "status": "packed"},
+        format="json",
+        HTTP_X_CHANGE_REASON=REASON,
+    )
 
     assert response.status_code == 401
     assert states([row]) == [(C, "", LONG_AGO)]
@@ -559,7 +616,9 @@ def _together(clients, bodies):
     def send(index):
         try:
             barrier.wait(timeout=30)
-            responses[index] = clients[index].post(URL, bodies[index], format="json")
+            responses[index] = clients[index].post(
+                URL, bodies[index], format="json", HTTP_X_CHANGE_REASON=REASON
+            )
         except Exception as exc:  # reported by the main thread
             errors.append(exc)
         finally:

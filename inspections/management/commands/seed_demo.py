@@ -122,6 +122,13 @@ class Command(SeedCommand):
             )
         today = timezone.now().date()
         for number, gtin, site_code, status in DEMO_BATCHES:
+            # Created complete: a seed writes new rows, it changes none (that would need a
+            # reason for change).
+            completed = (
+                {"produced_quantity": 99_500, "completed_by": admin}
+                if status == BatchStatus.QUARANTINE
+                else {}
+            )
             batch, created = Batch.objects.get_or_create(
                 product=products[gtin],
                 batch_number=number,
@@ -132,12 +139,10 @@ class Command(SeedCommand):
                     "expiry_date": today + timedelta(days=730),
                     "status": status,
                     "created_by": admin,
+                    **completed,
                 },
             )
             if created and status == BatchStatus.QUARANTINE:
-                batch.produced_quantity = 99_500
-                batch.completed_by = admin
-                batch.save()
                 Inspection.objects.create(
                     batch=batch,
                     kind="assay",
