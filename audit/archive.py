@@ -31,6 +31,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -208,6 +209,17 @@ def _s3_client() -> Any:
     return boto3.client("s3", endpoint_url=settings.AUDIT_ARCHIVE_S3_ENDPOINT_URL or None)
 
 
+@contextmanager
+def _s3_errors(location: str) -> Iterator[None]:
+    """Storage failures as a refusal naming the location, not a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        raise ArchiveRefused(f"S3 refused {location}: {error}") from None
+
+
 def _s3_parts(url: str) -> tuple[str, str]:
     parsed = urlparse(url)
     if not parsed.netloc:
@@ -221,9 +233,8 @@ def store(local: Path, *, to: str, name: str) -> str:
     if to.startswith("s3://"):
         bucket, prefix = _s3_parts(to)
         key = f"{prefix.rstrip('/')}/{name}" if prefix else name
-        client = _s3_client()
-        with local.open("rb") as source:
-            client.put_object(Bucket=bucket, Key=key, Body=source, IfNoneMatch="*")
+        with _s3_errors(f"s3://{bucket}/{key}"), local.open("rb") as source:
+            _s3_client().put_object(Bucket=bucket, Key=key, Body=source, IfNoneMatch="*")
         return f"s3://{bucket}/{key}"
     directory = Path(to)
     if not directory.is_dir():
@@ -241,7 +252,8 @@ def fetch(location: str, into: IO[bytes]) -> None:
     """Read an archive back from its location (path or s3:// URL) into ``into``."""
     if location.startswith("s3://"):
         bucket, key = _s3_parts(location)
-        _s3_client().download_fileobj(bucket, key, into)
+        with _s3_errors(location):
+            _s3_client().download_fileobj(bucket, key, into)
     else:
         path = Path(location)
         if not path.is_file():

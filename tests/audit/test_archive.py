@@ -281,6 +281,24 @@ def test_a_tampered_s3_archive_is_found(old_month, s3):
     assert "not_witnessed" in _problems(check)
 
 
-def test_a_missing_s3_bucket_is_a_clear_refusal(old_month, s3):
-    with pytest.raises(CommandError, match="names no bucket"):
-        call_command("verify_audit", "--archive", "s3:///nothing", stdout=io.StringIO())
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("s3:///nothing", "names no bucket"),
+        ("s3://audit-archive/trail/missing.jsonl.gz", "S3 refused"),
+        ("s3://no-such-bucket/a.jsonl.gz", "S3 refused"),
+    ],
+)
+def test_an_unreadable_s3_location_is_a_clear_refusal(s3, location, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("verify_audit", "--archive", location, stdout=io.StringIO())
+
+
+def test_an_s3_archive_is_never_overwritten(old_month, s3, monkeypatch):
+    entry = archive.archive_month(month=MONTH, to="s3://audit-archive/trail", detach=False)
+    monkeypatch.setattr(archive.timezone, "now", lambda: entry.created_at)
+
+    with pytest.raises(archive.ArchiveRefused, match="S3 refused"):
+        archive.archive_month(month=MONTH, to="s3://audit-archive/trail", detach=False)
+
+    assert archive.verify_archive(entry.location).ok
