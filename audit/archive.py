@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -308,7 +309,7 @@ def check_archive(source: IO[bytes], *, against_database: bool = True) -> Archiv
     try:
         with gzip.GzipFile(fileobj=source, mode="rb") as archive:
             lines = list(_read_lines(archive, result, digest))
-    except (OSError, EOFError, ValueError, ArchiveRefused) as error:
+    except (OSError, EOFError, ValueError, zlib.error, ArchiveRefused) as error:
         result.fail("unreadable", f"The archive cannot be read: {error}.")
         return result
     if not lines or result.month is None:
@@ -418,6 +419,8 @@ def _against_database(records: list[dict[str, Any]], result: ArchiveCheck) -> No
                     f"Seal #{line['seq']} differs from the database's.",
                     seq=line["seq"],
                 )
+    if records:
+        _missing_lines(records, result)
     manifest = AuditArchive.objects.filter(month=parse_month(str(result.month)))
     result.witnessed = manifest.filter(sha256=result.sha256).exists()
     if manifest.exists() and not result.witnessed:
@@ -426,6 +429,20 @@ def _against_database(records: list[dict[str, Any]], result: ArchiveCheck) -> No
             "The manifest records other archives of this month, "
             "not this file: it was changed after archiving.",
         )
+
+
+def _missing_lines(records: list[dict[str, Any]], result: ArchiveCheck) -> None:
+    """A seal between the archive's first and last whose record is of the archive's month
+    but which the archive lacks: a line was removed (seals of other months are gaps)."""
+    start, end = month_bounds(parse_month(str(result.month)))
+    present = {line["seq"] for line in records}
+    links = AuditSeal.objects.filter(seq__gte=records[0]["seq"], seq__lte=records[-1]["seq"])
+    for seq, text in links.values_list("seq", "text").iterator(chunk_size=CHUNK):
+        if seq in present:
+            continue
+        timestamp = dt.datetime.fromisoformat(json.loads(text)["timestamp"])
+        if start <= timestamp < end:
+            result.fail("removed", f"Seal #{seq} is of this month but not in the archive.", seq=seq)
 
 
 def verify_archive(location: str) -> ArchiveCheck:

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import socket
+import urllib.request
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -143,6 +144,10 @@ def test_a_removed_line_is_found(old_month, tmp_path):
 
     assert not check.ok
     assert {"trailer_invalid", "removed", "not_witnessed"} <= _problems(check)
+    removed = json.loads(lines[2])["seq"]
+    assert {"problem": "removed", "seq": removed} in [
+        {"problem": p["problem"], "seq": p["seq"]} for p in check.problems
+    ]
 
 
 def test_a_cut_short_archive_is_found(old_month, tmp_path):
@@ -242,12 +247,16 @@ def s3(monkeypatch):
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        with override_settings(AUDIT_ARCHIVE_S3_ENDPOINT_URL=f"http://127.0.0.1:{port}"):
+        with override_settings(AUDIT_ARCHIVE_S3_ENDPOINT_URL=endpoint):
             client = archive._s3_client()
             client.create_bucket(Bucket="audit-archive")
             yield client
     finally:
+        # moto keeps its buckets in the process, across servers: start the next test empty.
+        reset = f"{endpoint}/moto-api/reset"  # http on 127.0.0.1, made above
+        urllib.request.urlopen(reset, data=b"", timeout=5).close()  # noqa: S310
         server.stop()
 
 
