@@ -303,18 +303,30 @@ def _sha256(source: IO[bytes]) -> str:
 def check_archive(source: IO[bytes], *, against_database: bool = True) -> ArchiveCheck:
     """Verify an archive file: its format, every record's MAC and month, every chain link
     and the links between consecutive seals, the keyed trailer; and, ``against_database``,
-    each line against its seal and the file's SHA-256 against the manifest."""
+    each line against its seal, the seals of its month it lacks, and the file against the
+    manifest. Streams the file: lines are compared with the database a chunk at a time."""
     result = ArchiveCheck(sha256=_sha256(source))
     digest = hashlib.sha256()
+    present: set[int] = set()
+    chunk: list[dict[str, Any]] = []
+    trailer: dict[str, Any] | None = None
     try:
         with gzip.GzipFile(fileobj=source, mode="rb") as archive:
-            lines = list(_read_lines(archive, result, digest))
+            for line in _read_lines(archive, result, digest):
+                if "text" not in line:
+                    trailer = line
+                    continue
+                present.add(line["seq"])
+                chunk.append(line)
+                if len(chunk) == CHUNK:
+                    if against_database:
+                        _against_seals(chunk, result)
+                    chunk = []
     except (OSError, EOFError, ValueError, zlib.error, ArchiveRefused) as error:
         result.fail("unreadable", f"The archive cannot be read: {error}.")
         return result
-    if not lines or result.month is None:
+    if trailer is None or result.month is None:
         return result
-    *records, trailer = lines
     summary = {k: trailer.get(k) for k in ("records", "first_seq", "last_seq")}
     summary.update(
         first_prev_hash=trailer.get("first_prev_hash"), last_hash=trailer.get("last_hash")
@@ -325,11 +337,7 @@ def check_archive(source: IO[bytes], *, against_database: bool = True) -> Archiv
             "trailer_invalid",
             "The archive's trailer does not verify: lines were added, removed or changed.",
         )
-    seen = (
-        len(records),
-        records[0]["seq"] if records else None,
-        records[-1]["seq"] if records else None,
-    )
+    seen = (result.records, result.first_seq, result.last_seq)
     if seen != (summary["records"], summary["first_seq"], summary["last_seq"]):
         result.fail(
             "removed",
@@ -338,7 +346,9 @@ def check_archive(source: IO[bytes], *, against_database: bool = True) -> Archiv
             f"{seen[0]} #{seen[1]}..#{seen[2]}.",
         )
     if against_database:
-        _against_database(records, result)
+        _against_seals(chunk, result)
+        _missing_lines(present, result)
+        _against_manifest(summary, result)
     return result
 
 
@@ -358,6 +368,8 @@ def _read_lines(archive: IO[bytes], result: ArchiveCheck, digest: Any) -> Iterat
         line = json.loads(raw)
         if "text" not in line:
             yield {**line, "_digest": digest.hexdigest()}
+            if archive.read(1):
+                result.fail("trailing_data", "The archive goes on after its trailer.")
             return
         digest.update(raw)
         _check_record(line, previous, start, end, result)
@@ -397,46 +409,59 @@ def _check_record(
         result.fail("wrong_month", f"Seal #{seq}'s record is not of {result.month}.", seq=seq)
 
 
-def _against_database(records: list[dict[str, Any]], result: ArchiveCheck) -> None:
-    """Each line against its seal, when the seal is still there, and the file against
-    the manifest; without any, the archive's first and last links against the manifest."""
-    for index in range(0, len(records), CHUNK):
-        chunk = records[index : index + CHUNK]
-        seals = AuditSeal.objects.in_bulk([line["seq"] for line in chunk])
-        for line in chunk:
-            link = seals.get(line["seq"])
-            if link is None:
-                result.fail(
-                    "seal_missing", f"Seal #{line['seq']} is not in the database.", seq=line["seq"]
-                )
-            elif (link.prev_hash, link.hash, link.text) != (
-                line["prev_hash"],
-                line["hash"],
-                line["text"],
-            ):
-                result.fail(
-                    "differs_from_seal",
-                    f"Seal #{line['seq']} differs from the database's.",
-                    seq=line["seq"],
-                )
-    if records:
-        _missing_lines(records, result)
+def _against_seals(chunk: list[dict[str, Any]], result: ArchiveCheck) -> None:
+    """Each line against its seal: seals are never removed, so each must be there."""
+    seals = AuditSeal.objects.in_bulk([line["seq"] for line in chunk])
+    for line in chunk:
+        link = seals.get(line["seq"])
+        if link is None:
+            result.fail(
+                "seal_missing", f"Seal #{line['seq']} is not in the database.", seq=line["seq"]
+            )
+        elif (link.prev_hash, link.hash, link.text) != (
+            line["prev_hash"],
+            line["hash"],
+            line["text"],
+        ):
+            result.fail(
+                "differs_from_seal",
+                f"Seal #{line['seq']} differs from the database's.",
+                seq=line["seq"],
+            )
+
+
+def _against_manifest(summary: dict[str, Any], result: ArchiveCheck) -> None:
+    """The file is the one the manifest witnessed, and says what the manifest says."""
     manifest = AuditArchive.objects.filter(month=parse_month(str(result.month)))
-    result.witnessed = manifest.filter(sha256=result.sha256).exists()
-    if manifest.exists() and not result.witnessed:
+    entry = manifest.filter(sha256=result.sha256).first()
+    result.witnessed = entry is not None
+    if entry is None:
+        if manifest.exists():
+            result.fail(
+                "not_witnessed",
+                "The manifest records other archives of this month, "
+                "not this file: it was changed after archiving.",
+            )
+        return
+    recorded = (entry.records, entry.first_seq, entry.last_seq)
+    recorded += (entry.first_prev_hash, entry.last_hash)
+    archived = tuple(
+        summary[k] for k in ("records", "first_seq", "last_seq", "first_prev_hash", "last_hash")
+    )
+    if recorded != archived:
         result.fail(
-            "not_witnessed",
-            "The manifest records other archives of this month, "
-            "not this file: it was changed after archiving.",
+            "differs_from_manifest",
+            "The archive's first or last link or its count differs from the manifest's.",
         )
 
 
-def _missing_lines(records: list[dict[str, Any]], result: ArchiveCheck) -> None:
+def _missing_lines(present: set[int], result: ArchiveCheck) -> None:
     """A seal between the archive's first and last whose record is of the archive's month
     but which the archive lacks: a line was removed (seals of other months are gaps)."""
     start, end = month_bounds(parse_month(str(result.month)))
-    present = {line["seq"] for line in records}
-    links = AuditSeal.objects.filter(seq__gte=records[0]["seq"], seq__lte=records[-1]["seq"])
+    if result.first_seq is None:
+        return
+    links = AuditSeal.objects.filter(seq__gte=result.first_seq, seq__lte=result.last_seq)
     for seq, text in links.values_list("seq", "text").iterator(chunk_size=CHUNK):
         if seq in present:
             continue

@@ -6,7 +6,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import socket
 import urllib.request
 
 import pytest
@@ -19,6 +18,7 @@ from audit.canonical import canonical_text, mac
 from audit.capture import build, insert
 from audit.choices import Action
 from audit.models import AuditArchive, AuditLog
+from tests.harness import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -150,6 +150,16 @@ def test_a_removed_line_is_found(old_month, tmp_path):
     ]
 
 
+def test_lines_after_the_trailer_are_found(old_month, tmp_path):
+    entry = archive.archive_month(month=MONTH, to=str(tmp_path))
+    lines = _lines(entry.location)
+    _rewrite(entry.location, [*lines, lines[2]])
+
+    check = archive.verify_archive(entry.location)
+
+    assert {"trailing_data", "not_witnessed"} <= _problems(check)
+
+
 def test_a_cut_short_archive_is_found(old_month, tmp_path):
     entry = archive.archive_month(month=MONTH, to=str(tmp_path))
     _rewrite(entry.location, _lines(entry.location)[:-1])
@@ -227,18 +237,12 @@ def test_older_than_online_archives_every_old_month(old_month, tmp_path):
 # --- S3 -------------------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def s3(monkeypatch):
     """An S3 API on 127.0.0.1 (moto's server), with a bucket; stopped afterwards."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     for name, value in {
