@@ -129,9 +129,8 @@ def _trailer_mac(digest: str, summary: dict[str, Any]) -> str:
 
 
 def _line(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + (
-        b"\n"
-    )
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{text}\n".encode()
 
 
 def _month_seals(start: dt.datetime, end: dt.datetime) -> Iterator[tuple[AuditSeal, AuditLog]]:
@@ -241,11 +240,14 @@ def store(local: Path, *, to: str, name: str) -> str:
     if not directory.is_dir():
         raise ArchiveRefused(f"{to!r} is not a directory.")
     target = directory / name
-    with local.open("rb") as source, target.open("xb") as copy:
-        while chunk := source.read(1 << 20):
-            copy.write(chunk)
-        copy.flush()
-        os.fsync(copy.fileno())
+    try:
+        with local.open("rb") as source, target.open("xb") as copy:
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+            copy.flush()
+            os.fsync(copy.fileno())
+    except OSError as error:
+        raise ArchiveRefused(f"Cannot write {target}: {error}") from None
     return str(target)
 
 

@@ -20,6 +20,8 @@ def partition_by_month(apps, schema_editor):
     if vendor != "postgresql":
         return
     execute = schema_editor.execute
+    # Moving and indexing a large table takes longer than the service's statement timeout.
+    execute("SET LOCAL statement_timeout = 0")
     for sql in triggers.postgres_drop(("audit_auditlog",))[:-1]:  # keep the function
         execute(sql, params=None)
     execute(f"ALTER TABLE audit_auditlog RENAME TO {OLD}")

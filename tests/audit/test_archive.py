@@ -315,3 +315,11 @@ def test_an_s3_archive_is_never_overwritten(old_month, s3, monkeypatch):
         archive.archive_month(month=MONTH, to="s3://audit-archive/trail", detach=False)
 
     assert archive.verify_archive(entry.location).ok
+
+
+def test_a_location_that_is_not_a_directory_is_refused(old_month, tmp_path):
+    with pytest.raises(CommandError, match="is not a directory"):
+        call_command("archive_audit", "--month", "2020-03", "--to", str(tmp_path / "missing"))
+
+    assert AuditLog.objects.filter(pk__in=old_month).count() == 3
+    assert not AuditArchive.objects.exists()
