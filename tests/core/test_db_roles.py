@@ -206,7 +206,7 @@ def test_the_service_signs_in_and_audits_as_the_app_role(roles):
     assert int(result.stdout.strip().splitlines()[-1]) >= 2
 
 
-def test_settings_select_the_owner_for_migrate_only():
+def test_settings_select_the_owner_for_migrate_and_archiving_only():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -220,7 +220,7 @@ def test_settings_select_the_owner_for_migrate_only():
         "print(settings.DATABASES['default']['USER'], settings.DATABASE_APP_ROLE)\n"
     )
     users = {}
-    for command in ("migrate", "runserver"):
+    for command in ("migrate", "archive_audit", "runserver"):
         result = subprocess.run(
             [sys.executable, "-c", script, command],
             cwd=ROOT,
@@ -232,4 +232,8 @@ def test_settings_select_the_owner_for_migrate_only():
         )
         users[command] = result.stdout.split()
 
-    assert users == {"migrate": ["owner_role", "app_role"], "runserver": ["app_role", "app_role"]}
+    assert users == {
+        "migrate": ["owner_role", "app_role"],
+        "archive_audit": ["owner_role", "app_role"],  # detaches partitions: DDL
+        "runserver": ["app_role", "app_role"],
+    }
