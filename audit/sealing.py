@@ -142,13 +142,13 @@ def verify() -> Verification:
                 detail=f"Seal #{link.seq} does not follow from the one before it.",
             )
         prev = link.hash
-    # Records against seals, both streamed in id order (constant memory): each sealed
-    # record must still read as sealed; every record's MAC must verify (a row inserted
-    # or edited without the key fails); a seal without its record means a removal.
     from audit.archive import archived_ranges, is_archived
 
     # Months detached with a verified archive: their seals stay, their records left.
     archived = archived_ranges()
+    # Records against seals, both streamed in id order (constant memory): each sealed
+    # record must still read as sealed; every record's MAC must verify (a row inserted
+    # or edited without the key fails); a seal without its record means a removal.
     rows = AuditLog.objects.order_by("id").iterator(chunk_size=2000)
     links = AuditSeal.objects.order_by("log_id").values_list("log_id", "text", "seq")
     link_iter = links.iterator(chunk_size=2000)

@@ -323,3 +323,23 @@ def test_a_location_that_is_not_a_directory_is_refused(old_month, tmp_path):
 
     assert AuditLog.objects.filter(pk__in=old_month).count() == 3
     assert not AuditArchive.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditarchive SET sha256 = sha256",
+        "DELETE FROM audit_auditarchive",
+        "TRUNCATE audit_auditarchive",
+    ],
+)
+def test_the_manifest_is_append_only(old_month, tmp_path, statement):
+    entry = archive.archive_month(month=MONTH, to=str(tmp_path))
+
+    with pytest.raises(Error, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    with pytest.raises(PermissionError):
+        entry.save()
+
+    assert AuditArchive.objects.get() == entry
