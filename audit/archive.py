@@ -354,7 +354,9 @@ def check_archive(source: IO[bytes], *, against_database: bool = True) -> Archiv
     return result
 
 
-def _read_lines(archive: IO[bytes], result: ArchiveCheck, digest: Any) -> Iterator[dict]:
+def _read_lines(
+    archive: gzip.GzipFile, result: ArchiveCheck, digest: Any
+) -> Iterator[dict[str, Any]]:
     """Each line parsed and its record checked; the trailer last, with the digest of
     every line before it."""
     header = archive.readline()
@@ -445,8 +447,13 @@ def _against_manifest(summary: dict[str, Any], result: ArchiveCheck) -> None:
                 "not this file: it was changed after archiving.",
             )
         return
-    recorded = (entry.records, entry.first_seq, entry.last_seq)
-    recorded += (entry.first_prev_hash, entry.last_hash)
+    recorded = (
+        entry.records,
+        entry.first_seq,
+        entry.last_seq,
+        entry.first_prev_hash,
+        entry.last_hash,
+    )
     archived = tuple(
         summary[k] for k in ("records", "first_seq", "last_seq", "first_prev_hash", "last_hash")
     )
