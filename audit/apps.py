@@ -22,3 +22,17 @@ class AuditConfig(AppConfig):
         from core.metrics import register_collector
 
         register_collector(metrics.collect)
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_partitions_ahead, dispatch_uid="audit_partitions_ahead")
+
+
+def _partitions_ahead(
+    sender: AppConfig, app_config: AppConfig, using: str, **kwargs: object
+) -> None:
+    """migrate runs as the owner: make the next months' partitions there too, so a
+    deployment without a beat scheduler still has them (audit/partitions.py)."""
+    from audit.partitions import ensure_partitions
+
+    if app_config.label == "audit" and using == "default":
+        ensure_partitions()

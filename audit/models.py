@@ -125,3 +125,38 @@ class SealState(models.Model):
 
     def __str__(self) -> str:
         return f"sealed {self.last_sealed_at}, verified {self.last_verified_at}"
+
+
+class AuditArchive(models.Model):
+    """A month of records exported with their seals, verified by reading it back; written
+    once, when the archive verified (and, if so, in the transaction that detached the
+    month's partition). The sha256 here is the witness a later reader checks the file
+    against; ``verify`` knows from these rows which sealed records left the table."""
+
+    month = models.DateField(help_text="First day of the archived UTC month.")
+    location = models.CharField(max_length=1024)
+    sha256 = models.CharField(max_length=64)
+    records = models.PositiveBigIntegerField()
+    first_seq = models.BigIntegerField(null=True)
+    last_seq = models.BigIntegerField(null=True)
+    first_prev_hash = models.CharField(max_length=64, blank=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+    detached = models.BooleanField(default=False)
+    dropped = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["month", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} -> {self.location}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(READ_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(READ_ONLY)

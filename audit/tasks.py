@@ -19,3 +19,11 @@ def seal_audit_trail() -> int:
     from audit.sealing import seal
 
     return seal()
+
+
+@shared_task(acks_late=True)
+def ensure_audit_partitions() -> list[str]:
+    """This month's partition and the next ones (audit/partitions.py AHEAD)."""
+    from audit.partitions import ensure_partitions
+
+    return ensure_partitions()

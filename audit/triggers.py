@@ -4,11 +4,16 @@ PostgreSQL rejects UPDATE, DELETE and TRUNCATE; SQLite rejects UPDATE and DELETE
 On SQLite, a migration that alters an audit table rebuilds it and drops its triggers:
 such a migration must create them again (see 0004).
 
+``audit_auditlog`` is partitioned by month on PostgreSQL (audit/partitions.py): the row
+trigger on it is cloned onto every partition, the TRUNCATE trigger is made per partition.
+
 Only a superuser who disables triggers (``session_replication_role = replica``) gets
 past them, and the MACs and the seal chain show what they did.
 """
 
-TABLES = ("audit_auditlog", "audit_auditseal")
+TABLES = ("audit_auditlog", "audit_auditseal", "audit_auditarchive")
+# The tables of migration 0002, which must keep making exactly these.
+FIRST_TABLES = ("audit_auditlog", "audit_auditseal")
 MESSAGE = "audit tables are append-only"
 
 POSTGRES_FUNCTION = f"""
@@ -21,9 +26,9 @@ $$;
 """
 
 
-def postgres_create() -> list[str]:
+def postgres_create(tables: tuple[str, ...] = TABLES) -> list[str]:
     sql = [POSTGRES_FUNCTION]
-    for table in TABLES:
+    for table in tables:
         sql += [
             f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION audit_reject_change();",
@@ -33,9 +38,9 @@ def postgres_create() -> list[str]:
     return sql
 
 
-def postgres_drop() -> list[str]:
+def postgres_drop(tables: tuple[str, ...] = TABLES) -> list[str]:
     sql = []
-    for table in TABLES:
+    for table in tables:
         sql += [
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
@@ -43,9 +48,9 @@ def postgres_drop() -> list[str]:
     return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"]
 
 
-def sqlite_create() -> list[str]:
+def sqlite_create(tables: tuple[str, ...] = TABLES) -> list[str]:
     sql = []
-    for table in TABLES:
+    for table in tables:
         for op in ("UPDATE", "DELETE"):
             sql.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -54,17 +59,19 @@ def sqlite_create() -> list[str]:
     return sql
 
 
-def sqlite_drop() -> list[str]:
+def sqlite_drop(tables: tuple[str, ...] = TABLES) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_{op};"
-        for table in TABLES
+        for table in tables
         for op in ("update", "delete")
     ]
 
 
-def create_sql(vendor: str) -> list[str]:
-    return {"postgresql": postgres_create, "sqlite": sqlite_create}.get(vendor, list)()
+def create_sql(vendor: str, tables: tuple[str, ...] = TABLES) -> list[str]:
+    make = {"postgresql": postgres_create, "sqlite": sqlite_create}.get(vendor)
+    return make(tables) if make else []
 
 
-def drop_sql(vendor: str) -> list[str]:
-    return {"postgresql": postgres_drop, "sqlite": sqlite_drop}.get(vendor, list)()
+def drop_sql(vendor: str, tables: tuple[str, ...] = TABLES) -> list[str]:
+    make = {"postgresql": postgres_drop, "sqlite": sqlite_drop}.get(vendor)
+    return make(tables) if make else []

@@ -3,7 +3,9 @@ application's role, which owns nothing and may only read and write rows.
 
 The application's role cannot alter a table (and so cannot disable a trigger), cannot
 set ``session_replication_role`` (superuser only) and has no UPDATE, DELETE or TRUNCATE
-on the audit tables. ``grant_app_role`` is idempotent; ``migrate`` runs it after every
+on the audit tables and their monthly partitions (the partitions the service's beat job
+makes later copy the parent's privileges, see audit/partitions.py). ``grant_app_role``
+is idempotent; ``migrate`` runs it after every
 migration when ``DATABASE_MIGRATE_URL`` names the owner (see config/settings/base.py),
 and ``manage.py grant_app_role ROLE`` runs it by hand.
 """
@@ -21,10 +23,11 @@ TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 AUDIT_PRIVILEGES_REFUSED = "UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 
 
-def grant_sql(role: str, quote: Any) -> list[str]:
-    """The statements, for the current user as owner of the tables in ``public``."""
+def grant_sql(role: str, quote: Any, *, partitions: tuple[str, ...] = ()) -> list[str]:
+    """The statements, for the current user as owner of the tables in ``public``;
+    ``partitions`` are the audit trail's monthly tables, append-only like it."""
     who = quote(role)
-    audit = ", ".join(quote(table) for table in AUDIT_TABLES)
+    audit = ", ".join(quote(table) for table in (*AUDIT_TABLES, *partitions))
     return [
         f"GRANT USAGE ON SCHEMA public TO {who}",
         f"GRANT {TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {who}",
@@ -34,6 +37,12 @@ def grant_sql(role: str, quote: Any) -> list[str]:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {who}",
         # Append-only: the audit trail is read and inserted into, nothing else.
         f"REVOKE {AUDIT_PRIVILEGES_REFUSED} ON {audit} FROM {who}",
+        # The beat job makes next months' partitions through the owner's function.
+        *(
+            [f"GRANT EXECUTE ON FUNCTION audit_ensure_partitions(integer) TO {who}"]
+            if partitions
+            else []
+        ),
     ]
 
 
@@ -42,7 +51,14 @@ def grant_app_role(role: str, using: str = "default") -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for sql in grant_sql(role, connection.ops.quote_name):
+        # Attached or detached by archiving (audit/archive.py): append-only either way.
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = "
+            "'public'::regnamespace AND (relname LIKE 'audit\\_auditlog\\_p%%' "
+            "OR relname = 'audit_auditlog_default') ORDER BY relname"
+        )
+        partitions = tuple(name for (name,) in cursor.fetchall())
+        for sql in grant_sql(role, connection.ops.quote_name, partitions=partitions):
             cursor.execute(sql)
 
 

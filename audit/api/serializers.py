@@ -27,6 +27,9 @@ class VerificationOutputSerializer(serializers.Serializer):
     sealed = serializers.IntegerField(help_text="Links in the seal chain.")
     records = serializers.IntegerField(help_text="Records in the table.")
     unsealed = serializers.IntegerField(help_text="Records waiting to be sealed.")
+    archived = serializers.IntegerField(
+        help_text="Sealed records of months detached with a verified archive."
+    )
     oldest_unsealed_age_seconds = serializers.FloatField(allow_null=True)
     problem = serializers.ChoiceField(choices=PROBLEMS, allow_null=True)
     row_id = serializers.CharField(allow_null=True, help_text="The first record in question.")

@@ -111,7 +111,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # `manage.py migrate` alone connects as the owner (DATABASE_MIGRATE_URL) and then grants
 # the service's role its row access (core/dbroles.py).
 DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
-if env.str("DATABASE_MIGRATE_URL", default="") and sys.argv[1:2] == ["migrate"]:
+# Archiving the audit trail detaches partitions: the owner's work too (audit/archive.py).
+OWNER_COMMANDS = (["migrate"], ["archive_audit"])
+if env.str("DATABASE_MIGRATE_URL", default="") and sys.argv[1:2] in OWNER_COMMANDS:
     DATABASES["default"] = env.db("DATABASE_MIGRATE_URL")
 DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
@@ -492,6 +494,11 @@ AUDIT_REASON_REQUIRED_FOR = env.list(
         "accounts.ElectronicSignature",
     ],
 )
+# Closed months older than this may be archived and detached (manage.py archive_audit).
+AUDIT_ONLINE_MONTHS = env.int("AUDIT_ONLINE_MONTHS", default=24)
+# An S3-compatible endpoint for s3:// archive locations (empty: AWS's own); credentials
+# come the usual boto3 way (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
+AUDIT_ARCHIVE_S3_ENDPOINT_URL = env.str("AUDIT_ARCHIVE_S3_ENDPOINT_URL", default="")
 
 # --- serial numbers -------------------------------------------------------------------
 

@@ -9,16 +9,19 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from audit.partitions import partition_name
 from tests.harness import ROOT, pg_server_url
 
 pytestmark = pytest.mark.postgres
 
 SERVER = pg_server_url("TEST_PG_SERVER_URL")
+CURRENT_PARTITION = partition_name(datetime.now(UTC).date())
 
 
 def _admin() -> psycopg.Connection:
@@ -109,6 +112,16 @@ def test_migrations_ran_as_the_owner_and_the_app_role_owns_nothing(roles):
         "TRUNCATE audit_auditseal",
         "DROP TABLE audit_auditlog",
         "CREATE TABLE intruder (id int)",
+        # Every monthly partition, present and made later, is append-only too.
+        f"UPDATE {CURRENT_PARTITION} SET action = 'login'",
+        f"DELETE FROM {CURRENT_PARTITION}",
+        f"TRUNCATE {CURRENT_PARTITION}",
+        "TRUNCATE audit_auditlog_default",
+        f"ALTER TABLE audit_auditlog DETACH PARTITION {CURRENT_PARTITION}",
+        "SELECT audit_create_partition('2031-01-01')",
+        "SELECT audit_protect_partition('audit_auditlog_default')",
+        "UPDATE audit_auditarchive SET sha256 = sha256",
+        "DELETE FROM audit_auditarchive",
     ],
 )
 def test_the_app_role_cannot_touch_the_audit_trail(roles, statement):
@@ -123,10 +136,38 @@ def test_the_app_role_reads_writes_rows_and_appends_audit_records(roles):
         app.execute("DELETE FROM accounts_usersession")
         privileges = app.execute(
             "SELECT privilege_type FROM information_schema.role_table_grants "
-            "WHERE grantee = current_user AND table_name = 'audit_auditlog'"
+            "WHERE grantee = current_user AND table_name LIKE 'audit\\_auditlog%%'"
         ).fetchall()
 
     assert {p for (p,) in privileges} == {"SELECT", "INSERT"}
+
+
+def test_the_app_role_makes_partitions_ahead_that_are_append_only(roles):
+    # The beat job's call, as the service: partitions owned by the owner, with the
+    # parent's privileges for the service and the TRUNCATE trigger of their own.
+    with _connect(roles, "app") as app:
+        made = [name for (name,) in app.execute("SELECT audit_ensure_partitions(8)")]
+        again = app.execute("SELECT audit_ensure_partitions(8)").fetchall()
+        owners = app.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE tablename = ANY(%s)", [made]
+        ).fetchall()
+        privileges = app.execute(
+            "SELECT table_name, privilege_type FROM information_schema.role_table_grants "
+            "WHERE grantee = current_user AND table_name = ANY(%s)",
+            [made],
+        ).fetchall()
+        triggers = app.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid::regclass::text = ANY(%s) "
+            "AND tgname LIKE '%%no_truncate'",
+            [made],
+        ).fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute(f"TRUNCATE {made[-1]}")
+
+    assert made and again == []
+    assert owners == [(roles["owner"],)]
+    assert sorted(privileges) == sorted((t, p) for t in made for p in ("INSERT", "SELECT"))
+    assert triggers == (len(made),)
 
 
 def test_the_service_signs_in_and_audits_as_the_app_role(roles):
@@ -165,7 +206,7 @@ def test_the_service_signs_in_and_audits_as_the_app_role(roles):
     assert int(result.stdout.strip().splitlines()[-1]) >= 2
 
 
-def test_settings_select_the_owner_for_migrate_only():
+def test_settings_select_the_owner_for_migrate_and_archiving_only():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -179,7 +220,7 @@ def test_settings_select_the_owner_for_migrate_only():
         "print(settings.DATABASES['default']['USER'], settings.DATABASE_APP_ROLE)\n"
     )
     users = {}
-    for command in ("migrate", "runserver"):
+    for command in ("migrate", "archive_audit", "runserver"):
         result = subprocess.run(
             [sys.executable, "-c", script, command],
             cwd=ROOT,
@@ -191,4 +232,8 @@ def test_settings_select_the_owner_for_migrate_only():
         )
         users[command] = result.stdout.split()
 
-    assert users == {"migrate": ["owner_role", "app_role"], "runserver": ["app_role", "app_role"]}
+    assert users == {
+        "migrate": ["owner_role", "app_role"],
+        "archive_audit": ["owner_role", "app_role"],  # detaches partitions: DDL
+        "runserver": ["app_role", "app_role"],
+    }
