@@ -179,11 +179,14 @@ class ServiceAdmin(admin.ModelAdmin):
             fieldsets.append(("Reason for change", {"fields": [REASON_FIELD]}))
         return fieldsets
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if self._asks_reason_on_form(request, obj):
             base = kwargs.get("form", self.form)
             kwargs["form"] = type(base.__name__, (base,), {REASON_FIELD: reason_field()})
-        return super().get_form(request, obj, **kwargs)
+        # ``change`` by keyword: the user page's get_form takes no third positional.
+        return super().get_form(request, obj, change=change, **kwargs)
 
     # --- writes -------------------------------------------------------------------------
 

@@ -44,9 +44,12 @@ def plant(db):
         site=a, status=BatchStatus.RELEASED, completed_at=at(20), released_at=at(30)
     )
     BatchFactory(site=a, status=BatchStatus.RELEASED, completed_at=at(-50), released_at=at(-2))
-    failed = InspectionFactory(batch=waiting, failed=True, completed_at=at(11))
-    failed.results = [{"parameter": "assay", "in_spec": False}]
-    failed.save()
+    failed = InspectionFactory(
+        batch=waiting,
+        failed=True,
+        completed_at=at(11),
+        results=[{"parameter": "assay", "in_spec": False}],
+    )
     other = BatchFactory(site=b, status=BatchStatus.RELEASED, completed_at=at(1), released_at=at(2))
     return {
         "a": a,
