@@ -8,7 +8,9 @@ Only a superuser who disables triggers (``session_replication_role = replica``) 
 past them, and the MACs and the seal chain show what they did.
 """
 
-TABLES = ("audit_auditlog", "audit_auditseal")
+TABLES = ("audit_auditlog", "audit_auditseal", "audit_auditcheckpoint")
+# The tables of migration 0002; later tables get their triggers from their own migration.
+FIRST_TABLES = ("audit_auditlog", "audit_auditseal")
 MESSAGE = "audit tables are append-only"
 
 POSTGRES_FUNCTION = f"""
@@ -21,9 +23,9 @@ $$;
 """
 
 
-def postgres_create() -> list[str]:
+def postgres_create(tables: tuple[str, ...] = TABLES) -> list[str]:
     sql = [POSTGRES_FUNCTION]
-    for table in TABLES:
+    for table in tables:
         sql += [
             f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION audit_reject_change();",
@@ -33,19 +35,19 @@ def postgres_create() -> list[str]:
     return sql
 
 
-def postgres_drop() -> list[str]:
+def postgres_drop(tables: tuple[str, ...] = TABLES, *, function: bool = True) -> list[str]:
     sql = []
-    for table in TABLES:
+    for table in tables:
         sql += [
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
         ]
-    return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"]
+    return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"] if function else sql
 
 
-def sqlite_create() -> list[str]:
+def sqlite_create(tables: tuple[str, ...] = TABLES) -> list[str]:
     sql = []
-    for table in TABLES:
+    for table in tables:
         for op in ("UPDATE", "DELETE"):
             sql.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -54,17 +56,22 @@ def sqlite_create() -> list[str]:
     return sql
 
 
-def sqlite_drop() -> list[str]:
+def sqlite_drop(tables: tuple[str, ...] = TABLES) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_{op};"
-        for table in TABLES
+        for table in tables
         for op in ("update", "delete")
     ]
 
 
-def create_sql(vendor: str) -> list[str]:
-    return {"postgresql": postgres_create, "sqlite": sqlite_create}.get(vendor, list)()
+def create_sql(vendor: str, tables: tuple[str, ...] = TABLES) -> list[str]:
+    if vendor == "postgresql":
+        return postgres_create(tables)
+    return sqlite_create(tables) if vendor == "sqlite" else []
 
 
-def drop_sql(vendor: str) -> list[str]:
-    return {"postgresql": postgres_drop, "sqlite": sqlite_drop}.get(vendor, list)()
+def drop_sql(vendor: str, tables: tuple[str, ...] = TABLES, *, function: bool = True) -> list[str]:
+    """``function=False`` keeps the shared trigger function (other tables use it)."""
+    if vendor == "postgresql":
+        return postgres_drop(tables, function=function)
+    return sqlite_drop(tables) if vendor == "sqlite" else []

@@ -5,7 +5,7 @@ from audit import triggers
 
 def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for sql in triggers.create_sql(vendor):
+    for sql in triggers.create_sql(vendor, triggers.FIRST_TABLES):
         schema_editor.execute(sql, params=None)
     if vendor == "postgresql":
         for column in ("old_values", "new_values"):
@@ -17,7 +17,7 @@ def create(apps, schema_editor):
 
 def drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for sql in triggers.drop_sql(vendor):
+    for sql in triggers.drop_sql(vendor, triggers.FIRST_TABLES):
         schema_editor.execute(sql, params=None)
     if vendor == "postgresql":
         for column in ("old_values", "new_values"):

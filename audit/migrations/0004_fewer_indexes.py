@@ -8,7 +8,7 @@ from audit import triggers
 def recreate_sqlite_triggers(apps, schema_editor):
     # SQLite alters a column by rebuilding the table, which drops its triggers.
     if schema_editor.connection.vendor == "sqlite":
-        for sql in triggers.sqlite_create():
+        for sql in triggers.sqlite_create(triggers.FIRST_TABLES):
             schema_editor.execute(sql, params=None)
 
 

@@ -480,6 +480,19 @@ AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
 # Access records are handed to Celery; this many at most in one task / insert.
 AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
 AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)
+# Witnesses of the seal chain's head, outside the database (audit/witness.py): an
+# append-only JSON-lines file on another volume than the database's, and/or an S3
+# bucket (s3://bucket/prefix; object-lock retention of AUDIT_WITNESS_RETENTION_DAYS when
+# the bucket has object lock). Both empty: no witness (development); production warns.
+AUDIT_WITNESS_PATH = env.str("AUDIT_WITNESS_PATH", default="")
+AUDIT_WITNESS_URL = env.str("AUDIT_WITNESS_URL", default="")
+AUDIT_WITNESS_S3_ENDPOINT_URL = env.str("AUDIT_WITNESS_S3_ENDPOINT_URL", default="")
+AUDIT_WITNESS_RETENTION_DAYS = env.int("AUDIT_WITNESS_RETENTION_DAYS", default=0)
+AUDIT_WITNESS_REQUIRED = env.bool("AUDIT_WITNESS_REQUIRED", default=False)
+# Records unsealed for longer, or a sealer that last ran longer ago, are a problem for
+# verify (`seal_lag`): records deleted before they are sealed leave no trace, so this
+# bounds the window in which that can happen unnoticed.
+AUDIT_SEAL_MAX_LAG_SECONDS = env.int("AUDIT_SEAL_MAX_LAG_SECONDS", default=120)
 
 # --- serial numbers -------------------------------------------------------------------
 
