@@ -79,8 +79,7 @@ def seal(*, limit: int | None = None) -> int:
             AuditSeal.objects.bulk_create(links)
             SealState.objects.filter(id=1).update(last_sealed_at=timezone.now())
         if links:
-            # After the commit: a head witnessed is a head that exists.
-            witness.write(witness.Head(seq=seq, hash=prev, sealed_at=_iso(links[-1].sealed_at)))
+            _witness(witness.Head(seq=seq, hash=prev, sealed_at=_iso(links[-1].sealed_at)))
             logger.info(
                 "audit_sealed", extra={"seal_seq": seq, "seal_tip": prev, "sealed": len(links)}
             )
@@ -100,16 +99,32 @@ def _witness_catch_up() -> None:
     """A run with nothing to seal writes the tip to a witness left behind by a failed
     write (or configured after the chain began)."""
     tip = AuditSeal.objects.order_by("-seq").only("seq", "hash", "sealed_at").first()
-    if tip is None:
-        return
+    if tip is not None:
+        _witness(witness.Head(seq=tip.seq, hash=tip.hash, sealed_at=_iso(tip.sealed_at)))
+
+
+def _witness(head: witness.Head) -> None:
+    """Write ``head`` to every witness behind it, after the commit (a head witnessed is
+    a head that exists). A witness whose last head is not in the chain any more (the
+    chain was cut and grew again) is left as it is, for ``verify`` to name; a failure
+    is logged, never raised: the seal is committed, and ``verify`` reports the witness
+    as behind."""
     for each in witness.configured():
         try:
-            head = each.last()
-            if head is None or head.seq < tip.seq:
-                each.write(witness.Head(seq=tip.seq, hash=tip.hash, sealed_at=_iso(tip.sealed_at)))
+            last = each.last()
+            if (
+                last is not None
+                and not AuditSeal.objects.filter(seq=last.seq, hash=last.hash).exists()
+            ):
+                logger.error(
+                    "audit_witness_disagrees",
+                    extra={"witness": each.name, "witnessed_seq": last.seq, "seal_seq": head.seq},
+                )
+            elif last is None or last.seq < head.seq:
+                each.write(head)
         except Exception:
             logger.exception(
-                "audit_witness_write_failed", extra={"witness": each.name, "seal_seq": tip.seq}
+                "audit_witness_write_failed", extra={"witness": each.name, "seal_seq": head.seq}
             )
 
 

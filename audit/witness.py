@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -27,8 +26,6 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from django.conf import settings
-
-logger = logging.getLogger(__name__)
 
 SEQ_DIGITS = 20  # a bigint's largest value has 19 digits
 TAIL_BYTES = 4096  # enough for the last line of the file
@@ -167,23 +164,3 @@ def configured() -> tuple[Witness, ...]:
         settings.AUDIT_WITNESS_S3_ENDPOINT_URL,
         settings.AUDIT_WITNESS_RETENTION_DAYS,
     )
-
-
-def write(head: Head) -> bool:
-    """To every witness; a failure is logged and reported, never raised: the seal is
-    committed already, and ``verify`` reports the witness as behind."""
-    ok = True
-    for witness in configured():
-        try:
-            witness.write(head)
-        except Exception:
-            ok = False
-            logger.exception(
-                "audit_witness_write_failed", extra={"witness": witness.name, "seal_seq": head.seq}
-            )
-    return ok
-
-
-def last() -> dict[str, Head | None]:
-    """Each witness's last head, by witness name; a witness that cannot be read raises."""
-    return {witness.name: witness.last() for witness in configured()}
