@@ -120,6 +120,7 @@ def test_every_sealing_batch_is_witnessed_on_disk(file_witness, monkeypatch):
     assert result.witness == {**heads[-1], "witness": "file"}
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_witness_that_cannot_be_written_loses_no_seal_and_is_reported(
     presealed, tmp_path, caplog
