@@ -98,6 +98,8 @@ def _iso(value: Any) -> str:
 def _witness_catch_up() -> None:
     """A run with nothing to seal writes the tip to a witness left behind by a failed
     write (or configured after the chain began)."""
+    if not witness.configured():
+        return
     tip = AuditSeal.objects.order_by("-seq").only("seq", "hash", "sealed_at").first()
     if tip is not None:
         _witness(witness.Head(seq=tip.seq, hash=tip.hash, sealed_at=_iso(tip.sealed_at)))
