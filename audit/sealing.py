@@ -211,7 +211,7 @@ def verify(*, full: bool = False) -> Verification:
         result.checkpoint_seq = start.seq
     tip_seq, tip_hash = _check_chain(result, start)
     sealed_before = start.records if start else 0
-    oldest = _check_sealed_records(result, start)
+    oldest = _check_sealed_records(result, start, tip_seq)
     if start is not None:
         oldest = _check_unsealed_records(result, start)
     result.records = sealed_before + result.checked_records
@@ -284,12 +284,13 @@ def _check_chain(result: Verification, start: AuditCheckpoint | None) -> tuple[i
     return tip_seq, prev
 
 
-def _check_sealed_records(result: Verification, start: AuditCheckpoint | None) -> Any:
+def _check_sealed_records(result: Verification, start: AuditCheckpoint | None, tip_seq: int) -> Any:
     """Records against their seals (after ``start``), both streamed in id order
     (constant memory): each must still read as sealed and its MAC verify; a seal
     without its record means a removal. From the first seal every record is read,
     sealed or not, and the oldest unsealed record's timestamp is returned."""
-    links = AuditSeal.objects.order_by("log_id")
+    # Up to the tip the chain walk saw: a link sealed since is the next run's.
+    links = AuditSeal.objects.filter(seq__lte=tip_seq).order_by("log_id")
     rows = AuditLog.objects.order_by("id")
     if start is not None:
         links = links.filter(seq__gt=start.seq)
