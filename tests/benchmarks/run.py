@@ -347,13 +347,7 @@ def run_audit_benchmark(wrk: str, env: dict[str, str]) -> dict[str, Any]:
         "BENCH_AUDIT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pharma_bench_audit"
     )
     ensure_database(db)
-    # No beat runs here: the sealer's idle time during a long full run is no finding.
-    audit_env = {
-        **env,
-        "DATABASE_URL": db,
-        "LOG_LEVEL": "WARNING",
-        "AUDIT_SEAL_MAX_LAG_SECONDS": "86400",
-    }
+    audit_env = {**env, "DATABASE_URL": db, "LOG_LEVEL": "WARNING"}
     manage(audit_env, "migrate", "--noinput")
     setup_data(audit_env)
     verify_sizes = _sizes("BENCH_AUDIT_SIZES", "1000000,10000000")
