@@ -309,9 +309,9 @@ def _merge(result: Verification, rows: QuerySet[AuditLog], links: QuerySet[Audit
     lag_bound = timezone.now() - _max_lag()
     # The links are read first: a seal committed after that is not taken for a removal.
     link_iter = links.values_list("log_id", "text", "seq").iterator(chunk_size=2000)
-    link = next(link_iter, None)
+    link: Any = next(link_iter, None)
     row_iter = rows.iterator(chunk_size=2000)
-    row = next(row_iter, None)
+    row: Any = next(row_iter, None)
     oldest_unsealed = None
     while row is not None or link is not None:
         if link is not None and (row is None or link[0] < row.pk):

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 NEW_RECORDS = 1000
 OTHER_SITES = [str(uuid.UUID(int=n)) for n in range(1, 10)]
@@ -43,7 +44,8 @@ def grow(target: int, *, site_id: str) -> float:
     chunk = 50_000
     while seq < target:
         count = min(chunk, target - seq)
-        logs, seals = [], []
+        logs: list[list[Any]] = []
+        seals: list[tuple[Any, ...]] = []
         for n in range(seq + 1, seq + count + 1):
             record = {
                 "id": str(uuid.uuid4()),
@@ -76,13 +78,13 @@ def grow(target: int, *, site_id: str) -> float:
         with connection.cursor() as cursor:
             names = ", ".join(log_columns)
             with cursor.copy(f"COPY audit_auditlog ({names}) FROM STDIN") as copy:
-                for row in logs:
-                    copy.write_row(row)
+                for log in logs:
+                    copy.write_row(log)
             sql = "COPY audit_auditseal (seq, log_id, text, prev_hash, hash, sealed_at) FROM STDIN"
             now = dt.datetime.now(dt.UTC)
             with cursor.copy(sql) as copy:
-                for row in seals:
-                    copy.write_row((*row, now))
+                for link in seals:
+                    copy.write_row((*link, now))
         seq += count
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_auditlog")
