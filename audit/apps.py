@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AuditConfig(AppConfig):
@@ -25,6 +28,7 @@ class AuditConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_partitions_ahead, dispatch_uid="audit_partitions_ahead")
+        checks.register(check_witness, checks.Tags.security)
 
 
 def _partitions_ahead(
@@ -36,3 +40,23 @@ def _partitions_ahead(
 
     if app_config.label == "audit" and using == "default":
         ensure_partitions()
+
+
+def check_witness(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Without a witness the newest seals and their records can be deleted together and
+    verify cannot tell; production requires one (AUDIT_WITNESS_REQUIRED)."""
+    from django.conf import settings
+
+    if not settings.AUDIT_WITNESS_REQUIRED or (
+        settings.AUDIT_WITNESS_PATH or settings.AUDIT_WITNESS_URL
+    ):
+        return []
+    return [
+        checks.Warning(
+            "No witness of the audit seal chain: deleting the newest seals with their "
+            "records would go unnoticed.",
+            hint="Set AUDIT_WITNESS_PATH (a file on another volume than the database's) "
+            "and/or AUDIT_WITNESS_URL (s3://bucket/prefix).",
+            id="audit.W001",
+        )
+    ]

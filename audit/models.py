@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -162,3 +163,52 @@ class AuditArchive(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError(READ_ONLY)
+
+
+class AuditCheckpoint(models.Model):
+    """A verified point of the chain: the seal ``seq`` with ``hash`` and every record
+    sealed up to it checked and found intact at ``verified_at``.
+
+    An incremental verification starts after the latest checkpoint instead of the first
+    seal. ``signature`` is an HMAC with the audit key over ``text()``, so a checkpoint
+    written or changed without the key (to skip a damaged stretch) is refused.
+    ``window_start`` bounds the unsealed records the next incremental run reads: those
+    with a later timestamp (see ``audit.sealing.verify``). Append-only, like the trail.
+    """
+
+    audit_exempt = "Part of the trail: written by verification, signed with the audit key."
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    records = models.BigIntegerField(help_text="Sealed records checked, in all, up to seq.")
+    window_start = models.DateTimeField()
+    verified_at = models.DateTimeField(default=timezone.now)
+    signature = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.verified_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError(READ_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(READ_ONLY)
+
+    def text(self) -> str:
+        return "\n".join(
+            [
+                str(self.seq),
+                self.hash,
+                str(self.records),
+                self.window_start.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+                self.verified_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            ]
+        )

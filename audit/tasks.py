@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -27,3 +30,18 @@ def ensure_audit_partitions() -> list[str]:
     from audit.partitions import ensure_partitions
 
     return ensure_partitions()
+
+
+@shared_task(acks_late=True)
+def verify_audit_trail(full: bool = False) -> bool:
+    """Scheduled daily with ``full=True`` (migration 0008); problems are in the result
+    and the logs, and ``SealState`` remembers the outcome."""
+    from audit.sealing import verify
+
+    result = verify(full=full)
+    if not result.ok:
+        logger.error(
+            "audit_verification_failed",
+            extra={"mode": result.mode, "problems": result.problem_count, "first": result.problem},
+        )
+    return result.ok

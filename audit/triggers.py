@@ -11,8 +11,9 @@ Only a superuser who disables triggers (``session_replication_role = replica``) 
 past them, and the MACs and the seal chain show what they did.
 """
 
-TABLES = ("audit_auditlog", "audit_auditseal", "audit_auditarchive")
-# The tables of migration 0002, which must keep making exactly these.
+TABLES = ("audit_auditlog", "audit_auditseal", "audit_auditarchive", "audit_auditcheckpoint")
+# The tables of migration 0002, which must keep making exactly these; later tables get
+# their triggers from their own migrations.
 FIRST_TABLES = ("audit_auditlog", "audit_auditseal")
 MESSAGE = "audit tables are append-only"
 
@@ -38,14 +39,14 @@ def postgres_create(tables: tuple[str, ...] = TABLES) -> list[str]:
     return sql
 
 
-def postgres_drop(tables: tuple[str, ...] = TABLES) -> list[str]:
+def postgres_drop(tables: tuple[str, ...] = TABLES, *, function: bool = True) -> list[str]:
     sql = []
     for table in tables:
         sql += [
             f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
             f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
         ]
-    return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"]
+    return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"] if function else sql
 
 
 def sqlite_create(tables: tuple[str, ...] = TABLES) -> list[str]:
@@ -68,10 +69,13 @@ def sqlite_drop(tables: tuple[str, ...] = TABLES) -> list[str]:
 
 
 def create_sql(vendor: str, tables: tuple[str, ...] = TABLES) -> list[str]:
-    make = {"postgresql": postgres_create, "sqlite": sqlite_create}.get(vendor)
-    return make(tables) if make else []
+    if vendor == "postgresql":
+        return postgres_create(tables)
+    return sqlite_create(tables) if vendor == "sqlite" else []
 
 
-def drop_sql(vendor: str, tables: tuple[str, ...] = TABLES) -> list[str]:
-    make = {"postgresql": postgres_drop, "sqlite": sqlite_drop}.get(vendor)
-    return make(tables) if make else []
+def drop_sql(vendor: str, tables: tuple[str, ...] = TABLES, *, function: bool = True) -> list[str]:
+    """``function=False`` keeps the shared trigger function (other tables use it)."""
+    if vendor == "postgresql":
+        return postgres_drop(tables, function=function)
+    return sqlite_drop(tables) if vendor == "sqlite" else []

@@ -12,7 +12,34 @@ class AuditLogOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-PROBLEMS = ["altered", "removed", "inserted", "chain_broken", "seal_removed"]
+PROBLEMS = [
+    "altered",
+    "removed",
+    "inserted",
+    "chain_broken",
+    "seal_removed",
+    "truncated",
+    "witness_mismatch",
+    "witness_behind",
+    "witness_unavailable",
+    "seal_lag",
+    "checkpoint_invalid",
+]
+
+
+class VerifyQuerySerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Check from the first seal instead of from the latest checkpoint.",
+    )
+
+
+class WitnessHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    sealed_at = serializers.CharField()
+    witness = serializers.ChoiceField(choices=["file", "s3"])
 
 
 class VerificationProblemSerializer(serializers.Serializer):
@@ -24,13 +51,27 @@ class VerificationProblemSerializer(serializers.Serializer):
 
 class VerificationOutputSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
+    mode = serializers.ChoiceField(
+        choices=["incremental", "full"],
+        help_text="incremental: from the latest valid checkpoint; full: from the first seal.",
+    )
+    checkpoint_seq = serializers.IntegerField(
+        allow_null=True, help_text="The seal the incremental run started after."
+    )
     sealed = serializers.IntegerField(help_text="Links in the seal chain.")
-    records = serializers.IntegerField(help_text="Records in the table.")
+    records = serializers.IntegerField(
+        help_text="Records known intact: sealed up to the checkpoint, and those checked."
+    )
     unsealed = serializers.IntegerField(help_text="Records waiting to be sealed.")
     archived = serializers.IntegerField(
         help_text="Sealed records of months detached with a verified archive."
     )
+    checked_seals = serializers.IntegerField(help_text="Seals this run read.")
+    checked_records = serializers.IntegerField(help_text="Records this run read.")
     oldest_unsealed_age_seconds = serializers.FloatField(allow_null=True)
+    witness = WitnessHeadSerializer(
+        allow_null=True, help_text="The highest head the witnesses hold (none: no witness)."
+    )
     problem = serializers.ChoiceField(choices=PROBLEMS, allow_null=True)
     row_id = serializers.CharField(allow_null=True, help_text="The first record in question.")
     seq = serializers.IntegerField(allow_null=True, help_text="The seal in question.")

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit import sealing
-from audit.api.serializers import AuditLogOutputSerializer, VerificationOutputSerializer
+from audit.api.serializers import (
+    AuditLogOutputSerializer,
+    VerificationOutputSerializer,
+    VerifyQuerySerializer,
+)
 from audit.filters import AuditLogFilter
 from audit.models import AuditLog
 from core.pagination import CursorPagination
@@ -41,8 +45,22 @@ class AuditLogViewSet(ScopedReadOnlyViewSet):
     def base_queryset(self) -> QuerySet[AuditLog]:
         return AuditLog.objects.all()
 
-    @extend_schema(responses={200: VerificationOutputSerializer}, filters=False)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "full",
+                bool,
+                description="true: check from the first seal; default: from the latest "
+                "checkpoint (seals after it, the records they seal, unsealed records).",
+            )
+        ],
+        responses={200: VerificationOutputSerializer},
+        filters=False,
+    )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def verify(self, request: Request) -> Response:
-        """Recompute the seal chain and every record's MAC; name the first broken row."""
-        return Response(sealing.verify().as_dict())
+        """Check the seal chain, the records' MACs, the witnesses and the sealing lag;
+        name every problem."""
+        query = VerifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(sealing.verify(full=query.validated_data["full"]).as_dict())

@@ -499,6 +499,19 @@ AUDIT_ONLINE_MONTHS = env.int("AUDIT_ONLINE_MONTHS", default=24)
 # An S3-compatible endpoint for s3:// archive locations (empty: AWS's own); credentials
 # come the usual boto3 way (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
 AUDIT_ARCHIVE_S3_ENDPOINT_URL = env.str("AUDIT_ARCHIVE_S3_ENDPOINT_URL", default="")
+# Witnesses of the seal chain's head, outside the database (audit/witness.py): an
+# append-only JSON-lines file on another volume than the database's, and/or an S3
+# bucket (s3://bucket/prefix; object-lock retention of AUDIT_WITNESS_RETENTION_DAYS when
+# the bucket has object lock). Both empty: no witness (development); production warns.
+AUDIT_WITNESS_PATH = env.str("AUDIT_WITNESS_PATH", default="")
+AUDIT_WITNESS_URL = env.str("AUDIT_WITNESS_URL", default="")
+AUDIT_WITNESS_S3_ENDPOINT_URL = env.str("AUDIT_WITNESS_S3_ENDPOINT_URL", default="")
+AUDIT_WITNESS_RETENTION_DAYS = env.int("AUDIT_WITNESS_RETENTION_DAYS", default=0)
+AUDIT_WITNESS_REQUIRED = env.bool("AUDIT_WITNESS_REQUIRED", default=False)
+# Records unsealed for longer, or a sealer that last ran longer ago, are a problem for
+# verify (`seal_lag`): records deleted before they are sealed leave no trace, so this
+# bounds the window in which that can happen unnoticed.
+AUDIT_SEAL_MAX_LAG_SECONDS = env.int("AUDIT_SEAL_MAX_LAG_SECONDS", default=120)
 
 # --- serial numbers -------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:  # noqa: F405
 if SIMPLE_JWT["SIGNING_KEY"] == DEFAULT_SECRET_KEY:  # noqa: F405
     raise ImproperlyConfigured("Set JWT_SIGNING_KEY (or DJANGO_SECRET_KEY) in production.")
 
+# Without a witness, the newest seals can be deleted unnoticed (check audit.W001).
+AUDIT_WITNESS_REQUIRED = env.bool("AUDIT_WITNESS_REQUIRED", default=True)
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]

@@ -13,6 +13,12 @@ PostgreSQL, created if missing), ``BENCH_REDIS_URL`` (default ``redis://127.0.0.
 ``BENCH_PORT`` (default 8765; the run uses it and the next four ports),
 ``BENCH_DURATION`` seconds per endpoint (default 10), ``BENCH_CONNECTIONS`` (default 16).
 Every server listens on 127.0.0.1 only and every load run stops after its duration.
+
+The audit section runs on its own database, ``pharma_bench_audit`` (``BENCH_AUDIT_DATABASE_URL``):
+the trail is grown to each size of ``BENCH_AUDIT_SIZES`` (default ``1000000,10000000``,
+full and incremental verification timed, ``tests/benchmarks/audit_verify.py``) and of
+``BENCH_AUDIT_LIST_SIZES`` (default ``100000,10000000``: the p99 of
+``GET /api/audit-logs/?site=<id>`` through gunicorn). ``BENCH_AUDIT=0`` skips it.
 """
 
 from __future__ import annotations
@@ -215,9 +221,15 @@ def start_gunicorn(
     raise SystemExit("gunicorn did not start; see bench-results/gunicorn.log")
 
 
-def request_json(method: str, path: str, body: dict | None = None, token: str | None = None) -> Any:
+def request_json(
+    method: str,
+    path: str,
+    body: dict | None = None,
+    token: str | None = None,
+    base: str = BASE,
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{BASE}{path}", data=data, method=method)  # noqa: S310
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method)  # noqa: S310
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
@@ -225,10 +237,9 @@ def request_json(method: str, path: str, body: dict | None = None, token: str | 
         return json.loads(response.read() or b"null")
 
 
-def login(username: str) -> str:
-    return request_json("POST", "/api/auth/token/", {"username": username, "password": PASSWORD})[
-        "access"
-    ]
+def login(username: str, base: str = BASE) -> str:
+    credentials = {"username": username, "password": PASSWORD}
+    return request_json("POST", "/api/auth/token/", credentials, base=base)["access"]
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -325,6 +336,51 @@ def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _sizes(variable: str, default: str) -> list[int]:
+    return [int(size) for size in os.environ.get(variable, default).split(",") if size.strip()]
+
+
+def run_audit_benchmark(wrk: str, env: dict[str, str]) -> dict[str, Any]:
+    """Verification cost and the audit list's p99 as the trail grows, on its own
+    database (the trail only grows, so it is not the main benchmark's)."""
+    db = os.environ.get(
+        "BENCH_AUDIT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pharma_bench_audit"
+    )
+    ensure_database(db)
+    audit_env = {**env, "DATABASE_URL": db, "LOG_LEVEL": "WARNING"}
+    manage(audit_env, "migrate", "--noinput")
+    setup_data(audit_env)
+    verify_sizes = _sizes("BENCH_AUDIT_SIZES", "1000000,10000000")
+    list_sizes = _sizes("BENCH_AUDIT_LIST_SIZES", "100000,10000000")
+    results: dict[str, Any] = {}
+    port = PORT + 4
+    for size in sorted(set(verify_sizes) | set(list_sizes)):
+        run = subprocess.run(
+            [PY, "-m", "tests.benchmarks.audit_verify", str(size)],
+            cwd=ROOT,
+            env=audit_env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if run.returncode != 0:
+            sys.stderr.write(run.stdout + run.stderr)
+            raise SystemExit("the audit benchmark failed")
+        measured = json.loads(run.stdout.strip().splitlines()[-1])
+        if size in list_sizes:
+            server = start_gunicorn(audit_env, port=port)
+            base = f"http://{HOST}:{port}"
+            try:
+                token = login("bench.admin", base=base)
+                path = f"/api/audit-logs/?site={measured['site']}"
+                run_wrk(wrk, path, token, base=base)  # warm-up, not recorded
+                measured["list"] = run_wrk(wrk, path, token, base=base)
+            finally:
+                stop(server)
+        results[str(size)] = measured
+    return results
+
+
 def run_sign_in_benchmark(wrk: str, env: dict[str, str]) -> dict[str, dict[str, float]]:
     """Sign-ins per second with argon2id and with PBKDF2 preferred, one server each.
 
@@ -412,6 +468,32 @@ def run_flood_benchmark(
     return {"site_detail_alone": alone, "site_detail_under_flood": under}, flood_result
 
 
+def audit_lines(audit: dict[str, Any]) -> list[str]:
+    if not audit:
+        return []
+    lines = [
+        "audit verification (seconds) and the audit list by site, as the trail grows:",
+        "",
+        "| records | full verify | incremental verify (1,000 new) | sealing 1,000 new | "
+        "list p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for r in audit.values():
+        p99 = f"{r['list']['p99_ms']:.2f}" if "list" in r else "-"
+        lines.append(
+            f"| {r['records']:,} | {r['full_s']:.2f} | {r['incremental_s']:.3f} "
+            f"({r['incremental_checked_records']} read) | {r['seal_new_s']:.3f} | {p99} |"
+        )
+    listed = [r["list"]["p99_ms"] for r in audit.values() if "list" in r]
+    if len(listed) > 1:
+        lines += [
+            "",
+            f"list p99, largest against smallest: {listed[-1] / listed[0]:.2f}x "
+            "(target at most 1.5x)",
+        ]
+    return lines
+
+
 def main() -> None:
     (ROOT / "bench-results").mkdir(exist_ok=True)
     (ROOT / "bench-results" / "gunicorn.log").write_bytes(b"")
@@ -471,6 +553,7 @@ def main() -> None:
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
     serials = run_serial_benchmark(env)
+    audit = run_audit_benchmark(wrk, env) if os.environ.get("BENCH_AUDIT", "1") != "0" else {}
 
     ceiling = results["health_live"]["rps"]
     lines = [
@@ -517,14 +600,20 @@ def main() -> None:
         f"{serials['export_mb']} MB at {serials['export_rows_per_s']:,.0f} rows/s; "
         f"peak RSS {serials['rss_mb_peak_export']} MB",
     ]
+    lines += ["", *audit_lines(audit)]
     results["serials"] = serials  # type: ignore[assignment]
+    results["audit"] = audit  # type: ignore[assignment]
     results["sign_in_flood"] = flood  # every answer is meant to be a 4xx: not in the check
     report = "\n".join(lines)
     print(report)
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(results, indent=2))
     (ROOT / "bench-results" / "latest.md").write_text(report + "\n")
-    if any(r.get("non_2xx") for name, r in results.items() if name != "sign_in_flood"):
-        raise SystemExit("some benchmark requests failed (non-2xx)")
+    # Every sign-in of the flood is meant to be a 4xx.
+    checked = {n: r for n, r in results.items() if n not in ("sign_in_flood", "audit")}
+    failed = [n for n, r in checked.items() if r.get("non_2xx")]
+    failed += [f"audit list at {n}" for n, r in audit.items() if r.get("list", {}).get("non_2xx")]
+    if failed:
+        raise SystemExit(f"some benchmark requests failed (non-2xx): {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,18 @@ from audit.sealing import verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit seal chain and every record's MAC; exit 1 naming every problem."
+    help = (
+        "Verify the audit seal chain, the records' MACs and the witnesses; exit 1 naming "
+        "every problem. Incremental from the latest checkpoint unless --full; --archive "
+        "checks an archive file instead."
+    )
 
     def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Check from the first seal: records sealed before the latest checkpoint too.",
+        )
         parser.add_argument(
             "--archive",
             metavar="PATH_OR_URL",
@@ -20,12 +29,12 @@ class Command(BaseCommand):
         if options["archive"]:
             self.verify_archive(options["archive"])
             return
-        result = verify()
+        result = verify(full=options["full"])
         self.stdout.write(json.dumps(result.as_dict(), indent=2))
         if not result.ok:
             raise CommandError(
                 f"audit trail broken: {result.problem_count} problem(s), the first "
-                f"{result.problem} at {result.row_id}"
+                f"{result.problem} at {result.row_id or f'seal #{result.seq}'}"
             )
 
     def verify_archive(self, location: str) -> None:

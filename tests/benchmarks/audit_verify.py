@@ -1,0 +1,174 @@
+"""Audit verification, full and incremental, on a trail of a given size.
+
+Run by ``make bench`` (``tests.benchmarks.run``) in its own process, on its own database
+(``pharma_bench_audit``): ``python -m tests.benchmarks.audit_verify N`` grows the trail
+to N valid records and seals (each record's canonical text and MAC made by
+``audit.canonical``, the chain by ``audit.sealing.chain_hash``, both tables filled with
+COPY), then times ``verify(full=True)`` over everything, writes 1,000 more records
+as the application does, times the sealer on them and ``verify()`` (incremental, from
+the checkpoint the full run wrote); the sealer runs every 30 s meanwhile, as beat
+runs it. The trail only grows: sizes are run in order and
+each starts from the one before. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+NEW_RECORDS = 1000
+OTHER_SITES = [str(uuid.UUID(int=n)) for n in range(1, 10)]
+
+
+def grow(target: int, *, site_id: str) -> float:
+    """Append valid records and their seals until there are ``target``; returns seconds."""
+    from django.db import connection
+
+    from audit.canonical import CONTENT_FIELDS, canonical_text, mac
+    from audit.models import AuditSeal
+    from audit.sealing import GENESIS, chain_hash
+
+    started = time.perf_counter()
+    last = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    base = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    log_columns = [*CONTENT_FIELDS, "mac"]
+    json_fields = {"old_values", "new_values", "changed_fields"}
+    chunk = 50_000
+    while seq < target:
+        count = min(chunk, target - seq)
+        logs: list[list[Any]] = []
+        seals: list[tuple[Any, ...]] = []
+        for n in range(seq + 1, seq + count + 1):
+            record = {
+                "id": str(uuid.uuid4()),
+                "timestamp": (base + dt.timedelta(microseconds=n)).isoformat(),
+                "action": "update",
+                "actor_id": None,
+                "actor_username": "bench.admin",
+                "resource_type": "sites.site",
+                "resource_id": str(n),
+                "site_id": site_id if n % 10 == 0 else OTHER_SITES[n % 9],
+                "old_values": {"name": f"Plant {n - 1}"},
+                "new_values": {"name": f"Plant {n}"},
+                "changed_fields": ["name"],
+                "request_id": uuid.UUID(int=n).hex,
+                "ip": "127.0.0.1",
+                "user_agent": "bench",
+                "method": "PATCH",
+                "path": f"/api/sites/{n}/",
+                "status_code": 200,
+                "duration_ms": 1.5,
+                "reason": "",
+            }
+            text = canonical_text(record)
+            record["mac"] = mac(text)
+            prev_hash, prev = prev, chain_hash(prev, text)
+            logs.append(
+                [json.dumps(record[c]) if c in json_fields else record[c] for c in log_columns]
+            )
+            seals.append((n, record["id"], text, prev_hash, prev))
+        with connection.cursor() as cursor:
+            names = ", ".join(log_columns)
+            with cursor.copy(f"COPY audit_auditlog ({names}) FROM STDIN") as copy:
+                for log in logs:
+                    copy.write_row(log)
+            sql = "COPY audit_auditseal (seq, log_id, text, prev_hash, hash, sealed_at) FROM STDIN"
+            now = dt.datetime.now(dt.UTC)
+            with cursor.copy(sql) as copy:
+                for link in seals:
+                    copy.write_row((*link, now))
+        seq += count
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_auditlog")
+        cursor.execute("ANALYZE audit_auditseal")
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def sealer_running() -> Iterator[None]:
+    """The sealer every 30 s in a thread, as beat runs it in production: a full run
+    longer than AUDIT_SEAL_MAX_LAG_SECONDS would otherwise report it idle."""
+    from django.db import connection
+
+    from audit import sealing
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        try:
+            while not stop.wait(30):
+                sealing.seal()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from audit import sealing
+    from audit.capture import build, insert
+    from audit.models import AuditLog
+    from sites.models import Site
+
+    target = int(sys.argv[1])
+    site_id = str(Site.objects.get(code="BENCH-01").pk)
+    sealing.seal()  # what the setup wrote
+    generated = grow(target, site_id=site_id)
+    sealing.seal()  # the sealer's last run: not a seal_lag
+
+    started = time.perf_counter()
+    with sealer_running():
+        full = sealing.verify(full=True)
+    full_s = time.perf_counter() - started
+    if not full.ok:
+        raise SystemExit(f"the generated trail does not verify: {full.problems[:3]}")
+
+    with transaction.atomic():
+        insert([build(action="update", resource_type="sites.site") for _ in range(NEW_RECORDS)])
+    started = time.perf_counter()
+    sealing.seal()
+    seal_s = time.perf_counter() - started
+    started = time.perf_counter()
+    incremental = sealing.verify()
+    incremental_s = time.perf_counter() - started
+    if not incremental.ok or incremental.mode != "incremental":
+        raise SystemExit(f"the incremental run failed: {incremental.as_dict()}")
+
+    print(
+        json.dumps(
+            {
+                "records": AuditLog.objects.count(),
+                "generate_s": round(generated, 1),
+                "full_s": round(full_s, 2),
+                "full_checked_records": full.checked_records,
+                "seal_new_s": round(seal_s, 3),
+                "incremental_s": round(incremental_s, 3),
+                "incremental_checked_seals": incremental.checked_seals,
+                "incremental_checked_records": incremental.checked_records,
+                "site": site_id,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
