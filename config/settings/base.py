@@ -512,6 +512,9 @@ AUDIT_WITNESS_REQUIRED = env.bool("AUDIT_WITNESS_REQUIRED", default=False)
 # verify (`seal_lag`): records deleted before they are sealed leave no trace, so this
 # bounds the window in which that can happen unnoticed.
 AUDIT_SEAL_MAX_LAG_SECONDS = env.int("AUDIT_SEAL_MAX_LAG_SECONDS", default=120)
+# The sealer looks for unsealed records stamped at most this long before the newest
+# sealed one (audit/sealing.py); older ones wait for `seal_audit --all`.
+AUDIT_SEAL_LOOKBACK_SECONDS = env.int("AUDIT_SEAL_LOOKBACK_SECONDS", default=3600)
 
 # --- serial numbers -------------------------------------------------------------------
 
