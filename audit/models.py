@@ -20,7 +20,21 @@ class AppendOnlyQuerySet(RestrictedQuerySetMixin, models.QuerySet):
         raise PermissionError(READ_ONLY)
 
 
-class AuditLog(models.Model):
+class AppendOnly:
+    """Rows written once: saving an existing row or deleting one is refused (the
+    database's triggers refuse it too, for whatever gets past the model)."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:  # type: ignore[attr-defined]
+            raise PermissionError(READ_ONLY)
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(READ_ONLY)
+
+
+class AuditLog(AppendOnly, models.Model):
     """One event: who did what to which record, when, from where, and why.
 
     Append-only: the model refuses updates and deletes and database triggers reject
@@ -71,17 +85,8 @@ class AuditLog(models.Model):
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action} {self.resource_type}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError(READ_ONLY)
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(READ_ONLY)
-
-
-class AuditSeal(models.Model):
+class AuditSeal(AppendOnly, models.Model):
     """A link of the hash chain: ``hash = sha256(previous hash + text)``.
 
     ``text`` is the sealed record's canonical text exactly as it was hashed, so a
@@ -105,14 +110,6 @@ class AuditSeal(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError(READ_ONLY)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(READ_ONLY)
-
 
 class SealState(models.Model):
     """Single row: serialises sealers and remembers the last successful verification."""
@@ -128,7 +125,7 @@ class SealState(models.Model):
         return f"sealed {self.last_sealed_at}, verified {self.last_verified_at}"
 
 
-class AuditArchive(models.Model):
+class AuditArchive(AppendOnly, models.Model):
     """A month of records exported with their seals, verified by reading it back; written
     once, when the archive verified (and, if so, in the transaction that detached the
     month's partition). The sha256 here is the witness a later reader checks the file
@@ -156,16 +153,8 @@ class AuditArchive(models.Model):
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} -> {self.location}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError(READ_ONLY)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(READ_ONLY)
-
-
-class AuditCheckpoint(models.Model):
+class AuditCheckpoint(AppendOnly, models.Model):
     """A verified point of the chain: the seal ``seq`` with ``hash`` and every record
     sealed up to it checked and found intact at ``verified_at``.
 
@@ -193,14 +182,6 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.seq} {self.verified_at:%Y-%m-%d %H:%M:%S}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError(READ_ONLY)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(READ_ONLY)
 
     def text(self) -> str:
         return "\n".join(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import ElectronicSignature
-from audit.capture import record_event
+from audit.capture import record_change
 from audit.kinds import Kind
 from batches.models import Batch
 
@@ -26,10 +26,9 @@ KINDS = (
 
 def _transition(kind: str, batch: Batch, old: dict[str, Any], **extra: Any) -> None:
     fields = sorted(old)
-    record_event(
+    record_change(
         action=kind,
-        resource_type=batch._meta.label_lower,
-        resource_id=batch.pk,
+        instance=batch,
         site_id=batch.site_id,
         old_values=old,
         new_values={**{name: getattr(batch, name) for name in fields}, **extra},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.capture import record_event
+from audit.capture import record_change
 from audit.kinds import Kind
 from inspections.models import Inspection
 
@@ -16,10 +16,9 @@ KINDS = (Kind(INSPECTION_COMPLETE, "Inspection completed"),)
 
 def inspection_completed(*, inspection: Inspection, old: dict[str, Any], site_id: Any) -> None:
     fields = sorted(old)
-    record_event(
+    record_change(
         action=INSPECTION_COMPLETE,
-        resource_type=inspection._meta.label_lower,
-        resource_id=inspection.pk,
+        instance=inspection,
         site_id=site_id,
         old_values=old,
         new_values={

@@ -4,7 +4,7 @@ Broadcast rows are not diffed (their progress columns move with every chunk)."""
 
 from __future__ import annotations
 
-from audit.capture import record_event
+from audit.capture import record_change
 from audit.kinds import Kind
 from notifications.models import Broadcast, BroadcastStatus
 
@@ -20,10 +20,9 @@ KINDS = (
 
 
 def _record(kind: str, broadcast: Broadcast, **values: object) -> None:
-    record_event(
+    record_change(
         action=kind,
-        resource_type=broadcast._meta.label_lower,
-        resource_id=broadcast.pk,
+        instance=broadcast,
         site_id=broadcast.site_id,
         new_values=values,
         changed_fields=sorted(values),

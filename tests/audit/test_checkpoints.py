@@ -14,17 +14,9 @@ from audit import sealing
 from audit.capture import build, insert
 from audit.choices import Action
 from audit.models import AuditCheckpoint, AuditLog, AuditSeal
+from tests.audit.helpers import behind_the_applications_back as _as_superuser
 
 VERIFY = "/api/audit-logs/verify/"
-
-
-def _as_superuser(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = origin")
 
 
 def _record(n):

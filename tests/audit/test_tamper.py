@@ -7,12 +7,13 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from audit import sealing
 from audit.capture import record_event
 from audit.choices import Action
 from audit.models import AuditLog, AuditSeal, SealState
+from tests.audit.helpers import behind_the_applications_back as _behind_the_applications_back
 
 SITES = "/api/sites/"
 VERIFY = "/api/audit-logs/verify/"
@@ -21,16 +22,6 @@ NEW_SITE = {"code": "TMP-01", "name": "Tamper 1", "gln": "4012345000009", "count
 
 class Boom(Exception):
     pass
-
-
-def _behind_the_applications_back(sql, params=()):
-    """As a database superuser with the append-only triggers off for this session."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = origin")
 
 
 def _forge_copy_of(row_id):

@@ -11,7 +11,7 @@ import urllib.request
 
 import boto3
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -20,17 +20,8 @@ from audit.canonical import canonical_text, mac
 from audit.capture import build, insert
 from audit.choices import Action
 from audit.models import AuditSeal, SealState
+from tests.audit.helpers import behind_the_applications_back as _as_superuser
 from tests.harness import HOST, free_port, stop
-
-
-def _as_superuser(sql, params=()):
-    """As a database superuser with the append-only triggers off for this session."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.execute("SET session_replication_role = origin")
 
 
 def _record(n=1, *, age=dt.timedelta(0)):
