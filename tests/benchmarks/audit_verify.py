@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import threading
 import time
@@ -24,10 +25,43 @@ from collections.abc import Iterator
 from typing import Any
 
 NEW_RECORDS = 1000
+# Generated records are one second apart, as a plant writing around the clock would
+# leave them, so the trail spans months (one partition each) and the sealer's lookback
+# covers the last hour of it, not the whole trail. ``BENCH_AUDIT_SPAN`` (records, the
+# largest size of the run) places the first record so that the last lands a day ago.
+STEP = dt.timedelta(seconds=1)
 OTHER_SITES = [str(uuid.UUID(int=n)) for n in range(1, 10)]
 
 
-def grow(target: int, *, site_id: str) -> float:
+def origin(span: int) -> dt.datetime:
+    """The instant before the first generated record: kept from an earlier size, or
+    placed so that ``span`` records end a day before now."""
+    from audit.models import AuditLog
+
+    first = (
+        AuditLog.objects.filter(user_agent="bench")
+        .order_by("timestamp")
+        .values_list("timestamp", "resource_id")
+        .first()
+    )
+    if first is not None:
+        stamped, n = first
+        return stamped - int(n) * STEP
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=1) - span * STEP
+
+
+def create_partitions(start: dt.datetime, end: dt.datetime) -> None:
+    """One partition per month of the span, as the hourly job would have made them."""
+    from django.db import connection
+
+    month = start.date().replace(day=1)
+    with connection.cursor() as cursor:
+        while month <= end.date():
+            cursor.execute("SELECT audit_create_partition(%s)", [month])
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def grow(target: int, *, site_id: str, span: int) -> float:
     """Append valid records and their seals until there are ``target``; returns seconds."""
     from django.db import connection
 
@@ -38,7 +72,8 @@ def grow(target: int, *, site_id: str) -> float:
     started = time.perf_counter()
     last = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    base = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    base = origin(span)
+    create_partitions(base, base + max(span, target) * STEP)
     log_columns = [*CONTENT_FIELDS, "mac"]
     json_fields = {"old_values", "new_values", "changed_fields"}
     chunk = 50_000
@@ -49,7 +84,7 @@ def grow(target: int, *, site_id: str) -> float:
         for n in range(seq + 1, seq + count + 1):
             record = {
                 "id": str(uuid.uuid4()),
-                "timestamp": (base + dt.timedelta(microseconds=n)).isoformat(),
+                "timestamp": (base + n * STEP).isoformat(),
                 "action": "update",
                 "actor_id": None,
                 "actor_username": "bench.admin",
@@ -130,9 +165,10 @@ def main() -> None:
     from sites.models import Site
 
     target = int(sys.argv[1])
+    span = int(os.environ.get("BENCH_AUDIT_SPAN", target))
     site_id = str(Site.objects.get(code="BENCH-01").pk)
     sealing.seal()  # what the setup wrote
-    generated = grow(target, site_id=site_id)
+    generated = grow(target, site_id=site_id, span=span)
     sealing.seal()  # the sealer's last run: not a seal_lag
 
     started = time.perf_counter()

@@ -347,11 +347,12 @@ def run_audit_benchmark(wrk: str, env: dict[str, str]) -> dict[str, Any]:
         "BENCH_AUDIT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pharma_bench_audit"
     )
     ensure_database(db)
-    audit_env = {**env, "DATABASE_URL": db, "LOG_LEVEL": "WARNING"}
-    manage(audit_env, "migrate", "--noinput")
-    setup_data(audit_env)
     verify_sizes = _sizes("BENCH_AUDIT_SIZES", "1000000,10000000")
     list_sizes = _sizes("BENCH_AUDIT_LIST_SIZES", "100000,10000000")
+    span = max([*verify_sizes, *list_sizes])
+    audit_env = {**env, "DATABASE_URL": db, "LOG_LEVEL": "WARNING", "BENCH_AUDIT_SPAN": str(span)}
+    manage(audit_env, "migrate", "--noinput")
+    setup_data(audit_env)
     results: dict[str, Any] = {}
     port = PORT + 4
     for size in sorted(set(verify_sizes) | set(list_sizes)):
