@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint format typecheck check schema worker beat bench load fuzz up down clean
+.PHONY: run test install migrate seed lint hooks format typecheck check schema worker beat bench load fuzz up down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pre-commit run --all-files django-upgrade
+
+## Install the git pre-commit hook (.pre-commit-config.yaml).
+hooks: install
+	$(BIN)/pre-commit install
 
 format: install
 	$(BIN)/ruff format .

@@ -33,6 +33,7 @@ class UserAddForm(UserCreationForm):
         fields = ("username", "email")
 
 
+@admin.register(User)
 class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     codenames = {"view": "user.view", "add": "user.create", "change": "user.update"}
     add_form = UserAddForm
@@ -132,9 +133,6 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         return HttpResponseRedirect(
             reverse(f"{self.admin_site.name}:accounts_user_change", args=(user.pk,))
         )
-
-
-admin.site.register(User, UserAdmin)
 
 
 @admin.register(UserSession)

@@ -247,7 +247,7 @@ class ElectronicSignature(AuditedModel, TrackedModel):
     signer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=300)
     signed_at = models.DateTimeField()
-    meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
+    meaning = models.CharField(max_length=20, choices=SignatureMeaning)
     reason = models.TextField(blank=True, max_length=2000)
     record_type = models.CharField(max_length=64)
     record_id = models.CharField(max_length=64)

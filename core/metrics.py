@@ -219,7 +219,7 @@ def _networks(cidrs: tuple[str, ...]) -> tuple[Any, ...]:
 def scrape_allowed(request: HttpRequest) -> bool:
     """From an allowed network, or carrying ``Authorization: Bearer <METRICS_TOKEN>``."""
     token = settings.METRICS_TOKEN
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    header = request.headers.get("authorization", "")
     if token and header.startswith("Bearer "):
         if hmac.compare_digest(header[7:].strip().encode(), token.encode()):
             return True

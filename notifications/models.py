@@ -42,7 +42,7 @@ class Broadcast(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(
-        max_length=16, choices=BroadcastStatus.choices, default=BroadcastStatus.QUEUED
+        max_length=16, choices=BroadcastStatus, default=BroadcastStatus.QUEUED
     )
     total = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)

@@ -33,7 +33,7 @@ two_factor = override_settings(ADMIN_REQUIRE_2FA=True)
 
 @pytest.fixture
 def client() -> Client:
-    return Client(HTTP_HOST="127.0.0.1")
+    return Client(headers={"host": "127.0.0.1"})
 
 
 @pytest.fixture
@@ -201,7 +201,7 @@ def test_a_code_is_good_once(client: Client, staff: Any, device: TOTPDevice) -> 
     token = code(device)
     assert sign_in(client, staff, token=token).status_code == 302
 
-    again = Client(HTTP_HOST="127.0.0.1")
+    again = Client(headers={"host": "127.0.0.1"})
     assert sign_in(again, staff, token=token).status_code == 200
     assert not signed_in(again)
 

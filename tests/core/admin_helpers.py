@@ -28,7 +28,7 @@ def staff_holding(*codenames: str, site: Any = None, username: str | None = None
 
 
 def admin_client(user: Any) -> Client:
-    client = Client(HTTP_HOST="127.0.0.1")
+    client = Client(headers={"host": "127.0.0.1"})
     client.force_login(user)
     return client
 

@@ -20,7 +20,7 @@ def script_src(policy: str) -> list[str]:
 
 @pytest.mark.parametrize("path", HTML_PAGES)
 def test_html_pages_carry_a_policy_without_inline_scripts(db: Any, path: str) -> None:
-    response = Client(HTTP_HOST="127.0.0.1").get(path)
+    response = Client(headers={"host": "127.0.0.1"}).get(path)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
@@ -30,7 +30,7 @@ def test_html_pages_carry_a_policy_without_inline_scripts(db: Any, path: str) ->
 
 
 def test_swagger_ui_start_up_script_is_served_as_a_file(db: Any) -> None:
-    client = Client(HTTP_HOST="127.0.0.1")
+    client = Client(headers={"host": "127.0.0.1"})
 
     page = client.get("/api/docs/").content.decode()
     script = client.get("/api/docs/?script=")
