@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
 
@@ -90,7 +91,7 @@ def _lock(batch: Batch) -> Batch:
     return Batch.objects.select_for_update().select_related("product", "site").get(pk=batch.pk)
 
 
-def _require(batch: Batch, allowed: set[str] | frozenset[str], action: str) -> None:
+def _require(batch: Batch, allowed: AbstractSet[str], action: str) -> None:
     if batch.status not in allowed:
         raise StateConflict(
             WRONG_STATUS.format(action=action, status=batch.status),
@@ -161,7 +162,8 @@ def batch_delete(*, batch: Batch) -> None:
 def _transition(batch: Batch, **changes: Any) -> dict[str, Any]:
     """Apply and save ``changes``; returns the previous values (by column name) for the
     named event that records the transition, the transition's one record."""
-    fields = [batch._meta.get_field(name).attname for name in changes]  # ids, not objects
+    attnames = {field.name: field.attname for field in batch._meta.concrete_fields}
+    fields = [attnames[name] for name in changes]  # ids, not objects
     old = {f: getattr(batch, f) for f in fields}
     for name, value in changes.items():
         setattr(batch, name, value)

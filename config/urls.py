@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
@@ -10,7 +10,7 @@ from core.docs import RedocBundleView
 from core.metrics import metrics_view
 from core.views import SchemaView, api_not_found, home
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("rbac.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("sites.api.urls")),

@@ -17,7 +17,8 @@ way to scope a query, here and in the admin. rbac answers the questions behind i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import models
@@ -40,7 +41,7 @@ class Codename:
     name: str
     description: str
     scope: Literal["site", "global"] = SITE
-    roles: frozenset[str] = field(default_factory=frozenset)
+    roles: AbstractSet[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", frozenset(self.roles))

@@ -6,6 +6,7 @@ import copy
 import json
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.renderers import JSONRenderer
@@ -28,6 +29,16 @@ class StrictInputSerializer(serializers.Serializer):
         self.echo_instance = kwargs.pop("echo_instance", instance)
         self.echo_data: dict[str, Any] | None = kwargs.pop("echo_data", None)
         super().__init__(instance, data, **kwargs)
+
+    def narrow(self, name: str, queryset: QuerySet[Any] | None) -> None:
+        """Offer only ``queryset`` as the related field's choices: rows the caller may not
+        use do not exist for it (400, like any unknown id). ``None`` leaves it as it is."""
+        if queryset is None:
+            return
+        field = self.fields[name]
+        if not isinstance(field, serializers.RelatedField):
+            raise TypeError(f"{name} is not a related field")
+        field.queryset = queryset
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
@@ -12,6 +13,9 @@ from core.access import site_id_of
 from core.viewsets import ListFiltersOnlyMixin
 from rbac.enforcement import HasPermission, log_denied
 from rbac.resolver import effective_permissions
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
 
 
 class ScopedViewSetMixin(ListFiltersOnlyMixin):
@@ -30,7 +34,7 @@ class ScopedViewSetMixin(ListFiltersOnlyMixin):
     - ``base_queryset()``: the selector the rows come from.
     """
 
-    permission_classes = [HasPermission]
+    permission_classes: Sequence[_PermissionClass] = [HasPermission]
     required_permissions: dict[str, str] = {}
     view_permission: str = ""
     global_actions: frozenset[str] = frozenset()
@@ -53,7 +57,7 @@ class ScopedViewSetMixin(ListFiltersOnlyMixin):
         return queryset.restrict(self.request.user, self.get_view_permission())  # type: ignore[attr-defined]
 
     def parent_queryset(self) -> QuerySet:
-        assert self.parent_model is not None  # noqa: S101
+        assert self.parent_model is not None
         return self.parent_model._default_manager.all()  # type: ignore[attr-defined]
 
     def get_parent(self) -> Any:

@@ -36,7 +36,7 @@ from serializations.models import SerialNumber
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _BYTE_TO_SYMBOL = bytes(ALPHABET.encode("ascii")[b % len(ALPHABET)] for b in range(256))
-assert 256 % len(ALPHABET) == 0  # noqa: S101  (uniformity rests on it)
+assert 256 % len(ALPHABET) == 0  # uniformity rests on it
 
 DEFAULT_LENGTH = 12
 CHUNK = 50_000

@@ -304,7 +304,7 @@ def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> di
             _, old, batch_status = row
             if batch_status == BatchStatus.REJECTED and status != SerialStatus.DECOMMISSIONED:
                 errors.append(f"{ref}: its batch is rejected; it can only be decommissioned.")
-            elif old not in NEXT[status]:
+            elif old not in NEXT[SerialStatus(status)]:
                 errors.append(f"{ref}: cannot move from {old} to {status}.")
         if errors:
             shown = errors[:MAX_ERRORS_NAMED]

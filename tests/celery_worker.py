@@ -44,7 +44,7 @@ class Worker:
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",
             **self.extra_env,
         }
-        log = open(self.log_path, "ab")  # noqa: SIM115
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -99,7 +99,7 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
     return bool(predicate())
 
 
-class publishing_to:  # noqa: N801 - used as a context manager
+class publishing_to:
     """Point this process's Celery app at a real broker for the duration of a test."""
 
     def __init__(self, broker_url: str) -> None:

@@ -15,6 +15,7 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.filters import SessionFilter, UserFilter
 from accounts.models import User, UserSession
+from accounts.selectors import signed_in
 from accounts.tokens import SESSION_CLAIM
 from core.schema import ErrorSerializer
 from core.viewsets import ListFiltersOnlyMixin
@@ -105,7 +106,7 @@ class LogoutView(APIView):
         data.is_valid(raise_exception=True)
         services.auth_logout(
             request=request._request,
-            user=request.user,
+            user=signed_in(request),
             current_session_id=current_session_id(request),
             raw_refresh=data.validated_data.get("refresh_token"),
         )
@@ -147,10 +148,10 @@ class ProfileUpdateView(APIView):
 
     def _update(self, request: Request, *, partial: bool) -> Response:
         data = s.ProfileUpdateInputSerializer(
-            data=request.data, partial=partial, echo_data=self.render_profile(request.user)
+            data=request.data, partial=partial, echo_data=self.render_profile(signed_in(request))
         )
         data.is_valid(raise_exception=True)
-        user = services.profile_update(user=request.user, data=dict(data.validated_data))
+        user = services.profile_update(user=signed_in(request), data=dict(data.validated_data))
         return Response(self.render_profile(user))
 
 
@@ -171,7 +172,7 @@ class PasswordChangeView(APIView):
         data.is_valid(raise_exception=True)
         tokens = services.password_change(
             request=request._request,
-            user=request.user,
+            user=signed_in(request),
             current_password=data.validated_data["current_password"],
             new_password=data.validated_data["new_password"],
             current_session_id=current_session_id(request),
@@ -201,7 +202,7 @@ class SessionViewSet(
     def get_queryset(self) -> QuerySet[UserSession]:
         if getattr(self, "swagger_fake_view", False):
             return UserSession.objects.none()
-        return selectors.session_list(user=self.request.user)
+        return selectors.session_list(user=signed_in(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {

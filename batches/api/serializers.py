@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from accounts.models import ElectronicSignature, SignatureMeaning
 from audit.api.reasons import reason_field
 from batches.models import Batch, Product
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
+from sites.models import Site
 
 
 class ProductOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
@@ -53,7 +55,7 @@ class BatchListOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Batch
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "batch_number",
             "product",
@@ -111,20 +113,19 @@ class BatchDetailOutputSerializer(BatchListOutputSerializer):
 
 class BatchCreateInputSerializer(StrictInputSerializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    site = serializers.PrimaryKeyRelatedField(
-        queryset=Batch._meta.get_field("site").related_model.objects.all()
-    )
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     # Not trimmed: a lot with a leading tab or space is refused, not silently changed.
     batch_number = serializers.CharField(max_length=20, trim_whitespace=False)
     planned_quantity = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
     manufacturing_date = serializers.DateField()
     expiry_date = serializers.DateField()
 
-    def __init__(self, *args: Any, site_queryset: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, site_queryset: QuerySet[Site] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if site_queryset is not None:
-            # A site where the caller may not plan batches does not exist for it: 400.
-            self.fields["site"].queryset = site_queryset
+        # A site where the caller may not plan batches does not exist for it: 400.
+        self.narrow("site", site_queryset)
 
 
 class BatchUpdateInputSerializer(StrictInputSerializer):

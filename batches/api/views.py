@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import signed_in
 from accounts.signatures import reauthentication
 from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches import selectors, services
@@ -16,6 +17,7 @@ from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
+from sites.models import Site
 
 
 class ProductViewSet(ScopedModelViewSet):
@@ -117,7 +119,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One COUNT and one SELECT of plain values, whatever the page size."""
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.CountedValues(queryset, selectors.LIST_VALUES))
+        # The paginator needs only count(), slicing and ``ordered``: CountedValues has them.
+        rows = cast(
+            "QuerySet[Batch, dict[str, Any]]",
+            selectors.CountedValues(queryset, selectors.LIST_VALUES),
+        )
+        page = self.paginate_queryset(rows) or []
         return self.get_paginated_response(selectors.batch_rows(page))
 
     def _detail(self, batch: Batch) -> Response:
@@ -128,11 +135,10 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         request=s.BatchCreateInputSerializer, responses={201: s.BatchDetailOutputSerializer}
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        site_model = Batch._meta.get_field("site").related_model
-        sites = site_model.objects.restrict(request.user, "batch.create")
+        sites = Site.objects.restrict(request.user, "batch.create")
         data = s.BatchCreateInputSerializer(data=request.data, site_queryset=sites)
         data.is_valid(raise_exception=True)
-        batch = services.batch_create(actor=request.user, **data.validated_data)
+        batch = services.batch_create(actor=signed_in(request), **data.validated_data)
         response = self._detail(batch)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -162,7 +168,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def start(self, request: Request, pk: str | None = None) -> Response:
         """planned -> in_production."""
         s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
-        return self._detail(services.batch_start(actor=request.user, batch=self.get_object()))
+        return self._detail(services.batch_start(actor=signed_in(request), batch=self.get_object()))
 
     @extend_schema(
         request=s.BatchCompleteInputSerializer, responses={200: s.BatchDetailOutputSerializer}
@@ -173,7 +179,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         data = s.BatchCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_complete(
-            actor=request.user, batch=self.get_object(), **data.validated_data
+            actor=signed_in(request), batch=self.get_object(), **data.validated_data
         )
         return self._detail(batch)
 
@@ -190,7 +196,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         fields = dict(data.validated_data)
         batch = services.batch_release(
             reauth=reauthentication(
-                request=request._request, user=request.user, password=fields.pop("password")
+                request=request._request, user=signed_in(request), password=fields.pop("password")
             ),
             batch=self.get_object(),
             **fields,
@@ -206,7 +212,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         fields = dict(data.validated_data)
         batch = services.batch_reject(
             reauth=reauthentication(
-                request=request._request, user=request.user, password=fields.pop("password")
+                request=request._request, user=signed_in(request), password=fields.pop("password")
             ),
             batch=self.get_object(),
             **fields,

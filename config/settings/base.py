@@ -9,6 +9,7 @@ default: SQLite, a local-memory cache, Celery tasks executed eagerly, console e-
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -419,7 +420,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")  # json or console
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {

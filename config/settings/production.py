@@ -2,18 +2,18 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import DEFAULT_SECRET_KEY, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
-if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:  # noqa: F405
+if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (50+ characters) in production.")
-if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:  # noqa: F405
+if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS to the service's host names.")
-if SIMPLE_JWT["SIGNING_KEY"] == DEFAULT_SECRET_KEY:  # noqa: F405
+if SIMPLE_JWT["SIGNING_KEY"] == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("Set JWT_SIGNING_KEY (or DJANGO_SECRET_KEY) in production.")
 
 # Without a witness, the newest seals can be deleted unnoticed (check audit.W001).

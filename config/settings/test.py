@@ -1,30 +1,28 @@
 """Tests: PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI), else SQLite
 and local memory. Fast password hashing, in-memory e-mail, eager Celery by default."""
 
-from config.settings.base import *  # noqa: F403
+from config.settings.base import *
 from config.settings.base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOG_FORMAT = env.str("LOG_FORMAT", default="console")
-LOGGING["handlers"]["default"]["formatter"] = LOG_FORMAT  # noqa: F405
-LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
+LOGGING["handlers"]["default"]["formatter"] = LOG_FORMAT
+LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Tasks run in-process unless a test starts a real worker (it sets the broker itself).
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default="memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_EAGER", default=True)
 HEALTH_CHECK_BROKER = False
 # The production poll interval: a warm request must make no query for it either way.
-if REDIS_URL:  # noqa: F405
-    CACHES["default"]["KEY_PREFIX"] = "pharma-test"  # noqa: F405
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = "pharma-test"
 
 # Test-only database backends whose flush can empty the append-only audit tables
 # (the production triggers are unchanged; see tests/dbbackends).
-DATABASES["default"]["ENGINE"] = {  # noqa: F405
+DATABASES["default"]["ENGINE"] = {
     "core.dbbackend": "tests.dbbackends.postgresql",
     "django.db.backends.sqlite3": "tests.dbbackends.sqlite3",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])  # noqa: F405
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 AUDIT_ACCESS_FLUSH_SECONDS = 0.0

@@ -56,10 +56,9 @@ class InspectionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer)
         return str(successor.pk) if successor is not None else None
 
 
-def _finite(value: float) -> float:
+def _finite(value: float) -> None:
     if not math.isfinite(value):
         raise serializers.ValidationError("Must be a finite number.")
-    return value
 
 
 class MeasuredValueField(serializers.FloatField):
@@ -122,10 +121,8 @@ class InspectionCreateInputSerializer(StrictInputSerializer):
         super().__init__(*args, **kwargs)
         # Batches (and their inspections) where the caller may not record inspections do
         # not exist for it: 400, like any unknown id.
-        if batch_queryset is not None:
-            self.fields["batch"].queryset = batch_queryset
-        if supersedes_queryset is not None:
-            self.fields["supersedes"].queryset = supersedes_queryset
+        self.narrow("batch", batch_queryset)
+        self.narrow("supersedes", supersedes_queryset)
 
 
 class InspectionUpdateInputSerializer(StrictInputSerializer):

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import signed_in
 from accounts.signatures import reauthentication
 from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches.models import Batch
@@ -59,7 +60,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             supersedes_queryset=Inspection.objects.filter(batch__in=batches),
         )
         data.is_valid(raise_exception=True)
-        inspection = services.inspection_create(actor=request.user, **data.validated_data)
+        inspection = services.inspection_create(actor=signed_in(request), **data.validated_data)
         return self._detail(inspection, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -89,7 +90,7 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         fields = dict(data.validated_data)
         inspection = services.inspection_complete(
             reauth=reauthentication(
-                request=request._request, user=request.user, password=fields.pop("password")
+                request=request._request, user=signed_in(request), password=fields.pop("password")
             ),
             inspection=self.get_object(),
             **fields,

@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import signed_in
 from notifications import services
 from notifications.api import serializers as s
 from notifications.models import Broadcast
@@ -39,7 +40,7 @@ class BroadcastViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
         data = s.BroadcastCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         broadcast = services.broadcast_create(
-            actor=request.user,
+            actor=signed_in(request),
             subject=data.validated_data["subject"],
             body=data.validated_data["body"],
             role=data.validated_data.get("role"),

@@ -73,9 +73,8 @@ class AssignmentInputSerializer(StrictInputSerializer):
 
     def __init__(self, *args: Any, site_queryset: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if site_queryset is not None:
-            # Sites the caller cannot see do not exist for it: 400, like any unknown id.
-            self.fields["site"].queryset = site_queryset
+        # Sites the caller cannot see do not exist for it: 400, like any unknown id.
+        self.narrow("site", site_queryset)
 
 
 class ProfileAssignmentSerializer(serializers.Serializer):

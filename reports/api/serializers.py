@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, date
+import datetime as dt
+from datetime import UTC
 from typing import Any
 
 from django.utils import timezone
@@ -14,7 +15,7 @@ class DailyReportQuerySerializer(serializers.Serializer):
         required=False, input_formats=["%Y-%m-%d"], help_text="YYYY-MM-DD (UTC); default yesterday."
     )
 
-    def validate_date(self, value: date) -> date:
+    def validate_date(self, value: dt.date) -> dt.date:
         if value > timezone.now().astimezone(UTC).date():
             raise serializers.ValidationError(DATE_IN_FUTURE)
         return value

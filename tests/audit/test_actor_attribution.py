@@ -207,7 +207,7 @@ def test_the_shell_records_the_os_user_and_host():
     else:
         pytest.skip("the shell needs the test database in another process (PostgreSQL)")
 
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env=env,

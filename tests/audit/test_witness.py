@@ -233,7 +233,7 @@ def s3_endpoint():
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(url, timeout=1).close()  # noqa: S310
+                urllib.request.urlopen(url, timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:

@@ -4,7 +4,7 @@ Used to measure what the audit trail costs; never a way to run the service.
 """
 
 
-def post_worker_init(worker):  # noqa: ANN001, ANN201
+def post_worker_init(worker):
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from core.signals import bulk_write

@@ -172,7 +172,7 @@ def start_gunicorn(
     port: int = PORT,
     worker_connections: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    log = open(ROOT / "bench-results" / "gunicorn.log", "ab")  # noqa: SIM115
+    log = open(ROOT / "bench-results" / "gunicorn.log", "ab")
     extra = ["--config", config] if config else []
     if worker_connections is None:
         worker_connections = max(-(-CONNECTIONS // WORKERS), THREADS + 1)
@@ -212,7 +212,7 @@ def start_gunicorn(
     while time.monotonic() < deadline:
         try:
             url = f"http://{HOST}:{port}/health/live/"
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return process
         except OSError:

@@ -50,7 +50,7 @@ pytestmark = pytest.mark.django_db
 
 USERS = ("viewer", "elsewhere", "here")
 _serial = itertools.count(1)  # unique names and numbers for each try
-NEW_PASSWORD = "a-long-enough-passphrase-1"  # noqa: S105
+NEW_PASSWORD = "a-long-enough-passphrase-1"
 
 
 @dataclass

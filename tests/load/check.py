@@ -308,7 +308,7 @@ def main(path: str) -> dict[str, Any]:
     except SystemExit as exc:
         trail = f"does not verify ({exc})"
         problems.append(f"audit trail: {out.getvalue()[-500:]}")
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         trail = f"does not verify ({exc})"
         problems.append(f"audit trail: {exc}")
 

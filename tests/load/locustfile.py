@@ -99,7 +99,7 @@ def journal(entry: dict[str, Any]) -> None:
     global _journal
     with _journal_lock:
         if _journal is None:
-            _journal = open(JOURNAL_PATH, "a", buffering=1)  # noqa: SIM115
+            _journal = open(JOURNAL_PATH, "a", buffering=1)
         _journal.write(json.dumps(entry, default=str) + "\n")
 
 

@@ -40,7 +40,7 @@ from tests.sites.factories import SiteFactory
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
 VIEW_METHODS = ("get", "post", "put", "patch", "delete")
-NEW_PASSWORD = "a-long-enough-passphrase-1"  # noqa: S105
+NEW_PASSWORD = "a-long-enough-passphrase-1"
 
 # Anonymous, missing permission, and the success codes.
 A, F = 401, 403

@@ -26,7 +26,7 @@ class Command(SeedCommand):
                 actor=actor, batch=batch, req=services.GenerationRequest(count=DEMO_COUNT)
             )
         serial = SerialNumber.objects.filter(batch=batch).order_by("id").first()
-        assert serial is not None  # noqa: S101
+        assert serial is not None
         code = gs1.element_string(serial.gtin, serial.serial, batch.batch_number, batch.expiry_date)
         self.stdout.write(
             f"Demo serials: {SerialNumber.objects.filter(batch=batch).count()} for batch "
