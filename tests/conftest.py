@@ -12,8 +12,10 @@ from rest_framework.test import APIClient
 
 from accounts import signin_guard
 from accounts.authentication import verified_tokens
+from audit import reasons
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
+from tests.sites.factories import SiteFactory
 
 ON_POSTGRES = connection.vendor == "postgresql"
 ON_REDIS = "RedisCache" in settings.CACHES["default"]["BACKEND"]
@@ -78,6 +80,58 @@ def staff_user(db: Any) -> Any:
     user = UserFactory(is_staff=True, username="staff.admin")
     assign(user, "admin")
     return user
+
+
+def member(role_name: str, site: Any, username: str) -> Any:
+    """A user named ``username`` (first name from it) holding ``role_name`` at ``site``."""
+    user = UserFactory(username=username, first_name=username.split(".")[0].title())
+    assign(user, role_name, site=site)
+    return user
+
+
+# The named actors. A role's name is its signed-in API client; ``<role>_user`` is the
+# person behind it. Both belong to ``site``, the one plant most tests need.
+
+
+@pytest.fixture
+def site(db: Any) -> Any:
+    return SiteFactory()
+
+
+@pytest.fixture
+def admin(staff_user: Any, auth_client: Callable[..., APIClient]) -> APIClient:
+    return auth_client(staff_user)
+
+
+@pytest.fixture
+def operator_user(site: Any) -> Any:
+    return member("operator", site, "olga.operator")
+
+
+@pytest.fixture
+def operator(operator_user: Any, auth_client: Callable[..., APIClient]) -> APIClient:
+    return auth_client(operator_user)
+
+
+@pytest.fixture
+def qa_user(site: Any) -> Any:
+    return member("qa", site, "quinn.qa")
+
+
+@pytest.fixture
+def qa(qa_user: Any, auth_client: Callable[..., APIClient]) -> APIClient:
+    return auth_client(qa_user)
+
+
+@pytest.fixture
+def change_reason() -> Iterator[None]:
+    """A reason for change bound around the test, for direct bulk writes of GMP records.
+
+    Not autouse: a module that writes such records outside the services opts in with
+    ``pytestmark = pytest.mark.usefixtures("change_reason")``.
+    """
+    with reasons.given("Bulk write under test"):
+        yield
 
 
 @pytest.fixture

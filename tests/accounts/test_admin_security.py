@@ -37,15 +37,8 @@ def client() -> Client:
 
 
 @pytest.fixture
-def staff(db: Any) -> Any:
-    user = UserFactory(is_staff=True, username="staff.admin")
-    assign(user, "admin")
-    return user
-
-
-@pytest.fixture
-def device(staff: Any) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+def device(staff_user: Any) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=staff_user, name="phone", confirmed=True)
 
 
 def code(device: TOTPDevice) -> str:
@@ -71,10 +64,10 @@ def _records(action: str, **filters: Any) -> list[AuditLog]:
 
 
 @pytest.mark.django_db
-def test_the_admin_sign_in_keeps_its_django_session(client: Client, staff: Any) -> None:
+def test_the_admin_sign_in_keeps_its_django_session(client: Client, staff_user: Any) -> None:
     from django.contrib.sessions.models import Session
 
-    response = sign_in(client, staff)
+    response = sign_in(client, staff_user)
 
     assert response.status_code == 302 and response["Location"] == INDEX
     assert "sessionid" in response.cookies
@@ -83,8 +76,8 @@ def test_the_admin_sign_in_keeps_its_django_session(client: Client, staff: Any) 
 
 
 @pytest.mark.django_db
-def test_without_the_setting_a_password_is_enough(client: Client, staff: Any) -> None:
-    response = sign_in(client, staff)
+def test_without_the_setting_a_password_is_enough(client: Client, staff_user: Any) -> None:
+    response = sign_in(client, staff_user)
 
     assert response.status_code == 302 and response["Location"] == INDEX
     assert client.get(INDEX).status_code == 200
@@ -96,14 +89,14 @@ def test_without_the_setting_a_password_is_enough(client: Client, staff: Any) ->
 
 @two_factor
 @pytest.mark.django_db
-def test_staff_without_a_device_cannot_sign_in(client: Client, staff: Any) -> None:
-    response = sign_in(client, staff, token="123456")
+def test_staff_without_a_device_cannot_sign_in(client: Client, staff_user: Any) -> None:
+    response = sign_in(client, staff_user, token="123456")
 
     assert response.status_code == 200
     assert "no authenticator enrolled" in response.content.decode()
     assert not signed_in(client)
     [failure] = _records(Action.LOGIN_FAILED)
-    assert failure.actor_id == staff.pk
+    assert failure.actor_id == staff_user.pk
     assert failure.new_values["reason"] == "not_enrolled"
     assert failure.path == LOGIN
     assert not _records(Action.LOGIN)
@@ -113,9 +106,9 @@ def test_staff_without_a_device_cannot_sign_in(client: Client, staff: Any) -> No
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", [INDEX, SITES, "/admin/accounts/user/"])
 def test_a_session_without_a_verified_device_reaches_no_admin_page(
-    client: Client, staff: Any, device: TOTPDevice, path: str
+    client: Client, staff_user: Any, device: TOTPDevice, path: str
 ) -> None:
-    client.force_login(staff)  # password only, e.g. signed in before 2FA was turned on
+    client.force_login(staff_user)  # password only, e.g. signed in before 2FA was turned on
 
     response = client.get(path)
 
@@ -126,15 +119,15 @@ def test_a_session_without_a_verified_device_reaches_no_admin_page(
 @two_factor
 @pytest.mark.django_db
 def test_a_valid_code_signs_in_and_is_recorded(
-    client: Client, staff: Any, device: TOTPDevice
+    client: Client, staff_user: Any, device: TOTPDevice
 ) -> None:
-    response = sign_in(client, staff, token=code(device))
+    response = sign_in(client, staff_user, token=code(device))
 
     assert response.status_code == 302 and response["Location"] == INDEX
     assert client.get(INDEX).status_code == 200
     assert client.get(SITES).status_code == 200
     [login] = _records(Action.LOGIN)
-    assert login.actor_id == staff.pk
+    assert login.actor_id == staff_user.pk
     assert login.path == LOGIN
     assert not _records(Action.LOGIN_FAILED)
 
@@ -142,21 +135,21 @@ def test_a_valid_code_signs_in_and_is_recorded(
 @two_factor
 @pytest.mark.django_db
 def test_a_wrong_code_is_refused_and_recorded(
-    client: Client, staff: Any, device: TOTPDevice
+    client: Client, staff_user: Any, device: TOTPDevice
 ) -> None:
     wrong = f"{(int(code(device)) + 500_000) % 1_000_000:06d}"
 
-    response = sign_in(client, staff, token=wrong)
+    response = sign_in(client, staff_user, token=wrong)
 
     assert response.status_code == 200
     assert "Invalid token" in response.content.decode()
     assert not signed_in(client)
     assert client.get(INDEX).status_code == 302
     [failure] = _records(Action.LOGIN_FAILED)
-    assert failure.actor_id == staff.pk
-    assert failure.actor_username == staff.username
+    assert failure.actor_id == staff_user.pk
+    assert failure.actor_username == staff_user.username
     assert failure.new_values == {
-        "username": staff.username,
+        "username": staff_user.username,
         "channel": "admin",
         "second_factor": "totp",
         "reason": "invalid_token",
@@ -168,12 +161,12 @@ def test_a_wrong_code_is_refused_and_recorded(
 @two_factor
 @pytest.mark.django_db
 def test_codes_are_throttled_after_a_failure(
-    client: Client, staff: Any, device: TOTPDevice
+    client: Client, staff_user: Any, device: TOTPDevice
 ) -> None:
     wrong = f"{(int(code(device)) + 500_000) % 1_000_000:06d}"
-    assert sign_in(client, staff, token=wrong).status_code == 200
+    assert sign_in(client, staff_user, token=wrong).status_code == 200
 
-    response = sign_in(client, staff, token=code(device))  # right, but too soon
+    response = sign_in(client, staff_user, token=code(device))  # right, but too soon
 
     assert response.status_code == 200
     assert "temporarily disabled" in response.content.decode()
@@ -185,9 +178,9 @@ def test_codes_are_throttled_after_a_failure(
 @two_factor
 @pytest.mark.django_db
 def test_a_missing_code_is_refused_and_recorded(
-    client: Client, staff: Any, device: TOTPDevice
+    client: Client, staff_user: Any, device: TOTPDevice
 ) -> None:
-    response = sign_in(client, staff, token="")
+    response = sign_in(client, staff_user, token="")
 
     assert response.status_code == 200
     assert not signed_in(client)
@@ -197,38 +190,38 @@ def test_a_missing_code_is_refused_and_recorded(
 
 @two_factor
 @pytest.mark.django_db
-def test_a_code_is_good_once(client: Client, staff: Any, device: TOTPDevice) -> None:
+def test_a_code_is_good_once(client: Client, staff_user: Any, device: TOTPDevice) -> None:
     token = code(device)
-    assert sign_in(client, staff, token=token).status_code == 302
+    assert sign_in(client, staff_user, token=token).status_code == 302
 
     again = Client(headers={"host": "127.0.0.1"})
-    assert sign_in(again, staff, token=token).status_code == 200
+    assert sign_in(again, staff_user, token=token).status_code == 200
     assert not signed_in(again)
 
 
 @two_factor
 @pytest.mark.django_db
 def test_a_wrong_password_is_recorded_before_any_code_is_asked(
-    client: Client, staff: Any, device: TOTPDevice
+    client: Client, staff_user: Any, device: TOTPDevice
 ) -> None:
-    response = sign_in(client, staff, token=code(device), password="not-the-password-1")
+    response = sign_in(client, staff_user, token=code(device), password="not-the-password-1")
 
     assert response.status_code == 200
     assert not signed_in(client)
     [failure] = _records(Action.LOGIN_FAILED)
-    assert failure.actor_username == staff.username
+    assert failure.actor_username == staff_user.username
     assert "second_factor" not in failure.new_values
     assert failure.path == LOGIN
 
 
 @pytest.mark.django_db
-def test_a_wrong_password_without_2fa_is_recorded(client: Client, staff: Any) -> None:
-    response = sign_in(client, staff, password="not-the-password-1")
+def test_a_wrong_password_without_2fa_is_recorded(client: Client, staff_user: Any) -> None:
+    response = sign_in(client, staff_user, password="not-the-password-1")
 
     assert response.status_code == 200
     assert not signed_in(client)
     [failure] = _records(Action.LOGIN_FAILED)
-    assert failure.actor_username == staff.username
+    assert failure.actor_username == staff_user.username
     assert failure.path == LOGIN
 
 
@@ -267,14 +260,14 @@ def test_a_non_staff_sign_in_is_a_recorded_failure_without_2fa_too(client: Clien
 
 @two_factor
 @pytest.mark.django_db
-def test_another_users_device_does_not_count(client: Client, staff: Any) -> None:
+def test_another_users_device_does_not_count(client: Client, staff_user: Any) -> None:
     other = UserFactory(is_staff=True)
     theirs = TOTPDevice.objects.create(user=other, name="phone", confirmed=True)
 
     response = client.post(
         LOGIN,
         {
-            "username": staff.username,
+            "username": staff_user.username,
             "password": DEFAULT_PASSWORD,
             "otp_device": theirs.persistent_id,
             "otp_token": code(theirs),
@@ -287,8 +280,8 @@ def test_another_users_device_does_not_count(client: Client, staff: Any) -> None
 
 @two_factor
 @pytest.mark.django_db
-def test_the_api_is_unaffected(staff: Any, auth_client: Any) -> None:
-    assert auth_client(staff).get("/api/auth/profile/").status_code == 200
+def test_the_api_is_unaffected(staff_user: Any, auth_client: Any) -> None:
+    assert auth_client(staff_user).get("/api/auth/profile/").status_code == 200
 
 
 def test_production_requires_the_second_factor() -> None:
@@ -332,10 +325,10 @@ def test_allowlist(client: Client, remote: str, allowed: bool) -> None:
 
 @pytest.mark.django_db
 @override_settings(ADMIN_ALLOWED_NETWORKS=["10.0.0.0/8"], TRUSTED_PROXY_COUNT=0)
-def test_allowlist_ignores_a_forged_forwarded_for(client: Client, staff: Any) -> None:
+def test_allowlist_ignores_a_forged_forwarded_for(client: Client, staff_user: Any) -> None:
     response = client.post(
         LOGIN,
-        {"username": staff.username, "password": DEFAULT_PASSWORD},
+        {"username": staff_user.username, "password": DEFAULT_PASSWORD},
         REMOTE_ADDR="192.0.2.1",
         HTTP_X_FORWARDED_FOR="10.1.2.3",
     )
@@ -384,20 +377,20 @@ def _enrol(*args: str, actor: str | None = ENROLLER) -> str:
 
 
 @pytest.mark.django_db
-def test_enrol_prints_a_working_uri_and_records_the_device(staff: Any) -> None:
-    output = _enrol(staff.email.upper())
+def test_enrol_prints_a_working_uri_and_records_the_device(staff_user: Any) -> None:
+    output = _enrol(staff_user.email.upper())
 
-    [device] = TOTPDevice.objects.filter(user=staff)
+    [device] = TOTPDevice.objects.filter(user=staff_user)
     assert device.confirmed
     uri = next(line.split(None, 1)[1] for line in output.splitlines() if line.startswith("URI:"))
     parsed = urlparse(uri)
     assert parsed.scheme == "otpauth" and parsed.netloc == "totp"
-    assert staff.username in parsed.path and "Pharma%20MES" in parsed.path
+    assert staff_user.username in parsed.path and "Pharma%20MES" in parsed.path
     secret = parse_qs(parsed.query)["secret"][0]
     assert f"Secret: {secret}" in output
     [record] = _records(Action.CREATE, resource_type="otp_totp.totpdevice")
     assert record.new_values == {
-        "user_id": str(staff.pk),
+        "user_id": str(staff_user.pk),
         "name": "authenticator",
         "confirmed": True,
     }
@@ -410,26 +403,28 @@ def test_enrol_prints_a_working_uri_and_records_the_device(staff: Any) -> None:
 
 @two_factor
 @pytest.mark.django_db
-def test_an_enrolled_device_signs_in(client: Client, staff: Any) -> None:
-    _enrol(staff.username)
-    device = TOTPDevice.objects.get(user=staff)
+def test_an_enrolled_device_signs_in(client: Client, staff_user: Any) -> None:
+    _enrol(staff_user.username)
+    device = TOTPDevice.objects.get(user=staff_user)
 
-    assert sign_in(client, staff, token=code(device)).status_code == 302
+    assert sign_in(client, staff_user, token=code(device)).status_code == 302
     assert client.get(INDEX).status_code == 200
 
 
 @pytest.mark.django_db
-def test_enrol_refuses_a_second_device_unless_replacing(staff: Any, device: TOTPDevice) -> None:
+def test_enrol_refuses_a_second_device_unless_replacing(
+    staff_user: Any, device: TOTPDevice
+) -> None:
     with pytest.raises(CommandError, match="--replace"):
-        _enrol(staff.username)
+        _enrol(staff_user.username)
 
-    _enrol(staff.username, "--replace")
+    _enrol(staff_user.username, "--replace")
 
-    [new] = TOTPDevice.objects.filter(user=staff)
+    [new] = TOTPDevice.objects.filter(user=staff_user)
     assert new.pk != device.pk and new.key != device.key
     [removed] = _records(Action.DELETE, resource_type="otp_totp.totpdevice")
     assert removed.resource_id == str(device.pk)
-    assert removed.old_values["user_id"] == str(staff.pk)
+    assert removed.old_values["user_id"] == str(staff_user.pk)
 
 
 @pytest.mark.django_db
@@ -440,23 +435,25 @@ def test_enrol_unknown_user(ident: str) -> None:
 
 
 @pytest.mark.django_db
-def test_enrol_without_an_actor_is_refused(staff: Any) -> None:
+def test_enrol_without_an_actor_is_refused(staff_user: Any) -> None:
     with pytest.raises(CommandError, match="--actor"):
-        _enrol(staff.username, actor=None)
-    assert not TOTPDevice.objects.filter(user=staff).exists()
+        _enrol(staff_user.username, actor=None)
+    assert not TOTPDevice.objects.filter(user=staff_user).exists()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("holds", [None, "auditor"])
-def test_enrol_by_an_actor_without_user_update_is_refused(staff: Any, holds: str | None) -> None:
+def test_enrol_by_an_actor_without_user_update_is_refused(
+    staff_user: Any, holds: str | None
+) -> None:
     clerk = UserFactory(username="clerk", is_staff=True)
     if holds:
         assign(clerk, holds)
     with pytest.raises(CommandError, match="user.update"):
-        _enrol(staff.username, actor="clerk")
+        _enrol(staff_user.username, actor="clerk")
     with pytest.raises(CommandError, match="no active user"):
-        _enrol(staff.username, actor="ghost")
-    assert not TOTPDevice.objects.filter(user=staff).exists()
+        _enrol(staff_user.username, actor="ghost")
+    assert not TOTPDevice.objects.filter(user=staff_user).exists()
 
 
 @pytest.mark.django_db

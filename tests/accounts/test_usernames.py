@@ -26,11 +26,6 @@ def existing(db):
     return [UserFactory(username="admin"), UserFactory(username="operator.fra")]
 
 
-@pytest.fixture
-def admin_client(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 # --- the rules themselves ------------------------------------------------------------
 
 
@@ -121,12 +116,12 @@ def test_email_domains_are_idna_checked(email, ok):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", LOOK_ALIKES)
-def test_api_refuses_look_alike_usernames(existing, admin_client, name):
+def test_api_refuses_look_alike_usernames(existing, admin, name):
     # Given admin and operator.fra
     before = User.objects.count()
 
     # When a look-alike is created
-    response = admin_client.post(
+    response = admin.post(
         USERS,
         {"username": name, "email": "new.person@example.com", "password": "Another-pass-2026!"},
     )
@@ -138,8 +133,8 @@ def test_api_refuses_look_alike_usernames(existing, admin_client, name):
 
 
 @pytest.mark.django_db
-def test_api_normalises_and_accepts_a_new_name(existing, admin_client):
-    response = admin_client.post(
+def test_api_normalises_and_accepts_a_new_name(existing, admin):
+    response = admin.post(
         USERS,
         {
             "username": "\uff51\uff41.lead",  # full-width "qa" + ".lead"
@@ -155,8 +150,8 @@ def test_api_normalises_and_accepts_a_new_name(existing, admin_client):
 
 
 @pytest.mark.django_db
-def test_api_refuses_a_mixed_script_email_domain(existing, admin_client):
-    response = admin_client.post(
+def test_api_refuses_a_mixed_script_email_domain(existing, admin):
+    response = admin.post(
         USERS,
         {
             "username": "new.person",
@@ -171,10 +166,10 @@ def test_api_refuses_a_mixed_script_email_domain(existing, admin_client):
 
 
 @pytest.mark.django_db
-def test_api_rename_to_a_look_alike_is_refused(existing, admin_client):
+def test_api_rename_to_a_look_alike_is_refused(existing, admin):
     other = UserFactory(username="someone")
 
-    response = admin_client.patch(f"{USERS}{other.pk}/", {"username": "Operator.Fra"})
+    response = admin.patch(f"{USERS}{other.pk}/", {"username": "Operator.Fra"})
 
     assert response.status_code == 400
     other.refresh_from_db()

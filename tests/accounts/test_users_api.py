@@ -14,35 +14,30 @@ from tests.conftest import assign
 USERS = "/api/users/"
 
 
-@pytest.fixture
-def admin_client(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 @pytest.mark.django_db
-def test_list_users_search_filter_order(admin_client):
+def test_list_users_search_filter_order(admin):
     UserFactory(username="alice", is_active=True)
     UserFactory(username="bob", is_active=False)
 
-    response = admin_client.get(USERS, {"search": "bo", "is_active": "false"})
+    response = admin.get(USERS, {"search": "bo", "is_active": "false"})
 
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"count", "next", "previous", "results"}
     assert [u["username"] for u in body["results"]] == ["bob"]
-    ordered = admin_client.get(USERS, {"ordering": "-username"}).json()["results"]
+    ordered = admin.get(USERS, {"ordering": "-username"}).json()["results"]
     assert [u["username"] for u in ordered] == sorted(
         (u["username"] for u in ordered), reverse=True
     )
 
 
 @pytest.mark.django_db
-def test_users_list_query_count_is_constant(admin_client):
+def test_users_list_query_count_is_constant(admin):
     UserFactory.create_batch(15)
-    admin_client.get(USERS)  # warm the authentication cache
+    admin.get(USERS)  # warm the authentication cache
 
     with CaptureQueriesContext(connection) as queries:
-        response = admin_client.get(USERS)
+        response = admin.get(USERS)
 
     assert response.status_code == 200
     # 1. COUNT(*) of users for the paginator
@@ -62,9 +57,9 @@ def test_anonymous_gets_401(api_client):
 
 
 @pytest.mark.django_db
-def test_create_user_sends_welcome_email(admin_client, django_capture_on_commit_callbacks):
+def test_create_user_sends_welcome_email(admin, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = admin.post(
             USERS,
             {
                 "username": "new.person",
@@ -86,10 +81,10 @@ def test_create_user_sends_welcome_email(admin_client, django_capture_on_commit_
 
 
 @pytest.mark.django_db
-def test_email_unique_regardless_of_case(admin_client):
+def test_email_unique_regardless_of_case(admin):
     UserFactory(email="taken@example.com")
 
-    response = admin_client.post(
+    response = admin.post(
         USERS,
         {"username": "x1", "email": "TAKEN@example.com", "password": "a-long-enough-passphrase-1"},
     )
@@ -100,10 +95,8 @@ def test_email_unique_regardless_of_case(admin_client):
 
 
 @pytest.mark.django_db
-def test_weak_password_refused_on_create(admin_client):
-    response = admin_client.post(
-        USERS, {"username": "x2", "email": "x2@example.com", "password": "short"}
-    )
+def test_weak_password_refused_on_create(admin):
+    response = admin.post(USERS, {"username": "x2", "email": "x2@example.com", "password": "short"})
 
     assert response.status_code == 400
     assert "password" in response.json()
@@ -111,8 +104,8 @@ def test_weak_password_refused_on_create(admin_client):
 
 
 @pytest.mark.django_db
-def test_patch_user(admin_client, user):
-    response = admin_client.patch(f"{USERS}{user.pk}/", {"first_name": "Renamed"})
+def test_patch_user(admin, user):
+    response = admin.patch(f"{USERS}{user.pk}/", {"first_name": "Renamed"})
 
     assert response.status_code == 200
     user.refresh_from_db()
@@ -120,27 +113,27 @@ def test_patch_user(admin_client, user):
 
 
 @pytest.mark.django_db
-def test_put_back_what_was_read_works(admin_client, user):
-    read = admin_client.get(f"{USERS}{user.pk}/").json()
+def test_put_back_what_was_read_works(admin, user):
+    read = admin.get(f"{USERS}{user.pk}/").json()
 
-    response = admin_client.put(f"{USERS}{user.pk}/", read)
+    response = admin.put(f"{USERS}{user.pk}/", read)
 
     assert response.status_code == 200, response.content
 
 
 @pytest.mark.django_db
-def test_read_only_field_with_other_value_refused(admin_client, user):
-    response = admin_client.patch(f"{USERS}{user.pk}/", {"last_login": "2020-01-01T00:00:00Z"})
+def test_read_only_field_with_other_value_refused(admin, user):
+    response = admin.patch(f"{USERS}{user.pk}/", {"last_login": "2020-01-01T00:00:00Z"})
 
     assert response.status_code == 400
     assert response.json() == {"last_login": ["This field is read-only."]}
 
 
 @pytest.mark.django_db
-def test_delete_deactivates_and_ends_access(admin_client, user, auth_client):
+def test_delete_deactivates_and_ends_access(admin, user, auth_client):
     client = auth_client(user)
 
-    response = admin_client.delete(f"{USERS}{user.pk}/")
+    response = admin.delete(f"{USERS}{user.pk}/")
 
     assert response.status_code == 204
     user.refresh_from_db()
@@ -152,30 +145,30 @@ def test_delete_deactivates_and_ends_access(admin_client, user, auth_client):
 
 
 @pytest.mark.django_db
-def test_deactivation_through_patch_ends_access(admin_client, user, auth_client):
+def test_deactivation_through_patch_ends_access(admin, user, auth_client):
     client = auth_client(user)
 
-    response = admin_client.patch(f"{USERS}{user.pk}/", {"is_active": False})
+    response = admin.patch(f"{USERS}{user.pk}/", {"is_active": False})
 
     assert response.status_code == 200
     assert client.get("/api/auth/profile/").status_code == 401
 
 
 @pytest.mark.django_db
-def test_active_count(admin_client):
+def test_active_count(admin):
     UserFactory.create_batch(3)
     UserFactory(is_active=False)
 
-    response = admin_client.get(f"{USERS}active_count/")
+    response = admin.get(f"{USERS}active_count/")
 
     assert response.status_code == 200
     assert response.json() == {"active_count": User.objects.filter(is_active=True).count()}
 
 
 @pytest.mark.django_db
-def test_unknown_user_id_404(admin_client):
+def test_unknown_user_id_404(admin):
     for path in (f"{USERS}00000000-0000-0000-0000-000000000000/", f"{USERS}not-a-uuid/"):
-        response = admin_client.get(path)
+        response = admin.get(path)
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
 
@@ -275,14 +268,14 @@ def creator_client(auth_client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("is_active", [True, False])
 def test_a_holder_of_user_update_may_create_with_is_active(
-    admin_client, api_client, is_active, django_capture_on_commit_callbacks
+    admin, api_client, is_active, django_capture_on_commit_callbacks
 ):
     # Given the documented create body, with is_active
     body = DOCUMENTED_BODY | {"is_active": is_active}
 
     # When an administrator posts it
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(USERS, body, format="json")
+        response = admin.post(USERS, body, format="json")
 
     # Then the account exists in that state; only an active one is welcomed and signs in
     assert response.status_code == 201, response.content
@@ -326,8 +319,8 @@ def test_a_holder_of_user_create_alone_cannot_create_an_inactive_account(creator
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", ["maybe", None, 2, []])
-def test_a_bad_is_active_is_400(admin_client, value):
-    response = admin_client.post(USERS, DOCUMENTED_BODY | {"is_active": value}, format="json")
+def test_a_bad_is_active_is_400(admin, value):
+    response = admin.post(USERS, DOCUMENTED_BODY | {"is_active": value}, format="json")
 
     assert response.status_code == 400
     assert "is_active" in response.json()

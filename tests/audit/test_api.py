@@ -39,11 +39,6 @@ def _ids(response):
     return [r["id"] for r in response.json()["results"]]
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 # --- listing --------------------------------------------------------------------------
 
 

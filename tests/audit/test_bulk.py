@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ElectronicSignature, User, UserSession
-from audit import reasons, registry
+from audit import registry
 from audit.capture import MAX_ID_LIST, record_bulk
 from audit.choices import Action
 from audit.models import AuditLog
@@ -24,15 +24,11 @@ from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
 
+# Some models here are GMP records: their bulk writes need a reason for change.
+pytestmark = pytest.mark.usefixtures("change_reason")
+
 # Our own audited models: third-party ones (a TOTP device) are never bulk-written here.
 AUDITED = [m for m in registry.audited_models() if issubclass(m, AuditedModel)]
-
-
-@pytest.fixture(autouse=True)
-def change_reason():
-    """Some models here are GMP records: their bulk writes need a reason for change."""
-    with reasons.given("Bulk write under test"):
-        yield
 
 
 def _label(model):

@@ -38,11 +38,6 @@ NEW_SITE = {
 REDACTED = "[REDACTED]"
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 def _changes(resource, action, response=None):
     """The change records of one object, made by ``response``'s request if given."""
     records = AuditLog.objects.filter(

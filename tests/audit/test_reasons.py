@@ -121,11 +121,6 @@ def _changes(response):
     )
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", CASES)
 def test_without_a_reason_a_gmp_change_is_400_and_changes_nothing(admin, name, mailoutbox):

@@ -24,11 +24,6 @@ def _login(client, username, password=DEFAULT_PASSWORD):
     return client.post(LOGIN, {"username": username, "password": password})
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 @pytest.mark.django_db
 def test_login_recorded_with_the_user_as_actor(api_client, user):
     response = _login(api_client, user.username)

@@ -38,11 +38,6 @@ def _forge_copy_of(row_id):
 
 
 @pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
-@pytest.fixture
 def sealed_trail(admin):
     """Records written through the API, all sealed; returns the site update's record."""
     site_id = admin.post(SITES, NEW_SITE).json()["id"]

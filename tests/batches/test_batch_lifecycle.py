@@ -19,8 +19,8 @@ from batches.services import SIGNATURE_EXCLUDE
 from inspections import events as inspection_events
 from inspections.choices import InspectionStatus
 from tests.accounts.factories import UserFactory
-from tests.batches.factories import BatchFactory, ProductFactory
-from tests.conftest import DEFAULT_PASSWORD, assign
+from tests.batches.factories import BatchFactory
+from tests.conftest import DEFAULT_PASSWORD, assign, member
 from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
 
@@ -69,42 +69,6 @@ def _batch_signatures():
 
 def _records(action, **filters):
     return list(AuditLog.objects.filter(action=action, **filters).order_by("timestamp"))
-
-
-@pytest.fixture
-def site(db):
-    return SiteFactory(code="FRA-01")
-
-
-@pytest.fixture
-def product(db):
-    return ProductFactory()
-
-
-def _user_with(role, site, username):
-    user = UserFactory(username=username, first_name=username.split(".")[0].title())
-    assign(user, role, site=site)
-    return user
-
-
-@pytest.fixture
-def operator_user(site):
-    return _user_with("operator", site, "olga.operator")
-
-
-@pytest.fixture
-def qa_user(site):
-    return _user_with("qa", site, "quinn.qa")
-
-
-@pytest.fixture
-def operator(operator_user, auth_client):
-    return auth_client(operator_user)
-
-
-@pytest.fixture
-def qa(qa_user, auth_client):
-    return auth_client(qa_user)
 
 
 def _quarantined(site, completed_by, *, inspection="passed", inspector=None):
@@ -383,7 +347,7 @@ def test_action_without_its_permission_is_403(auth_client, site, role, action):
     status = sorted(ALLOWED_FROM[action])[-1]
     batch = _quarantined(site, UserFactory()) if action == "release" else None
     batch = batch or BatchFactory(site=site, status=status)
-    user = _user_with(role, site, f"{role}.denied")
+    user = member(role, site, f"{role}.denied")
     before = _snapshot(batch)
 
     response = auth_client(user).post(_url(batch, action), _body(action), format="json")
@@ -397,7 +361,7 @@ def test_action_without_its_permission_is_403(auth_client, site, role, action):
 @pytest.mark.django_db
 def test_release_permission_at_another_site_only_is_403(auth_client, site):
     batch = _quarantined(site, UserFactory())
-    user = _user_with("auditor", site, "viewer.here")  # sees the batch
+    user = member("auditor", site, "viewer.here")  # sees the batch
     assign(user, "qa", site=SiteFactory())  # may release elsewhere
     before = _snapshot(batch)
 
@@ -420,7 +384,7 @@ def test_batch_of_another_site_is_404(auth_client, site, action):
         with reasons.given("test set-up"):
             batch.save()
     role = "operator" if action in ("start", "complete") else "qa"
-    user = _user_with(role, site, f"{role}.elsewhere")
+    user = member(role, site, f"{role}.elsewhere")
     before = _snapshot(batch)
 
     response = auth_client(user).post(_url(batch, action), _body(action), format="json")
@@ -508,7 +472,7 @@ def test_failed_inspection_corrected_by_a_passed_one_allows_release(
 
 @pytest.mark.django_db
 def test_person_who_completed_may_not_release(auth_client, site):
-    both = _user_with("operator", site, "sam.both")
+    both = member("operator", site, "sam.both")
     assign(both, "qa", site=site)
     client = auth_client(both)
     batch = BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION)
@@ -629,13 +593,13 @@ def test_bad_action_body_is_400_and_changes_nothing(
 def test_release_and_reject_email_the_sites_qa_users(
     auth_client, operator_user, site, action, django_capture_on_commit_callbacks
 ):
-    signer = _user_with("qa", site, "signer.qa")
-    site_qa = _user_with("qa", site, "site.qa")
-    global_qa = _user_with("qa", None, "global.qa")
-    global_admin = _user_with("admin", None, "global.admin")
-    _user_with("qa", SiteFactory(), "other.qa")
-    _user_with("auditor", site, "site.auditor")
-    inactive = _user_with("qa", site, "inactive.qa")
+    signer = member("qa", site, "signer.qa")
+    site_qa = member("qa", site, "site.qa")
+    global_qa = member("qa", None, "global.qa")
+    global_admin = member("admin", None, "global.admin")
+    member("qa", SiteFactory(), "other.qa")
+    member("auditor", site, "site.auditor")
+    inactive = member("qa", site, "inactive.qa")
     inactive.is_active = False
     inactive.save()
     batch = _quarantined(site, operator_user)

@@ -49,33 +49,6 @@ def _snapshot(batch):
     return {f.attname: getattr(fresh, f.attname) for f in Batch._meta.concrete_fields}
 
 
-@pytest.fixture
-def site(db):
-    return SiteFactory(code="FRA-01")
-
-
-@pytest.fixture
-def product(db):
-    return ProductFactory()
-
-
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
-@pytest.fixture
-def operator_user(site):
-    user = UserFactory(username="op.fra")
-    assign(user, "operator", site=site)
-    return user
-
-
-@pytest.fixture
-def operator(operator_user, auth_client):
-    return auth_client(operator_user)
-
-
 # --- create ---------------------------------------------------------------------------
 
 
@@ -93,7 +66,7 @@ def test_operator_plans_a_batch_at_own_site(operator, operator_user, product, si
         "name": product.name,
         "strength": product.strength,
     }
-    assert (body["site"], body["site_code"]) == (str(site.pk), "FRA-01")
+    assert (body["site"], body["site_code"]) == (str(site.pk), site.code)
     assert body["created_by"] == str(operator_user.pk)
     assert body["release_signature"] is None
     assert body["rejection_signature"] is None

@@ -28,11 +28,6 @@ def _detail(product):
     return f"{PRODUCTS}{product.pk}/"
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 # --- create and read -----------------------------------------------------------------
 
 

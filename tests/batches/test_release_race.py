@@ -16,7 +16,6 @@ from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
 from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
-from tests.sites.factories import SiteFactory
 
 ROUNDS = 3
 RELEASE = {"password": DEFAULT_PASSWORD, "meaning": "approval", "reason": "Race"}
@@ -59,11 +58,6 @@ def _together(requests):
     assert not any(t.is_alive() for t in threads), "a request did not finish"
     assert not errors, errors
     return responses
-
-
-@pytest.fixture
-def site(db):
-    return SiteFactory()
 
 
 @pytest.fixture

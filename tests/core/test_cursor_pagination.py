@@ -39,11 +39,6 @@ def endpoints(batch):
     return ["/api/serials/", f"/api/batches/{batch.pk}/serials/", "/api/audit-logs/"]
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 def _cursor_lists(patterns, prefix=""):
     """(view class, route) of every list route whose pagination is a cursor."""
     for pattern in patterns:

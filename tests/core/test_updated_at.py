@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from audit import reasons
 from batches.models import Product
 from tests.batches.factories import ProductFactory
 
-
-@pytest.fixture(autouse=True)
-def change_reason():
-    """Product is a GMP record: its writes need a reason for change, bound here."""
-    with reasons.given("Bulk write under test"):
-        yield
+# Product is a GMP record: its writes need a reason for change, bound around each test.
+pytestmark = pytest.mark.usefixtures("change_reason")
 
 
 @pytest.mark.django_db

@@ -43,23 +43,6 @@ def _snapshot(inspection):
 
 
 @pytest.fixture
-def site(db):
-    return SiteFactory()
-
-
-@pytest.fixture
-def qa_user(site):
-    user = UserFactory(username="quinn.qa")
-    assign(user, "qa", site=site)
-    return user
-
-
-@pytest.fixture
-def qa(qa_user, auth_client):
-    return auth_client(qa_user)
-
-
-@pytest.fixture
 def batch(site):
     return BatchFactory(site=site, status=BatchStatus.QUARANTINE)
 

@@ -17,18 +17,6 @@ needs_redis_server = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def site(db):
-    return SiteFactory()
-
-
-@pytest.fixture
-def operator(site):
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return user
-
-
 def _redis_cache(url: str) -> dict:
     return {
         "default": {
@@ -44,11 +32,11 @@ def _redis_cache(url: str) -> dict:
 
 
 @pytest.mark.django_db
-def test_effective_permissions_in_one_query(operator, site):
-    assign(operator, "auditor")
+def test_effective_permissions_in_one_query(operator_user, site):
+    assign(operator_user, "auditor")
 
     with CaptureQueriesContext(connection) as queries:
-        perms = compute(operator)
+        perms = compute(operator_user)
 
     assert len(queries) == 1
     assert perms.has("site.view", site.pk)
@@ -58,19 +46,19 @@ def test_effective_permissions_in_one_query(operator, site):
 
 
 @pytest.mark.django_db
-def test_revoked_assignment_refused_on_next_request(operator, site, auth_client):
-    client = auth_client(operator)
+def test_revoked_assignment_refused_on_next_request(operator_user, site, auth_client):
+    client = auth_client(operator_user)
     url = f"/api/sites/{site.pk}/"
     assert client.get(url).status_code == 200
 
-    RoleAssignment.objects.filter(user=operator).delete()
+    RoleAssignment.objects.filter(user=operator_user).delete()
 
     assert client.get(url).status_code == 403  # no site.view anywhere any more
 
 
 @pytest.mark.django_db
-def test_role_permission_removed_refused_on_next_request(operator, site, auth_client):
-    client = auth_client(operator)
+def test_role_permission_removed_refused_on_next_request(operator_user, site, auth_client):
+    client = auth_client(operator_user)
     url = f"/api/sites/{site.pk}/"
     assert client.get(url).status_code == 200
 
@@ -96,23 +84,23 @@ def test_deleted_role_refused_on_next_request(site, auth_client):
 
 
 @pytest.mark.django_db
-def test_deactivated_user_refused_on_next_request(operator, site, auth_client):
-    client = auth_client(operator)
+def test_deactivated_user_refused_on_next_request(operator_user, site, auth_client):
+    client = auth_client(operator_user)
     assert client.get(f"/api/sites/{site.pk}/").status_code == 200
 
-    operator.is_active = False
-    operator.save()
+    operator_user.is_active = False
+    operator_user.save()
 
     assert client.get(f"/api/sites/{site.pk}/").status_code == 401
 
 
 @pytest.mark.django_db
-def test_made_superuser_takes_effect_on_next_request(operator, auth_client):
-    client = auth_client(operator)
+def test_made_superuser_takes_effect_on_next_request(operator_user, auth_client):
+    client = auth_client(operator_user)
     assert client.get("/api/users/").status_code == 403
 
-    operator.is_superuser = True
-    operator.save()
+    operator_user.is_superuser = True
+    operator_user.save()
 
     assert client.get("/api/users/").status_code == 200
 
@@ -120,19 +108,19 @@ def test_made_superuser_takes_effect_on_next_request(operator, auth_client):
 @pytest.mark.django_db
 @needs_redis_server
 def test_revocation_while_redis_down_survives_restart_with_old_data(
-    operator, site, auth_client, settings, tmp_path
+    operator_user, site, auth_client, settings, tmp_path
 ):
     server = RedisServer(tmp_path)
     server.start()
     try:
         settings.CACHES = _redis_cache(server.url)
-        client = auth_client(operator)
+        client = auth_client(operator_user)
         url = f"/api/sites/{site.pk}/"
         assert client.get(url).status_code == 200  # warm: user, session, permissions cached
         assert server.command("SAVE").startswith(b"+OK")
         server.kill()
 
-        RoleAssignment.objects.filter(user=operator).delete()  # Redis is down now
+        RoleAssignment.objects.filter(user=operator_user).delete()  # Redis is down now
 
         server.start()  # back, with the cache entries from before the revocation
         assert cache.get_many(["probe"]) == {}  # reachable again
@@ -146,17 +134,17 @@ def test_revocation_while_redis_down_survives_restart_with_old_data(
 @pytest.mark.django_db
 @needs_redis_server
 def test_revocation_while_redis_up_with_restart_keeps_working(
-    operator, site, auth_client, settings, tmp_path
+    operator_user, site, auth_client, settings, tmp_path
 ):
     server = RedisServer(tmp_path)
     server.start()
     try:
         settings.CACHES = _redis_cache(server.url)
-        client = auth_client(operator)
+        client = auth_client(operator_user)
         url = f"/api/sites/{site.pk}/"
         assert client.get(url).status_code == 200
 
-        RoleAssignment.objects.filter(user=operator).delete()
+        RoleAssignment.objects.filter(user=operator_user).delete()
         response = client.get(url)
     finally:
         server.stop()
@@ -165,26 +153,26 @@ def test_revocation_while_redis_up_with_restart_keeps_working(
 
 
 @pytest.mark.django_db
-def test_cache_at_closed_port_answers_correctly(operator, site, auth_client, settings):
+def test_cache_at_closed_port_answers_correctly(operator_user, site, auth_client, settings):
     settings.CACHES = _redis_cache("redis://127.0.0.1:1/0")
-    client = auth_client(operator)
+    client = auth_client(operator_user)
     other = SiteFactory()
 
     assert client.get(f"/api/sites/{site.pk}/").status_code == 200
     assert client.get(f"/api/sites/{other.pk}/").status_code == 404
     assert client.get("/api/users/").status_code == 403
     assert client.patch(f"/api/sites/{site.pk}/", {"name": "x"}).status_code == 403
-    RoleAssignment.objects.filter(user=operator).delete()
+    RoleAssignment.objects.filter(user=operator_user).delete()
     assert client.get(f"/api/sites/{site.pk}/").status_code == 403
 
 
 @pytest.mark.django_db
-def test_assignment_moved_to_another_user_refuses_the_old_holder(operator, site, auth_client):
-    client = auth_client(operator)
+def test_assignment_moved_to_another_user_refuses_the_old_holder(operator_user, site, auth_client):
+    client = auth_client(operator_user)
     url = f"/api/sites/{site.pk}/"
     assert client.get(url).status_code == 200
 
-    assignment = RoleAssignment.objects.get(user=operator)
+    assignment = RoleAssignment.objects.get(user=operator_user)
     assignment.user = UserFactory()
     assignment.save()
 

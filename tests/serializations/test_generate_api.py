@@ -24,18 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
-def operator(site):
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return user
-
-
-@pytest.fixture
 def batch(site):
     return BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION)
 
@@ -44,8 +32,10 @@ def url(batch):
     return f"/api/batches/{batch.pk}/serials/"
 
 
-def test_random_generation_stores_full_values_and_answers_a_summary(auth_client, operator, batch):
-    response = auth_client(operator).post(url(batch), {"count": 500}, format="json")
+def test_random_generation_stores_full_values_and_answers_a_summary(
+    auth_client, operator_user, batch
+):
+    response = auth_client(operator_user).post(url(batch), {"count": 500}, format="json")
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -61,17 +51,17 @@ def test_random_generation_stores_full_values_and_answers_a_summary(auth_client,
     assert len({serial for _, serial, _ in rows}) == 500
     ids = SerialNumber.objects.filter(batch=batch).values_list("id", flat=True)
     assert body["first_id"] == min(ids) and body["last_id"] == max(ids)
-    listed = auth_client(operator).get(body["serials"] + "&page_size=1000").json()["results"]
+    listed = auth_client(operator_user).get(body["serials"] + "&page_size=1000").json()["results"]
     assert len(listed) == 500
 
 
-def test_generation_is_one_bulk_audit_event(auth_client, operator, batch):
-    auth_client(operator).post(url(batch), {"count": 300}, format="json")
+def test_generation_is_one_bulk_audit_event(auth_client, operator_user, batch):
+    auth_client(operator_user).post(url(batch), {"count": 300}, format="json")
 
     [record] = AuditLog.objects.filter(action=serial_events.SERIAL_GENERATE)
     assert record.site_id == batch.site_id
     assert record.resource_id == str(batch.pk)
-    assert record.actor_id == operator.pk
+    assert record.actor_id == operator_user.pk
     touched = record.new_values["touched"]
     assert touched["count"] == 300
     first, last = (int(i) for i in touched["id_range"])
@@ -85,8 +75,8 @@ def test_generation_is_one_bulk_audit_event(auth_client, operator, batch):
     )
 
 
-def test_prefix_and_length(auth_client, operator, batch):
-    response = auth_client(operator).post(
+def test_prefix_and_length(auth_client, operator_user, batch):
+    response = auth_client(operator_user).post(
         url(batch), {"count": 50, "prefix": "PX", "length": 10}, format="json"
     )
 
@@ -95,12 +85,12 @@ def test_prefix_and_length(auth_client, operator, batch):
     assert all(s.startswith("PX") and len(s) == 10 for s in serials)
 
 
-def test_sequential_continues_after_the_highest_used_for_the_gtin(auth_client, operator, site):
+def test_sequential_continues_after_the_highest_used_for_the_gtin(auth_client, operator_user, site):
     batch = BatchFactory(site=site)
     other = BatchFactory(site=site, product=batch.product)
     make_serials(other, ["S000041", "S00004X", "S0000ZZ"])  # only S000041 is sequential
 
-    response = auth_client(operator).post(
+    response = auth_client(operator_user).post(
         url(batch),
         {"count": 3, "strategy": "sequential", "prefix": "S", "length": 7},
         format="json",
@@ -115,12 +105,12 @@ def test_sequential_continues_after_the_highest_used_for_the_gtin(auth_client, o
     assert response.json()["first_serial"] == "S000042"
 
 
-def test_sequential_skips_numbers_taken_in_between(auth_client, operator, site):
+def test_sequential_skips_numbers_taken_in_between(auth_client, operator_user, site):
     batch = BatchFactory(site=site)
     other = BatchFactory(site=site, product=batch.product)
     make_serials(other, ["N0001"])
 
-    client = auth_client(operator)
+    client = auth_client(operator_user)
     body = {"count": 2, "strategy": "sequential", "prefix": "N", "length": 5}
     assert client.post(url(batch), body, format="json").status_code == 201
 
@@ -130,7 +120,7 @@ def test_sequential_skips_numbers_taken_in_between(auth_client, operator, site):
     ]
 
 
-def test_random_collisions_with_existing_serials_are_replaced(auth_client, operator, site):
+def test_random_collisions_with_existing_serials_are_replaced(auth_client, operator_user, site):
     """Length 3 over 32 symbols is 32,768 serials; with 28,000 taken for the GTIN,
     a new generation of 30 keeps hitting taken ones and still yields 30 new ones."""
     batch = BatchFactory(site=site)
@@ -138,7 +128,9 @@ def test_random_collisions_with_existing_serials_are_replaced(auth_client, opera
     taken = [a + b + c for a in ALPHABET for b in ALPHABET for c in ALPHABET][:28_000]
     make_serials(other, taken)
 
-    response = auth_client(operator).post(url(batch), {"count": 30, "length": 3}, format="json")
+    response = auth_client(operator_user).post(
+        url(batch), {"count": 30, "length": 3}, format="json"
+    )
 
     assert response.status_code == 201, response.content
     new = set(SerialNumber.objects.filter(batch=batch).values_list("serial", flat=True))
@@ -146,8 +138,8 @@ def test_random_collisions_with_existing_serials_are_replaced(auth_client, opera
     assert not new & set(taken)
 
 
-def test_sequential_exhaustion_is_a_conflict_and_writes_nothing(auth_client, operator, batch):
-    client = auth_client(operator)
+def test_sequential_exhaustion_is_a_conflict_and_writes_nothing(auth_client, operator_user, batch):
+    client = auth_client(operator_user)
     body = {"count": 9, "strategy": "sequential", "prefix": "Q", "length": 2}
     assert client.post(url(batch), body, format="json").status_code == 201
 
@@ -178,9 +170,9 @@ def test_sequential_exhaustion_is_a_conflict_and_writes_nothing(auth_client, ope
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_writes_nothing(
-    auth_client, operator, batch, body, field
+    auth_client, operator_user, batch, body, field
 ):
-    response = auth_client(operator).post(url(batch), body, format="json")
+    response = auth_client(operator_user).post(url(batch), body, format="json")
 
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -191,10 +183,10 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(
 @pytest.mark.parametrize(
     "status", [BatchStatus.QUARANTINE, BatchStatus.RELEASED, BatchStatus.REJECTED]
 )
-def test_only_planned_or_running_batches_get_serials(auth_client, operator, site, status):
+def test_only_planned_or_running_batches_get_serials(auth_client, operator_user, site, status):
     batch = BatchFactory(site=site, status=status)
 
-    response = auth_client(operator).post(url(batch), {"count": 5}, format="json")
+    response = auth_client(operator_user).post(url(batch), {"count": 5}, format="json")
 
     assert response.status_code == 409
     assert response.json()["status"] == status
@@ -213,8 +205,8 @@ def test_permissions_and_site_scope(auth_client, batch, site):
     assert not SerialNumber.objects.exists()
 
 
-def test_unknown_batch_is_404(auth_client, operator):
-    client = auth_client(operator)
+def test_unknown_batch_is_404(auth_client, operator_user):
+    client = auth_client(operator_user)
     assert (
         client.post(
             "/api/batches/00000000-0000-0000-0000-000000000000/serials/",
@@ -239,11 +231,11 @@ def test_a_batch_with_serials_cannot_be_deleted(auth_client, site):
 
 
 def test_large_count_becomes_a_job(
-    auth_client, operator, batch, settings, django_capture_on_commit_callbacks
+    auth_client, operator_user, batch, settings, django_capture_on_commit_callbacks
 ):
     """Through eager Celery here; a real worker runs one in test_jobs_worker."""
     settings.SERIAL_SYNC_MAX = 100
-    client = auth_client(operator)
+    client = auth_client(operator_user)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(batch), {"count": 250}, format="json")
@@ -260,17 +252,17 @@ def test_large_count_becomes_a_job(
     assert SerialNumber.objects.filter(batch=batch).count() == 250
     [record] = AuditLog.objects.filter(action=serial_events.SERIAL_GENERATE)
     assert record.new_values["touched"]["job"] == str(job.pk)
-    assert record.actor_id == operator.pk
+    assert record.actor_id == operator_user.pk
 
 
 def test_committed_generations_count_in_the_metric(
-    auth_client, operator, batch, django_capture_on_commit_callbacks
+    auth_client, operator_user, batch, django_capture_on_commit_callbacks
 ):
     from core.metrics import SERIALS_GENERATED, shared_values
 
     before = shared_values().get(SERIALS_GENERATED.name, 0)
     with django_capture_on_commit_callbacks(execute=True):
-        auth_client(operator).post(url(batch), {"count": 120}, format="json")
+        auth_client(operator_user).post(url(batch), {"count": 120}, format="json")
 
     assert shared_values().get(SERIALS_GENERATED.name, 0) == before + 120
 

@@ -34,30 +34,6 @@ def export_url(batch):
 
 
 @pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
-def operator(site):
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return user
-
-
-@pytest.fixture
-def qa(site):
-    user = UserFactory()
-    assign(user, "qa", site=site)
-    return user
-
-
-@pytest.fixture
-def client(auth_client, operator):
-    return auth_client(operator)
-
-
-@pytest.fixture
 def batch(site):
     return BatchFactory(
         site=site, status=BatchStatus.RELEASED, batch_number="LOT-7", expiry_date=EXPIRY
@@ -86,36 +62,36 @@ def walk(client, url):
 
 
 @pytest.mark.parametrize("base", ["list", "batch"])
-def test_walking_all_pages_gives_every_serial_once_in_id_order(client, batch, base):
+def test_walking_all_pages_gives_every_serial_once_in_id_order(operator, batch, base):
     rows = make_serials(batch, [f"P{i:03d}" for i in range(57)])
     url = LIST if base == "list" else batch_url(batch)
 
-    pages = walk(client, url + "?page_size=10")
+    pages = walk(operator, url + "?page_size=10")
 
     assert [len(p) for p in pages] == [10, 10, 10, 10, 10, 7]
     assert [r["id"] for page in pages for r in page] == ids_of(rows)
     assert [r["serial"] for page in pages for r in page] == [f"P{i:03d}" for i in range(57)]
 
 
-def test_page_size_defaults_to_100_and_is_capped_at_1000(client, batch):
+def test_page_size_defaults_to_100_and_is_capped_at_1000(operator, batch):
     make_serials(batch, [f"Q{i:04d}" for i in range(1_050)])
 
-    first = client.get(LIST).json()
+    first = operator.get(LIST).json()
     assert len(first["results"]) == 100
     assert first["previous"] is None and first["next"]
-    big = client.get(LIST + "?page_size=5000").json()
+    big = operator.get(LIST + "?page_size=5000").json()
     assert len(big["results"]) == 1000
-    second = client.get(big["next"]).json()
+    second = operator.get(big["next"]).json()
     assert len(second["results"]) == 50 and second["next"] is None
     assert parse_qs(urlsplit(big["next"]).query)["page_size"] == ["5000"]
 
 
-def test_ordering_and_search_parameters_do_not_change_the_id_order(client, batch):
+def test_ordering_and_search_parameters_do_not_change_the_id_order(operator, batch):
     rows = make_serials(batch, ["ZZ9", "AA1", "MM5"])
 
     for query in ("ordering=gs1", "ordering=lot", "ordering=-id", "ordering=serial", "search=AA"):
         for url in (LIST, batch_url(batch)):
-            response = client.get(f"{url}?{query}")
+            response = operator.get(f"{url}?{query}")
             assert response.status_code == 200, (url, query, response.content)
             assert [r["id"] for r in response.json()["results"]] == ids_of(rows), (url, query)
 
@@ -141,31 +117,32 @@ def listed(client, query, url=LIST):
     return [r["serial"] for r in response.json()["results"]]
 
 
-def test_filter_by_batch(client, batch, mixed):
-    assert listed(client, f"batch={batch.pk}") == ["C1", "C2", "P1", "D1"]
-    assert listed(client, f"batch={mixed['other'].pk}") == ["O1", "O2"]
+def test_filter_by_batch(operator, batch, mixed):
+    assert listed(operator, f"batch={batch.pk}") == ["C1", "C2", "P1", "D1"]
+    assert listed(operator, f"batch={mixed['other'].pk}") == ["O1", "O2"]
 
 
-def test_filter_by_one_or_more_statuses(client, batch, mixed):
-    assert listed(client, "status=packed") == ["P1", "O1", "O2"]
-    assert listed(client, "status=packed&status=decommissioned") == ["P1", "D1", "O1", "O2"]
-    assert listed(client, "status=dispensed") == []
-    assert listed(client, "status=packed", url=batch_url(batch)) == ["P1"]
+def test_filter_by_one_or_more_statuses(operator, batch, mixed):
+    assert listed(operator, "status=packed") == ["P1", "O1", "O2"]
+    assert listed(operator, "status=packed&status=decommissioned") == ["P1", "D1", "O1", "O2"]
+    assert listed(operator, "status=dispensed") == []
+    assert listed(operator, "status=packed", url=batch_url(batch)) == ["P1"]
 
 
-def test_filter_by_gtin(client, batch, mixed):
-    assert listed(client, f"gtin={batch.product.gtin}") == ["C1", "C2", "P1", "D1"]
-    assert listed(client, f"gtin={mixed['other'].product.gtin}&status=packed") == ["O1", "O2"]
-    assert listed(client, "gtin=00000000000000") == []
+def test_filter_by_gtin(operator, batch, mixed):
+    assert listed(operator, f"gtin={batch.product.gtin}") == ["C1", "C2", "P1", "D1"]
+    assert listed(operator, f"gtin={mixed['other'].product.gtin}&status=packed") == ["O1", "O2"]
+    assert listed(operator, "gtin=00000000000000") == []
 
 
-def test_filter_by_id_range_inclusive(client, batch, mixed):
+def test_filter_by_id_range_inclusive(operator, batch, mixed):
     ids = ids_of(mixed["c"] + mixed["p"] + mixed["d"] + mixed["o"])
 
-    assert listed(client, f"id_min={ids[1]}&id_max={ids[3]}") == ["C2", "P1", "D1"]
-    assert listed(client, f"id_min={ids[4]}") == ["O1", "O2"]
-    assert listed(client, f"id_max={ids[0]}") == ["C1"]
-    assert listed(client, f"id_min={ids[2]}&id_max={ids[5]}", url=batch_url(batch)) == ["P1", "D1"]
+    assert listed(operator, f"id_min={ids[1]}&id_max={ids[3]}") == ["C2", "P1", "D1"]
+    assert listed(operator, f"id_min={ids[4]}") == ["O1", "O2"]
+    assert listed(operator, f"id_max={ids[0]}") == ["C1"]
+    in_batch = batch_url(batch)
+    assert listed(operator, f"id_min={ids[2]}&id_max={ids[5]}", url=in_batch) == ["P1", "D1"]
 
 
 @pytest.mark.parametrize(
@@ -182,11 +159,11 @@ def test_filter_by_id_range_inclusive(client, batch, mixed):
     ],
 )
 @pytest.mark.parametrize("base", ["list", "batch"])
-def test_bad_filter_values_are_400(client, batch, query, field, base):
+def test_bad_filter_values_are_400(operator, batch, query, field, base):
     make_serials(batch, ["F1"])
     url = LIST if base == "list" else batch_url(batch)
 
-    response = client.get(f"{url}?{query}")
+    response = operator.get(f"{url}?{query}")
 
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -195,11 +172,11 @@ def test_bad_filter_values_are_400(client, batch, query, field, base):
 # --- rows ---------------------------------------------------------------------------
 
 
-def test_a_row_carries_its_gs1_string_and_digital_link(client, batch):
+def test_a_row_carries_its_gs1_string_and_digital_link(operator, batch):
     [row] = make_serials(batch, ["AB12CD"], status=SerialStatus.DECOMMISSIONED, reason="sample")
     gtin = batch.product.gtin
 
-    [body] = client.get(LIST).json()["results"]
+    [body] = operator.get(LIST).json()["results"]
 
     assert body == {
         "id": row.pk,
@@ -217,12 +194,12 @@ def test_a_row_carries_its_gs1_string_and_digital_link(client, batch):
     assert body["status_changed_at"].startswith(row.status_changed_at.strftime("%Y-%m-%dT"))
 
 
-def test_reserved_characters_are_percent_encoded_in_the_digital_link(client, site):
+def test_reserved_characters_are_percent_encoded_in_the_digital_link(operator, site):
     batch = BatchFactory(site=site, batch_number="L/1%&=?", expiry_date=EXPIRY)
     make_serials(batch, ["A/B%C&D", "x+y?z", "Q'(*)!"])
     gtin = batch.product.gtin
 
-    rows = client.get(batch_url(batch)).json()["results"]
+    rows = operator.get(batch_url(batch)).json()["results"]
 
     lot = "L%2F1%25%26%3D%3F"
     assert [r["digital_link"] for r in rows] == [
@@ -242,12 +219,12 @@ def test_reserved_characters_are_percent_encoded_in_the_digital_link(client, sit
         ("https://id.pharma.test", "https://id.pharma.test"),
     ],
 )
-def test_digital_link_base_follows_the_setting(client, batch, settings, base, expected):
+def test_digital_link_base_follows_the_setting(operator, batch, settings, base, expected):
     settings.GS1_DIGITAL_LINK_BASE = base
     make_serials(batch, ["S1"])
     gtin = batch.product.gtin
 
-    [row] = client.get(LIST).json()["results"]
+    [row] = operator.get(LIST).json()["results"]
 
     assert row["digital_link"] == f"{expected}/01/{gtin}/21/S1?10=LOT-7&17=280630"
 
@@ -255,15 +232,15 @@ def test_digital_link_base_follows_the_setting(client, batch, settings, base, ex
 # --- scope --------------------------------------------------------------------------
 
 
-def test_a_user_of_site_a_sees_only_site_a_serials(client, batch):
+def test_a_user_of_site_a_sees_only_site_a_serials(operator, batch):
     mine = make_serials(batch, ["MINE1", "MINE2"])
     elsewhere = BatchFactory(site=SiteFactory(), status=BatchStatus.RELEASED)
     make_serials(elsewhere, ["THEIRS1"])
 
-    assert [r["id"] for r in client.get(LIST).json()["results"]] == ids_of(mine)
-    assert listed(client, f"batch={elsewhere.pk}") == []
-    assert listed(client, f"gtin={elsewhere.product.gtin}") == []
-    response = client.get(batch_url(elsewhere))
+    assert [r["id"] for r in operator.get(LIST).json()["results"]] == ids_of(mine)
+    assert listed(operator, f"batch={elsewhere.pk}") == []
+    assert listed(operator, f"gtin={elsewhere.product.gtin}") == []
+    response = operator.get(batch_url(elsewhere))
     assert response.status_code == 404
     assert "THEIRS1" not in response.content.decode()
 
@@ -297,14 +274,14 @@ def export(client, batch):
     return response, text
 
 
-def test_export_streams_the_batchs_serials_as_csv(auth_client, qa, site, batch):
+def test_export_streams_the_batchs_serials_as_csv(auth_client, qa_user, site, batch):
     other = BatchFactory(site=site, product=batch.product, status=BatchStatus.RELEASED)
     a = make_serials(batch, ["E1", "E2"])
     make_serials(other, ["X1"])  # same GTIN, other batch: not in the file
     b = make_serials(batch, ["E3"], status=SerialStatus.SHIPPED)
     gtin = batch.product.gtin
 
-    response, text = export(auth_client(qa), batch)
+    response, text = export(auth_client(qa_user), batch)
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="serials-{gtin}-LOT-7.csv"'
@@ -317,12 +294,12 @@ def test_export_streams_the_batchs_serials_as_csv(auth_client, qa, site, batch):
     assert len(a + b) == 3
 
 
-def test_export_quotes_commas_and_double_quotes(auth_client, qa, site):
+def test_export_quotes_commas_and_double_quotes(auth_client, qa_user, site):
     batch = BatchFactory(site=site, batch_number='L,"1', expiry_date=EXPIRY)
     make_serials(batch, ["A,B", 'C"D', "E'F"])
     gtin = batch.product.gtin
 
-    response, text = export(auth_client(qa), batch)
+    response, text = export(auth_client(qa_user), batch)
 
     lines = text.split("\r\n")
     assert lines[1] == (
@@ -336,7 +313,7 @@ def test_export_quotes_commas_and_double_quotes(auth_client, qa, site):
     assert response["Content-Disposition"] == f'attachment; filename="serials-{gtin}-L__1.csv"'
 
 
-def test_export_crosses_its_internal_chunks(auth_client, qa, site, batch):
+def test_export_crosses_its_internal_chunks(auth_client, qa_user, site, batch):
     other = BatchFactory(site=site, product=batch.product, status=BatchStatus.RELEASED)
     first = make_serials(batch, [f"K{i:06d}" for i in range(6_000)])
     make_serials(other, [f"Y{i:06d}" for i in range(700)])  # ids in between, another batch
@@ -344,7 +321,7 @@ def test_export_crosses_its_internal_chunks(auth_client, qa, site, batch):
     with reasons.given("test set-up"):
         SerialNumber.objects.filter(pk__in=ids_of(second[:10])).update(status=SerialStatus.PACKED)
 
-    _, text = export(auth_client(qa), batch)
+    _, text = export(auth_client(qa_user), batch)
 
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["gtin", "serial", "lot", "expiry", "status", "gs1"]
@@ -357,16 +334,16 @@ def test_export_crosses_its_internal_chunks(auth_client, qa, site, batch):
     assert len(first) == 6_000
 
 
-def test_export_of_an_empty_batch_is_the_header(auth_client, qa, batch):
-    _, text = export(auth_client(qa), batch)
+def test_export_of_an_empty_batch_is_the_header(auth_client, qa_user, batch):
+    _, text = export(auth_client(qa_user), batch)
 
     assert text == "gtin,serial,lot,expiry,status,gs1\r\n"
 
 
 @pytest.mark.parametrize("how", [{"HTTP_ACCEPT": "text/csv"}, {"data": {"format": "csv"}}])
-def test_a_client_may_ask_for_csv(auth_client, qa, site, batch, how):
+def test_a_client_may_ask_for_csv(auth_client, qa_user, site, batch, how):
     make_serials(batch, ["E1"])
-    client = auth_client(qa)
+    client = auth_client(qa_user)
 
     response = client.get(export_url(batch), **how)
 
@@ -380,23 +357,23 @@ def test_a_client_may_ask_for_csv(auth_client, qa, site, batch, how):
     assert refused.json()["code"] == "not_found"
 
 
-def test_export_permissions(auth_client, operator, qa, batch):
+def test_export_permissions(auth_client, operator_user, qa_user, batch):
     make_serials(batch, ["E1"])
     auditor = UserFactory()
     assign(auditor, "auditor")
     stranger = UserFactory()
     assign(stranger, "qa", site=SiteFactory())
 
-    assert auth_client(operator).get(export_url(batch)).status_code == 403
+    assert auth_client(operator_user).get(export_url(batch)).status_code == 403
     assert auth_client(stranger).get(export_url(batch)).status_code == 404
     assert APIClient().get(export_url(batch)).status_code == 401
     _, text = export(auth_client(auditor), batch)
     assert text.count("\r\n") == 2
-    _, text = export(auth_client(qa), batch)
+    _, text = export(auth_client(qa_user), batch)
     assert "E1" in text
 
 
-def test_export_neutralises_cells_a_spreadsheet_would_run(auth_client, qa, site):
+def test_export_neutralises_cells_a_spreadsheet_would_run(auth_client, qa_user, site):
     # Given a lot stored before batch numbers were checked and serials starting like
     # formulas (every character a spreadsheet reads as the start of one)
     batch = BatchFactory(site=site, batch_number='=HYPERLINK("x")', expiry_date=EXPIRY)
@@ -405,7 +382,7 @@ def test_export_neutralises_cells_a_spreadsheet_would_run(auth_client, qa, site)
     gtin = batch.product.gtin
 
     # When the batch is exported
-    _, text = export(auth_client(qa), batch)
+    _, text = export(auth_client(qa_user), batch)
 
     # Then each such cell starts with a single quote; other cells are as stored
     rows = list(csv.reader(io.StringIO(text)))[1:]

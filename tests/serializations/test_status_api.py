@@ -63,23 +63,6 @@ def status_records():
 
 
 @pytest.fixture
-def site(db):
-    return SiteFactory()
-
-
-@pytest.fixture
-def operator(site):
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return user
-
-
-@pytest.fixture
-def client(auth_client, operator):
-    return auth_client(operator)
-
-
-@pytest.fixture
 def batch(site):
     return BatchFactory(site=site, status=BatchStatus.RELEASED)
 
@@ -95,7 +78,7 @@ def serials_in(batch, status, n=1, reason="", prefix=None):
 
 
 @pytest.mark.django_db
-def test_serials_given_as_gs1_strings_and_as_objects(client, batch):
+def test_serials_given_as_gs1_strings_and_as_objects(operator, batch):
     rows = serials_in(batch, C, 4)
     before = timezone.now()
     payload = [
@@ -105,7 +88,7 @@ def test_serials_given_as_gs1_strings_and_as_objects(client, batch):
         f"01{rows[3].gtin}21{rows[3].serial}",  # raw, as a scanner sends it
     ]
 
-    response = client.post(
+    response = operator.post(
         URL, {"serials": payload, "status": "packed"}, format="json", HTTP_X_CHANGE_REASON=REASON
     )
 
@@ -131,14 +114,14 @@ LEGAL = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("old, new, reason", LEGAL)
-def test_each_legal_move(client, batch, old, new, reason):
+def test_each_legal_move(operator, batch, old, new, reason):
     rows = serials_in(batch, old, 3)
     untouched = serials_in(batch, old, 1, prefix="OTHER")
     body = {"serials": [code(r) for r in rows], "status": new}
     if reason:
         body["reason"] = reason
 
-    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
+    response = operator.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 200, response.content
     assert response.json()["moved"] == 3
@@ -171,13 +154,13 @@ ILLEGAL = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("old, new, reason", ILLEGAL)
 def test_illegal_moves_are_400_naming_the_serial_and_change_nothing(
-    client, batch, old, new, reason
+    operator, batch, old, new, reason
 ):
     old_reason = "destroyed" if old == DE else ""
     [row] = serials_in(batch, old, 1, reason=old_reason)
     body = {"serials": [ref(row)], "status": new, **({"reason": reason} if reason else {})}
 
-    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
+    response = operator.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400, response.content
     assert response.json()["serials"] == [f"{code(row)}: cannot move from {old} to {new}."]
@@ -187,10 +170,10 @@ def test_illegal_moves_are_400_naming_the_serial_and_change_nothing(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("old", [C, P, S, DI])
-def test_nothing_moves_back_to_commissioned(client, batch, old):
+def test_nothing_moves_back_to_commissioned(operator, batch, old):
     [row] = serials_in(batch, old, 1)
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row)], "status": "commissioned"},
         format="json",
@@ -203,12 +186,12 @@ def test_nothing_moves_back_to_commissioned(client, batch, old):
 
 
 @pytest.mark.django_db
-def test_all_or_nothing_three_legal_and_one_illegal_move_none(client, batch):
+def test_all_or_nothing_three_legal_and_one_illegal_move_none(operator, batch):
     legal = serials_in(batch, C, 3)
     [illegal] = serials_in(batch, S, 1)
     before = states([*legal, illegal])
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(r) for r in legal] + [ref(illegal)], "status": "packed"},
         format="json",
@@ -222,13 +205,13 @@ def test_all_or_nothing_three_legal_and_one_illegal_move_none(client, batch):
 
 
 @pytest.mark.django_db
-def test_every_offending_serial_is_named(client, batch):
+def test_every_offending_serial_is_named(operator, batch):
     ok = serials_in(batch, C, 2)
     shipped = serials_in(batch, S, 2)
     [gone] = serials_in(batch, DE, 1, reason="stolen")
     unknown = {"gtin": batch.product.gtin, "serial": "NOSUCH"}
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [*map(code, ok + shipped), code(gone), unknown], "status": "packed"},
         format="json",
@@ -250,13 +233,13 @@ def test_every_offending_serial_is_named(client, batch):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("reason", [None, ""])
-def test_decommissioning_needs_a_reason(client, batch, reason):
+def test_decommissioning_needs_a_reason(operator, batch, reason):
     [row] = serials_in(batch, C, 1)
     body = {"serials": [code(row)], "status": "decommissioned"}
     if reason is not None:
         body["reason"] = reason
 
-    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
+    response = operator.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert "needs a reason" in response.json()["reason"][0]
@@ -265,11 +248,11 @@ def test_decommissioning_needs_a_reason(client, batch, reason):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("new", [P, S, DI])
-def test_only_decommissioning_takes_a_reason(client, batch, new):
+def test_only_decommissioning_takes_a_reason(operator, batch, new):
     old = {P: C, S: P, DI: S}[new]
     [row] = serials_in(batch, old, 1)
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row)], "status": new, "reason": "damaged"},
         format="json",
@@ -282,10 +265,10 @@ def test_only_decommissioning_takes_a_reason(client, batch, new):
 
 
 @pytest.mark.django_db
-def test_an_unknown_reason_is_400(client, batch):
+def test_an_unknown_reason_is_400(operator, batch):
     [row] = serials_in(batch, C, 1)
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row)], "status": "decommissioned", "reason": "lost"},
         format="json",
@@ -301,11 +284,11 @@ def test_an_unknown_reason_is_400(client, batch):
 
 
 @pytest.mark.django_db
-def test_unknown_serial_is_400_naming_it(client, batch):
+def test_unknown_serial_is_400_naming_it(operator, batch):
     [row] = serials_in(batch, C, 1)
     other_gtin = gtin14(99_999)  # a valid GTIN we have no product for
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row), {"gtin": other_gtin, "serial": row.serial}], "status": "packed"},
         format="json",
@@ -320,12 +303,12 @@ def test_unknown_serial_is_400_naming_it(client, batch):
 
 
 @pytest.mark.django_db
-def test_serial_of_another_site_is_unknown_and_untouched(client, batch):
+def test_serial_of_another_site_is_unknown_and_untouched(operator, batch):
     [mine] = serials_in(batch, C, 1)
     elsewhere = BatchFactory(site=SiteFactory(), status=BatchStatus.RELEASED)
     [theirs] = serials_in(elsewhere, C, 1, prefix="THEIRS")
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(mine), code(theirs)], "status": "packed"},
         format="json",
@@ -338,7 +321,7 @@ def test_serial_of_another_site_is_unknown_and_untouched(client, batch):
         f"{code(theirs)}: unknown serial number, or not at one of your sites."
     ]
     assert states([mine, theirs]) == [(C, "", LONG_AGO), (C, "", LONG_AGO)]
-    alone = client.post(
+    alone = operator.post(
         URL,
         {"serials": [code(theirs)], "status": "packed"},
         format="json",
@@ -349,13 +332,15 @@ def test_serial_of_another_site_is_unknown_and_untouched(client, batch):
 
 
 @pytest.mark.django_db
-def test_a_caller_of_two_sites_moves_serials_of_both_in_one_record(auth_client, operator, batch):
+def test_a_caller_of_two_sites_moves_serials_of_both_in_one_record(
+    auth_client, operator_user, batch
+):
     second = SiteFactory()
-    assign(operator, "operator", site=second)
+    assign(operator_user, "operator", site=second)
     other = BatchFactory(site=second, status=BatchStatus.RELEASED)
     rows = serials_in(batch, C, 2) + serials_in(other, C, 1, prefix="B")
 
-    response = auth_client(operator).post(
+    response = auth_client(operator_user).post(
         URL,
         {"serials": [code(r) for r in rows], "status": "packed"},
         format="json",
@@ -371,14 +356,14 @@ def test_a_caller_of_two_sites_moves_serials_of_both_in_one_record(auth_client, 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("new", [P, DE])
-def test_serials_of_a_rejected_batch_may_only_be_decommissioned(client, site, new):
+def test_serials_of_a_rejected_batch_may_only_be_decommissioned(operator, site, new):
     rejected = BatchFactory(site=site, status=BatchStatus.REJECTED)
     rows = serials_in(rejected, C, 2)
     body = {"serials": [code(r) for r in rows], "status": new}
     if new == DE:
         body["reason"] = "destroyed"
 
-    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
+    response = operator.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     if new == P:
         assert response.status_code == 400
@@ -395,10 +380,10 @@ def test_serials_of_a_rejected_batch_may_only_be_decommissioned(client, site, ne
 
 
 @pytest.mark.django_db
-def test_more_than_10000_serials_is_400_and_10000_move(client, batch):
+def test_more_than_10000_serials_is_400_and_10000_move(operator, batch):
     rows = make_serials(batch, [f"N{i:05d}" for i in range(10_001)])
 
-    too_many = client.post(
+    too_many = operator.post(
         URL,
         {"serials": [ref(r) for r in rows], "status": "packed"},
         format="json",
@@ -409,7 +394,7 @@ def test_more_than_10000_serials_is_400_and_10000_move(client, batch):
     assert "serials" in too_many.json()
     assert not SerialNumber.objects.filter(batch=batch).exclude(status=C).exists()
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [ref(r) for r in rows[:10_000]], "status": "packed"},
         format="json",
@@ -428,10 +413,10 @@ def test_more_than_10000_serials_is_400_and_10000_move(client, batch):
 
 
 @pytest.mark.django_db
-def test_duplicates_in_the_list_are_one_move(client, batch):
+def test_duplicates_in_the_list_are_one_move(operator, batch):
     [row, other] = serials_in(batch, C, 2)
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row), ref(row), code(row), ref(other), code(other)], "status": "packed"},
         format="json",
@@ -476,10 +461,10 @@ BAD_CHECK = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
         "(01)" + GTIN + "(21)X1(21)X2",
     ],
 )
-def test_malformed_entries_are_400_and_nothing_moves(client, batch, entry):
+def test_malformed_entries_are_400_and_nothing_moves(operator, batch, entry):
     [row] = serials_in(batch, C, 1)
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(row), entry], "status": "packed"},
         format="json",
@@ -505,8 +490,8 @@ def test_malformed_entries_are_400_and_nothing_moves(client, batch, entry):
         ({"serials": ["(01)" + GTIN + "(21)X1"], "status": "packed", "colour": "red"}, "colour"),
     ],
 )
-def test_bad_bodies_are_400_naming_the_field(client, body, field):
-    response = client.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
+def test_bad_bodies_are_400_naming_the_field(operator, body, field):
+    response = operator.post(URL, body, format="json", HTTP_X_CHANGE_REASON=REASON)
 
     assert response.status_code == 400
     assert field in response.json()
@@ -516,13 +501,13 @@ def test_bad_bodies_are_400_naming_the_field(client, body, field):
 
 
 @pytest.mark.django_db
-def test_one_audit_record_per_move(client, operator, batch):
+def test_one_audit_record_per_move(operator, operator_user, batch):
     packed = serials_in(batch, P, 2)
     commissioned = serials_in(batch, C, 1)
     rows = sorted(packed + commissioned, key=lambda r: r.pk)
     before = set(AuditLog.objects.values_list("pk", flat=True))  # the test's own setup
 
-    response = client.post(
+    response = operator.post(
         URL,
         {"serials": [code(r) for r in rows], "status": "decommissioned", "reason": "recalled"},
         format="json",
@@ -531,7 +516,7 @@ def test_one_audit_record_per_move(client, operator, batch):
 
     assert response.status_code == 200, response.content
     [record] = status_records()
-    assert record.actor_id == operator.pk
+    assert record.actor_id == operator_user.pk
     assert record.site_id == batch.site_id
     assert record.resource_type == "serializations.serialnumber"
     touched = record.new_values["touched"]
@@ -549,7 +534,7 @@ def test_one_audit_record_per_move(client, operator, batch):
     )
     assert [r.pk for r in new] == [record.pk]
 
-    again = client.post(
+    again = operator.post(
         URL,
         {"serials": [code(rows[0])], "status": "packed"},
         format="json",

@@ -30,23 +30,6 @@ def yymmdd(day):
     return day.strftime("%y%m%d")
 
 
-@pytest.fixture
-def site():
-    return SiteFactory()
-
-
-@pytest.fixture
-def viewer(site):
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return user
-
-
-@pytest.fixture
-def client(auth_client, viewer):
-    return auth_client(viewer)
-
-
 def released(site, **kwargs):
     return BatchFactory(
         site=site,
@@ -86,10 +69,10 @@ def reason_codes(body):
 # --- a good pack --------------------------------------------------------------------
 
 
-def test_a_released_matching_in_date_pack_is_verified(client, batch, site):
+def test_a_released_matching_in_date_pack_is_verified(operator, batch, site):
     row = pack(batch)
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body == {
         "verified": True,
@@ -113,19 +96,19 @@ def test_a_released_matching_in_date_pack_is_verified(client, batch, site):
 
 
 @pytest.mark.parametrize("status", [SerialStatus.PACKED, SerialStatus.SHIPPED])
-def test_packed_and_shipped_packs_are_verified(client, batch, status):
+def test_packed_and_shipped_packs_are_verified(operator, batch, status):
     row = pack(batch, status=status)
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is True
     assert body["status"] == status
 
 
-def test_gtin_and_serial_alone_are_enough(client, batch):
+def test_gtin_and_serial_alone_are_enough(operator, batch):
     row = pack(batch)
 
-    body = verify(client, f"(01){row.gtin}(21){row.serial}")
+    body = verify(operator, f"(01){row.gtin}(21){row.serial}")
 
     assert body["verified"] is True
     assert body["lot"] is None and body["expiry"] is None
@@ -144,10 +127,10 @@ def test_other_roles_with_serial_view_verify(auth_client, site, batch, role):
 # --- each reason --------------------------------------------------------------------
 
 
-def test_unknown_serial(client, batch):
+def test_unknown_serial(operator, batch):
     row = pack(batch)
 
-    body = verify(client, f"(01){row.gtin}(21)NOSUCH(10)LOT-A1")
+    body = verify(operator, f"(01){row.gtin}(21)NOSUCH(10)LOT-A1")
 
     assert body["verified"] is False
     assert body["known"] is False
@@ -156,19 +139,19 @@ def test_unknown_serial(client, batch):
     assert body["status"] is None and body["batch"] is None and body["site"] is None
 
 
-def test_known_serial_under_another_gtin_is_unknown(client, batch):
+def test_known_serial_under_another_gtin_is_unknown(operator, batch):
     row = pack(batch)
 
-    body = verify(client, f"(01){gtin14(99_999)}(21){row.serial}")
+    body = verify(operator, f"(01){gtin14(99_999)}(21){row.serial}")
 
     assert reason_codes(body) == ["unknown_serial"]
     assert body["known"] is False
 
 
-def test_lot_mismatch(client, batch):
+def test_lot_mismatch(operator, batch):
     row = pack(batch)
 
-    body = verify(client, full(row, lot="LOT-B2"))
+    body = verify(operator, full(row, lot="LOT-B2"))
 
     assert body["verified"] is False and body["known"] is True
     assert reason_codes(body) == ["lot_mismatch"]
@@ -187,10 +170,10 @@ def test_lot_mismatch(client, batch):
         yymmdd(EXPIRY)[:4] + "01",
     ],
 )
-def test_expiry_mismatch(client, batch, scanned):
+def test_expiry_mismatch(operator, batch, scanned):
     row = pack(batch)
 
-    body = verify(client, full(row, expiry=scanned))
+    body = verify(operator, full(row, expiry=scanned))
 
     assert body["verified"] is False
     assert reason_codes(body) == ["expiry_mismatch"]
@@ -198,21 +181,21 @@ def test_expiry_mismatch(client, batch, scanned):
     assert yymmdd(EXPIRY) in body["reasons"][0]["message"]
 
 
-def test_day_00_means_end_of_month_and_matches(client, batch):
+def test_day_00_means_end_of_month_and_matches(operator, batch):
     row = pack(batch)
     scanned = yymmdd(EXPIRY)[:4] + "00"
 
-    body = verify(client, full(row, expiry=scanned))
+    body = verify(operator, full(row, expiry=scanned))
 
     assert body["verified"] is True, body["reasons"]
     assert body["expiry"] == EXPIRY.isoformat()  # read as the month's last day
 
 
-def test_day_00_matches_a_batch_dated_within_that_month(client, site):
+def test_day_00_matches_a_batch_dated_within_that_month(operator, site):
     batch = released(site, expiry_date=EXPIRY.replace(day=1))
     row = pack(batch)
 
-    body = verify(client, full(row, expiry=yymmdd(EXPIRY)[:4] + "00"))
+    body = verify(operator, full(row, expiry=yymmdd(EXPIRY)[:4] + "00"))
 
     assert body["verified"] is True, body["reasons"]
 
@@ -221,10 +204,10 @@ def test_day_00_matches_a_batch_dated_within_that_month(client, site):
     "reason, code",
     [("damaged", "decommissioned"), ("stolen", "decommissioned"), ("recalled", "recalled")],
 )
-def test_decommissioned_and_recalled(client, batch, reason, code):
+def test_decommissioned_and_recalled(operator, batch, reason, code):
     row = pack(batch, status=SerialStatus.DECOMMISSIONED, reason=reason)
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is False
     assert reason_codes(body) == [code]
@@ -232,20 +215,20 @@ def test_decommissioned_and_recalled(client, batch, reason, code):
     assert body["decommission_reason"] == reason
 
 
-def test_dispensed(client, batch):
+def test_dispensed(operator, batch):
     row = pack(batch, status=SerialStatus.DISPENSED)
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is False
     assert reason_codes(body) == ["dispensed"]
     assert body["status"] == "dispensed"
 
 
-def test_batch_rejected(client, site):
+def test_batch_rejected(operator, site):
     row = pack(released(site, status=BatchStatus.REJECTED))
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is False
     assert reason_codes(body) == ["batch_rejected"]
@@ -255,35 +238,35 @@ def test_batch_rejected(client, site):
 @pytest.mark.parametrize(
     "status", [BatchStatus.PLANNED, BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE]
 )
-def test_batch_not_released(client, site, status):
+def test_batch_not_released(operator, site, status):
     row = pack(released(site, status=status))
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is False
     assert reason_codes(body) == ["batch_not_released"]
     assert status in body["reasons"][0]["message"]
 
 
-def test_expired(client, site):
+def test_expired(operator, site):
     past = TODAY - dt.timedelta(days=10)
     row = pack(released(site, expiry_date=past, manufacturing_date=past - dt.timedelta(days=700)))
 
-    body = verify(client, full(row))
+    body = verify(operator, full(row))
 
     assert body["verified"] is False
     assert reason_codes(body) == ["expired"]
     assert past.isoformat() in body["reasons"][0]["message"]
 
 
-def test_expiring_today_at_the_site_is_not_yet_expired(client, site):
+def test_expiring_today_at_the_site_is_not_yet_expired(operator, site):
     site_today = timezone.now().astimezone(ZoneInfo(site.timezone)).date()
     row = pack(released(site, expiry_date=site_today))
 
-    assert verify(client, full(row))["verified"] is True
+    assert verify(operator, full(row))["verified"] is True
 
 
-def test_several_reasons_are_all_given(client, site):
+def test_several_reasons_are_all_given(operator, site):
     past = TODAY - dt.timedelta(days=10)
     batch = released(
         site,
@@ -293,7 +276,7 @@ def test_several_reasons_are_all_given(client, site):
     )
     row = pack(batch, status=SerialStatus.DECOMMISSIONED, reason="recalled")
 
-    body = verify(client, full(row, lot="OTHER", expiry="991231"))
+    body = verify(operator, full(row, lot="OTHER", expiry="991231"))
 
     assert reason_codes(body) == [
         "lot_mismatch",
@@ -325,10 +308,10 @@ def _forms(row):
 
 
 @pytest.mark.parametrize("form", range(10))
-def test_every_form_of_the_code_reads_the_same(client, batch, form):
+def test_every_form_of_the_code_reads_the_same(operator, batch, form):
     row = pack(batch, serial="X7Q9")
 
-    body = verify(client, _forms(row)[form])
+    body = verify(operator, _forms(row)[form])
 
     assert body["verified"] is True, body["reasons"]
     assert (body["gtin"], body["serial"], body["lot"], body["expiry"]) == (
@@ -339,10 +322,10 @@ def test_every_form_of_the_code_reads_the_same(client, batch, form):
     )
 
 
-def test_a_raw_code_with_a_mismatching_lot_is_read_field_by_field(client, batch):
+def test_a_raw_code_with_a_mismatching_lot_is_read_field_by_field(operator, batch):
     row = pack(batch, serial="X7Q9")
 
-    body = verify(client, f"10LOT-ZZ{GS}01{row.gtin}21X7Q9")
+    body = verify(operator, f"10LOT-ZZ{GS}01{row.gtin}21X7Q9")
 
     assert body["lot"] == "LOT-ZZ" and body["serial"] == "X7Q9"
     assert reason_codes(body) == ["lot_mismatch"]
@@ -386,8 +369,8 @@ BAD_CHECK = G[:-1] + str((int(G[-1]) + 1) % 10)
         (f"(01){G}(10)(21)ABC", "AI (10) has no value"),
     ],
 )
-def test_malformed_codes_are_400_saying_what_is_wrong(client, code, says):
-    response = client.get(URL, {"code": code})
+def test_malformed_codes_are_400_saying_what_is_wrong(operator, code, says):
+    response = operator.get(URL, {"code": code})
 
     assert response.status_code == 400, response.content
     body = response.json()
@@ -396,8 +379,8 @@ def test_malformed_codes_are_400_saying_what_is_wrong(client, code, says):
     assert says in message, message
 
 
-def test_missing_code_is_400(client):
-    response = client.get(URL)
+def test_missing_code_is_400(operator):
+    response = operator.get(URL)
 
     assert response.status_code == 400
     assert response.json() == {"code": ["This field is required."]}
@@ -406,12 +389,12 @@ def test_missing_code_is_400(client):
 # --- scope and authentication -------------------------------------------------------
 
 
-def test_a_pack_of_a_site_the_caller_cannot_see_is_unknown(client, batch):
+def test_a_pack_of_a_site_the_caller_cannot_see_is_unknown(operator, batch):
     elsewhere = released(SiteFactory(), batch_number="LOT-B9")
     theirs = pack(elsewhere, serial="THEIRS01")
-    unknown = verify(client, f"(01){theirs.gtin}(21)NEVERMADE(10)LOT-B9")
+    unknown = verify(operator, f"(01){theirs.gtin}(21)NEVERMADE(10)LOT-B9")
 
-    body = verify(client, full(theirs))
+    body = verify(operator, full(theirs))
 
     assert body["known"] is False and body["verified"] is False
     assert reason_codes(body) == ["unknown_serial"]

@@ -21,18 +21,6 @@ from tests.redis_server import RedisServer
 from tests.sites.factories import SiteFactory
 
 
-@pytest.fixture
-def site(db: Any) -> Site:
-    return SiteFactory(code="CAC-01", name="Cached plant")
-
-
-@pytest.fixture
-def operator(site: Site, auth_client: Any) -> Any:
-    user = UserFactory()
-    assign(user, "operator", site=site)
-    return auth_client(user)
-
-
 def url(site: Site) -> str:
     return f"/api/sites/{site.pk}/"
 
@@ -243,7 +231,7 @@ def test_cache_at_closed_port_still_answers_from_the_database(
 ) -> None:
     settings.CACHES = _redis_cache("redis://127.0.0.1:1/0")
 
-    assert operator.get(url(site)).json()["code"] == "CAC-01"
+    assert operator.get(url(site)).json()["code"] == site.code
     Site.objects.filter(pk=site.pk).update(name="Changed without Redis")
     assert operator.get(url(site)).json()["name"] == "Changed without Redis"
 

@@ -15,11 +15,6 @@ VALID = {
 }
 
 
-@pytest.fixture
-def admin(staff_user, auth_client):
-    return auth_client(staff_user)
-
-
 @pytest.mark.django_db
 def test_create_site_uppercases_code(admin):
     response = admin.post(SITES, VALID)
