@@ -29,7 +29,7 @@ def validate_new_batch_number(value: str) -> None:
 
 
 def validate_gtin(value: str) -> None:
-    if not (isinstance(value, str) and len(value) == 14 and value.isdigit()):
+    if not (isinstance(value, str) and len(value) == 14 and value.isascii() and value.isdigit()):
         raise ValidationError(GTIN_INVALID, code="invalid_gtin")
     try:
         ean.validate(value)

@@ -27,6 +27,9 @@ SYMBOLOGY_IDS = ("]C1", "]d2", "]Q3", "]e0")
 PACK_AIS = ("01", "21", "10", "17")
 # "(10)" followed by the next "(" or the end: an AI written without its value.
 _EMPTY_HRI_AI = re.compile(r"\((\d{2,4})\)(?=\(|$)")
+# The human-readable form: "(AI)value" groups. A value holding "(" ("(21)A(B") cannot be
+# told from the start of the next AI, so it is refused, never cut short.
+_HRI = re.compile(r"(?:\(\d{2,4}\)[^(]*)+")
 
 
 class CodeError(ValueError):
@@ -67,6 +70,11 @@ def parse(code: str) -> PackCode:
         message = GS1Message.parse_hri(text) if text.startswith("(") else GS1Message.parse(text)
     except ParseError as exc:
         raise CodeError(f"Not a valid GS1 element string: {exc}") from exc
+    if text.startswith("(") and not _HRI.fullmatch(text):
+        raise CodeError(
+            "A value holds a parenthesis, which the human-readable form cannot carry; "
+            "send the code as scanned (FNC1/GS separators)."
+        )
     found: dict[str, str] = {}
     dates: dict[str, dt.date | None] = {}
     for element in message.element_strings:

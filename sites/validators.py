@@ -14,7 +14,7 @@ TIMEZONE_INVALID = "Enter an IANA time zone, e.g. Europe/Berlin."
 
 
 def validate_gln(value: str) -> None:
-    if not (isinstance(value, str) and len(value) == 13 and value.isdigit()):
+    if not (isinstance(value, str) and len(value) == 13 and value.isascii() and value.isdigit()):
         raise ValidationError(GLN_INVALID, code="invalid_gln")
     try:
         ean.validate(value)

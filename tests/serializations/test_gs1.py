@@ -229,14 +229,18 @@ def test_a_cut_off_code_is_a_pack_code_or_a_code_error(gtin, serial):
             pass
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the HRI parser reads '(B' as a fragment and drops it: the serial comes back as 'A'",
-)
-def test_a_serial_with_an_opening_parenthesis_is_kept_or_refused():
-    code = f"(01){GTIN}(21)A(B(10)LOT1"
-    try:
-        pack = gs1.parse(code)
-    except CodeError:
-        return
+@pytest.mark.parametrize("serial", ["A(B", "A(", "A(1", "AB(99"])
+def test_an_opening_parenthesis_in_a_human_readable_value_is_refused_not_cut(serial):
+    # "(21)A(B(10)LOT1" once came back as serial "A": a verification of another pack.
+    with pytest.raises(CodeError, match="parenthesis"):
+        gs1.parse(f"(01){GTIN}(21){serial}(10)LOT1")
+
+
+def test_a_closing_parenthesis_in_a_human_readable_value_is_kept():
+    assert gs1.parse(f"(01){GTIN}(21)A)B(10)LOT1").serial == "A)B"
+
+
+def test_a_parenthesis_in_a_raw_value_is_kept():
+    pack = gs1.parse(f"01{GTIN}21A(B{gs1.GS}10LOT1")
+
     assert pack.serial == "A(B"

@@ -54,6 +54,7 @@ def test_every_other_check_digit_is_refused(last):
         f"{SPEC_GLN}\n",
         f" {SPEC_GLN[1:]}",
         "٤٠١٢٣٤٥٠٠٠٠٠٩",  # Arabic-Indic digits
+        "４０１２３４５００００００９",  # full-width digits: str.isdigit() says yes
         int(SPEC_GLN),
         None,
     ],
