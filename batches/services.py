@@ -87,15 +87,36 @@ def product_delete(*, product: Product) -> None:
 # --- batches ----------------------------------------------------------------------
 
 
-def _lock(batch: Batch) -> Batch:
-    return Batch.objects.select_for_update().select_related("product", "site").get(pk=batch.pk)
+def lock_batch(batch_id: Any, *, no_key: bool = False) -> Batch:
+    """The batch row, locked until the transaction ends: every act that depends on a
+    batch's status (its lifecycle, generating its serials, recording its inspections)
+    locks it first and checks the status again under the lock (``require_status``).
+
+    ``no_key``: FOR NO KEY UPDATE, for work that may take long (generation) while rows
+    that only refer to the batch (inspections) can still be written. Only the batch row
+    is locked, never its product or site.
+    """
+    return (
+        Batch.objects.select_for_update(no_key=no_key, of=("self",))
+        .select_related("product", "site")
+        .get(pk=batch_id)
+    )
 
 
-def _require(batch: Batch, allowed: AbstractSet[str], action: str) -> None:
+def require_status(
+    batch: Batch,
+    allowed: AbstractSet[str],
+    *,
+    action: str = "",
+    message: str = WRONG_STATUS,
+    code: str = "invalid_status",
+) -> None:
+    """409 ``code`` unless the batch is in one of the ``allowed`` statuses; ``message``
+    may name ``{status}`` and ``{action}``."""
     if batch.status not in allowed:
         raise StateConflict(
-            WRONG_STATUS.format(action=action, status=batch.status),
-            code="invalid_status",
+            message.format(action=action, status=batch.status),
+            code=code,
             extra={"status": batch.status},
         )
 
@@ -134,8 +155,8 @@ def batch_create(
 def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
     """Quantities and dates, while the batch is planned or in production."""
     reasons.require(Batch)
-    batch = _lock(batch)
-    _require(batch, EDITABLE, "change")
+    batch = lock_batch(batch.pk)
+    require_status(batch, EDITABLE, action="change")
     for name, value in data.items():
         if name not in BATCH_EDITABLE_FIELDS:
             raise ValidationError({name: ["This field cannot be changed."]})
@@ -148,8 +169,8 @@ def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
 @transaction.atomic
 def batch_delete(*, batch: Batch) -> None:
     reasons.require(Batch)
-    batch = _lock(batch)
-    _require(batch, {BatchStatus.PLANNED}, "delete")
+    batch = lock_batch(batch.pk)
+    require_status(batch, {BatchStatus.PLANNED}, action="delete")
     try:
         batch.delete()
     except ProtectedError as exc:
@@ -174,8 +195,8 @@ def _transition(batch: Batch, **changes: Any) -> dict[str, Any]:
 
 @transaction.atomic
 def batch_start(*, actor: User, batch: Batch) -> Batch:
-    batch = _lock(batch)
-    _require(batch, {BatchStatus.PLANNED}, "start")
+    batch = lock_batch(batch.pk)
+    require_status(batch, {BatchStatus.PLANNED}, action="start")
     old = _transition(
         batch, status=BatchStatus.IN_PRODUCTION, started_at=timezone.now(), started_by=actor
     )
@@ -185,8 +206,8 @@ def batch_start(*, actor: User, batch: Batch) -> Batch:
 
 @transaction.atomic
 def batch_complete(*, actor: User, batch: Batch, produced_quantity: int) -> Batch:
-    batch = _lock(batch)
-    _require(batch, {BatchStatus.IN_PRODUCTION}, "complete")
+    batch = lock_batch(batch.pk)
+    require_status(batch, {BatchStatus.IN_PRODUCTION}, action="complete")
     old = _transition(
         batch,
         status=BatchStatus.QUARANTINE,
@@ -199,7 +220,7 @@ def batch_complete(*, actor: User, batch: Batch, produced_quantity: int) -> Batc
 
 
 def _release_blockers(batch: Batch, actor: User) -> None:
-    _require(batch, {BatchStatus.QUARANTINE}, "release")
+    require_status(batch, {BatchStatus.QUARANTINE}, action="release")
     if batch.completed_by_id == actor.pk:
         raise Forbidden(SAME_PERSON, code="segregation_of_duties")
     # Inspections point at batches (inspections -> batches); read them by relation.
@@ -225,7 +246,7 @@ def batch_release(
     _release_blockers(batch, actor)
     signer = reauth.verify()
     with transaction.atomic():
-        batch = _lock(batch)
+        batch = lock_batch(batch.pk)
         _release_blockers(batch, actor)
         signature = signature_create(
             signer=signer,
@@ -255,13 +276,13 @@ def batch_reject(
     meaning = meaning or SignatureMeaning.REJECTION
     check_meaning(meaning, REJECT_MEANINGS)
     allowed = {BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE}
-    _require(batch, allowed, "reject")
+    require_status(batch, allowed, action="reject")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["A reason is required to reject a batch."]})
     signer = reauth.verify()
     with transaction.atomic():
-        batch = _lock(batch)
-        _require(batch, allowed, "reject")
+        batch = lock_batch(batch.pk)
+        require_status(batch, allowed, action="reject")
         signature = signature_create(
             signer=signer,
             record=batch,

@@ -14,7 +14,7 @@ from accounts.signatures import Reauthentication, check_meaning, signature_creat
 from audit import reasons
 from batches.choices import FINAL, BatchStatus
 from batches.models import Batch
-from batches.services import qa_recipients
+from batches.services import lock_batch, qa_recipients, require_status
 from core.emails import queue_email
 from core.exceptions import StateConflict
 from core.models import recorded_by_caller
@@ -35,6 +35,7 @@ SUPERSEDE_PENDING = "Only a completed inspection can be corrected; change the pe
 ALREADY_SUPERSEDED = "This inspection has already been corrected."
 REASON_REQUIRED = "A correction needs a reason."
 INSPECTABLE = frozenset({BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE})
+OPEN = frozenset(BatchStatus) - FINAL  # a released or rejected batch is read-only
 EDITABLE_FIELDS = ("kind", "results", "notes", "performed_at")
 SIGNATURE_EXCLUDE = frozenset({"updated_at", "signature_id"})
 # Completing an inspection says "I reviewed (or approve) this record", whatever its outcome.
@@ -60,22 +61,11 @@ def evaluate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return evaluated
 
 
-def _lock_batch(batch: Batch) -> Batch:
-    return Batch.objects.select_for_update().get(pk=batch.pk)
-
-
 def _require_batch(batch: Batch, *, creating: bool) -> None:
-    if batch.status in FINAL:
-        raise StateConflict(
-            BATCH_READ_ONLY.format(status=batch.status),
-            code="batch_read_only",
-            extra={"status": batch.status},
-        )
-    if creating and batch.status not in INSPECTABLE:
-        raise StateConflict(
-            BATCH_NOT_INSPECTABLE.format(status=batch.status),
-            code="batch_not_inspectable",
-            extra={"status": batch.status},
+    require_status(batch, OPEN, message=BATCH_READ_ONLY, code="batch_read_only")
+    if creating:
+        require_status(
+            batch, INSPECTABLE, message=BATCH_NOT_INSPECTABLE, code="batch_not_inspectable"
         )
 
 
@@ -101,7 +91,7 @@ def inspection_create(
     correction_reason: str = "",
 ) -> Inspection:
     """Record an inspection (or a correction of a completed one) for a running batch."""
-    batch = _lock_batch(batch)
+    batch = lock_batch(batch.pk)
     _require_batch(batch, creating=True)
     if supersedes is not None:
         if supersedes.batch_id != batch.pk:
@@ -133,7 +123,7 @@ def inspection_create(
 def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspection:
     """Change a pending inspection of a batch that is not released or rejected."""
     reasons.require(Inspection)
-    _require_batch(_lock_batch(inspection.batch), creating=False)
+    _require_batch(lock_batch(inspection.batch_id), creating=False)
     inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
     _require_pending(inspection)
     for name, value in data.items():
@@ -170,7 +160,7 @@ def inspection_complete(
     signer = reauth.verify()
     with transaction.atomic():
         # Batch first, then inspection: the same order as release, so they serialise.
-        batch = _lock_batch(inspection.batch)
+        batch = lock_batch(inspection.batch_id)
         _require_batch(batch, creating=False)
         inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
         _require_pending(inspection)

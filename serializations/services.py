@@ -20,6 +20,7 @@ from accounts.models import User
 from audit import reasons
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
+from batches.services import lock_batch, require_status
 from core.context import bind_actor, get_context, system_username
 from core.exceptions import StateConflict
 from core.metrics import SERIALS_GENERATED
@@ -79,25 +80,6 @@ def _check_request(req: GenerationRequest) -> None:
         )
 
 
-def _lock_batch(batch_id: Any) -> Batch:
-    # FOR NO KEY UPDATE: lifecycle actions wait for the generation to finish, while
-    # rows that merely refer to the batch (inspections) can still be written.
-    return (
-        Batch.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("product")
-        .get(pk=batch_id)
-    )
-
-
-def _require_editable(batch: Batch) -> None:
-    if batch.status not in EDITABLE:
-        raise StateConflict(
-            WRONG_BATCH_STATUS.format(status=batch.status),
-            code="invalid_status",
-            extra={"status": batch.status},
-        )
-
-
 def _generate_locked(
     batch: Batch, req: GenerationRequest, on_progress: Any = None, job: SerialJob | None = None
 ) -> Written:
@@ -129,8 +111,8 @@ def serials_generate(
     (``(None, job)``), queued when this transaction commits."""
     _check_request(req)
     with transaction.atomic():
-        batch = _lock_batch(batch.pk)
-        _require_editable(batch)
+        batch = lock_batch(batch.pk, no_key=True)
+        require_status(batch, EDITABLE, message=WRONG_BATCH_STATUS)
         if req.count <= settings.SERIAL_SYNC_MAX:
             return _generate_locked(batch, req), None
         job = SerialJob.objects.create(
@@ -202,8 +184,8 @@ def job_run(job_id: Any) -> SerialJob | None:
                 job = SerialJob.objects.select_for_update().get(pk=job.pk)
                 if job.status != JobStatus.RUNNING:
                     return job  # another delivery finished it meanwhile
-                batch = _lock_batch(job.batch_id)
-                _require_editable(batch)
+                batch = lock_batch(job.batch_id, no_key=True)
+                require_status(batch, EDITABLE, message=WRONG_BATCH_STATUS)
                 key = _progress_key(job.pk)
                 written = _generate_locked(
                     batch, req, on_progress=lambda n: cache.set(key, n, 86_400), job=job
