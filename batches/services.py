@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
@@ -20,7 +20,7 @@ from batches.models import Batch, Product
 from core.emails import queue_email
 from core.exceptions import Forbidden, StateConflict
 from core.models import recorded_by_caller
-from rbac.models import RoleAssignment
+from rbac.selectors import active_users_holding
 
 PRODUCT_IN_USE = "Product {gtin} has batches and cannot be deleted; deactivate it instead."
 PRODUCT_INACTIVE = "This product is inactive; batches cannot be planned for it."
@@ -307,15 +307,8 @@ def batch_reject(
 
 def qa_recipients(site_id: Any) -> list[str]:
     """E-mail addresses of active users who may release batches at the site."""
-    return sorted(
-        set(
-            RoleAssignment.objects.filter(
-                Q(site_id=site_id) | Q(site__isnull=True),
-                role__permissions__codename="batch.release",
-                user__is_active=True,
-            ).values_list("user__email", flat=True)
-        )
-    )
+    holders = active_users_holding(codename="batch.release", site_id=site_id)
+    return sorted(set(holders.exclude(email="").values_list("email", flat=True)))
 
 
 def _notify_qa(batch: Batch, template: str, signature: Any) -> None:

@@ -16,14 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from core.tasks import render_email
 from notifications import events
 from notifications.models import Broadcast, BroadcastStatus
-from rbac.models import Role, RoleAssignment
+from rbac.models import Role
+from rbac.selectors import active_users_holding
 from sites.models import Site
 
 logger = logging.getLogger(__name__)
@@ -33,15 +34,8 @@ MAX_ERRORS_KEPT = 100
 
 def audience(*, role: Role | None, site: Site | None) -> QuerySet[User]:
     """The users a broadcast goes to, in id order (the order chunks follow)."""
-    users = User.objects.filter(is_active=True).exclude(email="")
-    if role is not None or site is not None:
-        assignments = RoleAssignment.objects.all()
-        if role is not None:
-            assignments = assignments.filter(role=role)
-        if site is not None:
-            assignments = assignments.filter(Q(site=site) | Q(site__isnull=True))
-        users = users.filter(pk__in=assignments.values("user_id"))
-    return users.order_by("pk")
+    users = active_users_holding(role=role, site_id=site.pk if site is not None else None)
+    return users.exclude(email="").order_by("pk")
 
 
 def _audience_label(broadcast: Broadcast) -> str:
