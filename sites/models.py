@@ -52,6 +52,14 @@ class Site(AuditedModel, BaseModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def _normalise_code(self) -> None:
+        # Codes are compared, shown and printed in capitals: "fra-01 " is FRA-01.
         self.code = (self.code or "").strip().upper()
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        self._normalise_code()  # before the uniqueness check sees it
+        super().clean_fields(exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._normalise_code()
         super().save(*args, **kwargs)

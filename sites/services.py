@@ -20,7 +20,6 @@ SITE_FIELDS = ("code", "name", "gln", "address", "country", "timezone", "is_acti
 @transaction.atomic
 def site_create(**data: Any) -> Site:
     site = Site(**{k: v for k, v in data.items() if k in SITE_FIELDS})
-    site.code = site.code.strip().upper()
     site.full_clean()
     site.save()
     return site
@@ -32,7 +31,6 @@ def site_update(*, site: Site, data: dict[str, Any]) -> Site:
     for name, value in data.items():
         if name in SITE_FIELDS:
             setattr(site, name, value)
-    site.code = site.code.strip().upper()
     site.full_clean()
     site.save()
     return site
