@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 
 class ListFiltersOnlyMixin:
@@ -16,3 +21,44 @@ class ListFiltersOnlyMixin:
         if getattr(self, "action", None) not in (None, "list"):
             return queryset
         return super().filter_queryset(queryset)  # type: ignore[misc]
+
+
+class ServiceUpdateMixin:
+    """PUT and PATCH of a detail route, both through one service call.
+
+    A subclass declares ``update_input`` (the input serializer: partial on PATCH, and
+    given the object so it can accept the stored value of a read-only field echoed
+    back), ``update_output``, optionally ``update_parameters`` (OpenAPI parameters, such
+    as the change-reason header), and implements ``apply_update(instance, data)``, which
+    calls its service with the validated data and returns the object to show. The
+    OpenAPI operations of both methods are declared from the same attributes.
+    """
+
+    update_input: ClassVar[type[serializers.Serializer]]
+    update_output: ClassVar[type[serializers.Serializer]]
+    update_parameters: ClassVar[Sequence[Any]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "update_input" in cls.__dict__:
+            schema = extend_schema(
+                request=cls.update_input,
+                responses={200: cls.update_output},
+                parameters=list(cls.update_parameters) or None,
+            )
+            extend_schema_view(update=schema, partial_update=schema)(cls)
+
+    def apply_update(self, instance: Any, data: dict[str, Any]) -> Model:
+        raise NotImplementedError
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()  # type: ignore[attr-defined]
+        data = self.update_input(
+            data=request.data, partial=kwargs.pop("partial", False), echo_instance=instance
+        )
+        data.is_valid(raise_exception=True)
+        updated = self.apply_update(instance, dict(data.validated_data))
+        return Response(self.update_output(updated).data)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)

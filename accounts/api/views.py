@@ -18,7 +18,7 @@ from accounts.models import User, UserSession
 from accounts.selectors import signed_in
 from accounts.tokens import SESSION_CLAIM
 from core.schema import ErrorSerializer
-from core.viewsets import ListFiltersOnlyMixin
+from core.viewsets import ListFiltersOnlyMixin, ServiceUpdateMixin
 from rbac.enforcement import log_denied
 from rbac.resolver import effective_permissions
 
@@ -216,12 +216,15 @@ class SessionViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
+class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSet):
     """User management. DELETE deactivates: the user's records stay.
 
     Guarded by the project's default permission class (rbac), which reads
     ``required_permissions``; users are not tied to a site.
     """
+
+    update_input = s.UserUpdateInputSerializer
+    update_output = s.UserOutputSerializer
 
     required_permissions = {
         "list": "user.view",
@@ -260,23 +263,13 @@ class UserViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         user = services.user_create(**data.validated_data)
         return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.UserUpdateInputSerializer, responses={200: s.UserOutputSerializer})
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        user = self.get_object()
-        data = s.UserUpdateInputSerializer(data=request.data, partial=partial, echo_instance=user)
-        data.is_valid(raise_exception=True)
-        user = services.user_update(
-            actor=request.user,
-            user=user,
-            data=dict(data.validated_data),
+    def apply_update(self, instance: User, data: dict[str, Any]) -> User:
+        return services.user_update(
+            actor=signed_in(self.request),
+            user=instance,
+            data=data,
             allowed=services.ADMIN_EDITABLE_FIELDS,
         )
-        return Response(s.UserOutputSerializer(user).data)
-
-    @extend_schema(request=s.UserUpdateInputSerializer, responses={200: s.UserOutputSerializer})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(responses={204: OpenApiResponse(description="User deactivated.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

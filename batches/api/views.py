@@ -16,12 +16,17 @@ from batches import selectors, services
 from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
+from core.viewsets import ServiceUpdateMixin
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from sites.models import Site
 
 
-class ProductViewSet(ScopedModelViewSet):
+class ProductViewSet(ServiceUpdateMixin, ScopedModelViewSet):
     """Products (GTIN-14). Not tied to a site: only global grants count."""
+
+    update_input = s.ProductInputSerializer
+    update_output = s.ProductOutputSerializer
+    update_parameters = (REASON_HEADER,)
 
     required_permissions = {
         "list": "product.view",
@@ -48,28 +53,8 @@ class ProductViewSet(ScopedModelViewSet):
         product = services.product_create(**bind_body_reason(data.validated_data))
         return Response(s.ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=s.ProductInputSerializer,
-        responses={200: s.ProductOutputSerializer},
-        parameters=[REASON_HEADER],
-    )
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        product = self.get_object()
-        data = s.ProductInputSerializer(data=request.data, partial=partial, echo_instance=product)
-        data.is_valid(raise_exception=True)
-        product = services.product_update(
-            product=product, data=bind_body_reason(data.validated_data)
-        )
-        return Response(s.ProductOutputSerializer(product).data)
-
-    @extend_schema(
-        request=s.ProductInputSerializer,
-        responses={200: s.ProductOutputSerializer},
-        parameters=[REASON_HEADER],
-    )
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+    def apply_update(self, instance: Product, data: dict[str, Any]) -> Product:
+        return services.product_update(product=instance, data=bind_body_reason(data))
 
     @extend_schema(
         responses={204: OpenApiResponse(description="Product deleted.")},

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from accounts.api.serializers import ProfileUpdateInputSerializer
 from accounts.api.views import ProfileUpdateView as AccountsProfileUpdateView
 from accounts.api.views import ProfileView as AccountsProfileView
+from accounts.selectors import signed_in
+from core.viewsets import ServiceUpdateMixin
 from rbac import selectors, services
 from rbac.api import serializers as s
 from rbac.filters import RoleAssignmentFilter
@@ -36,8 +38,11 @@ class PermissionViewSet(ScopedReadOnlyViewSet):
         return selectors.permission_list()
 
 
-class RoleViewSet(ScopedModelViewSet):
+class RoleViewSet(ServiceUpdateMixin, ScopedModelViewSet):
     """Roles are data: any set of permissions, composed without a code change."""
+
+    update_input = s.RoleInputSerializer
+    update_output = s.RoleOutputSerializer
 
     required_permissions = {
         "list": "role.view",
@@ -63,19 +68,9 @@ class RoleViewSet(ScopedModelViewSet):
         role = services.role_create(actor=request.user, **data.validated_data)
         return Response(s.RoleOutputSerializer(role).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.RoleInputSerializer, responses={200: s.RoleOutputSerializer})
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        role = self.get_object()
-        data = s.RoleInputSerializer(data=request.data, partial=partial, echo_instance=role)
-        data.is_valid(raise_exception=True)
-        role = services.role_update(actor=request.user, role=role, data=dict(data.validated_data))
-        role = selectors.role_list().get(pk=role.pk)
-        return Response(s.RoleOutputSerializer(role).data)
-
-    @extend_schema(request=s.RoleInputSerializer, responses={200: s.RoleOutputSerializer})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+    def apply_update(self, instance: Role, data: dict[str, Any]) -> Role:
+        role = services.role_update(actor=signed_in(self.request), role=instance, data=data)
+        return selectors.role_list().get(pk=role.pk)
 
     @extend_schema(responses={204: OpenApiResponse(description="Role deleted.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.cache import round_trip
+from core.viewsets import ServiceUpdateMixin
 from rbac.resolver import effective_permissions
 from rbac.viewsets import ScopedModelViewSet
 from sites import cache as site_cache
@@ -18,8 +19,11 @@ from sites.filters import SiteFilter
 from sites.models import Site
 
 
-class SiteViewSet(ScopedModelViewSet):
+class SiteViewSet(ServiceUpdateMixin, ScopedModelViewSet):
     """Manufacturing sites. A user with a role at one site sees only that site."""
+
+    update_input = SiteInputSerializer
+    update_output = SiteOutputSerializer
 
     required_permissions = {
         "list": "site.view",
@@ -74,18 +78,8 @@ class SiteViewSet(ScopedModelViewSet):
         site = services.site_create(**data.validated_data)
         return Response(SiteOutputSerializer(site).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SiteInputSerializer, responses={200: SiteOutputSerializer})
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        site = self.get_object()
-        data = SiteInputSerializer(data=request.data, partial=partial, echo_instance=site)
-        data.is_valid(raise_exception=True)
-        site = services.site_update(site=site, data=dict(data.validated_data))
-        return Response(SiteOutputSerializer(site).data)
-
-    @extend_schema(request=SiteInputSerializer, responses={200: SiteOutputSerializer})
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.update(request, *args, partial=True, **kwargs)
+    def apply_update(self, instance: Site, data: dict[str, Any]) -> Site:
+        return services.site_update(site=instance, data=data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Site deleted.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
