@@ -1,7 +1,9 @@
 """The admin is a second door to the same data: each change the API refuses, tried in the
 admin by a staff user holding a little less than needed, leaves the database as it was.
 
-The first three tests are the reported attacks, reproduced as described."""
+It starts with the escalations a staff user would try first: making themselves a
+superuser, assigning themselves the admin role, an operator moving a quarantined batch
+or changing its quantity."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def _errors(response: Any) -> list[str]:
     return [m.message for m in get_messages(response.wsgi_request)]
 
 
-# --- the reported attacks -------------------------------------------------------------
+# --- escalations through the admin -----------------------------------------------------
 
 
 def test_a_user_updater_cannot_make_themselves_superuser_in_the_admin():

@@ -146,7 +146,8 @@ def test_profile_shows_assignments_and_permissions(auth_client):
 
 @pytest.mark.django_db
 def test_a_role_manager_cannot_strip_the_admin_role(role_manager):
-    """The reported attack: PATCH the admin role down to role.view."""
+    """PATCH the admin role down to role.view: removing a permission needs holding it,
+    as granting one does."""
     admin_role = Role.objects.get(name="admin")
     before = set(admin_role.permissions.values_list("codename", flat=True))
 
