@@ -14,7 +14,7 @@ def test_catalogue_synced_from_every_app():
 
 
 @pytest.mark.django_db
-def test_default_roles_match_design():
+def test_default_roles_hold_what_the_readme_says():
     def perms(name):
         return set(Role.objects.get(name=name).permissions.values_list("codename", flat=True))
 
