@@ -15,7 +15,6 @@ class Action(models.TextChoices):
     DELETE = "delete"
     BULK_CREATE = "bulk_create", "Bulk create"
     BULK_UPDATE = "bulk_update", "Bulk update"
-    BULK_DELETE = "bulk_delete", "Bulk delete"
     M2M_ADD = "m2m_add", "Members added"
     M2M_REMOVE = "m2m_remove", "Members removed"
     M2M_CLEAR = "m2m_clear", "Members cleared"
@@ -38,7 +37,6 @@ CHANGES = frozenset(
         Action.DELETE,
         Action.BULK_CREATE,
         Action.BULK_UPDATE,
-        Action.BULK_DELETE,
         Action.M2M_ADD,
         Action.M2M_REMOVE,
         Action.M2M_CLEAR,
@@ -52,7 +50,6 @@ EDITS = frozenset(
         Action.UPDATE,
         Action.DELETE,
         Action.BULK_UPDATE,
-        Action.BULK_DELETE,
         Action.M2M_ADD,
         Action.M2M_REMOVE,
         Action.M2M_CLEAR,

@@ -53,9 +53,5 @@ def choices() -> list[tuple[str, str]]:
     return [(kind.name, kind.label) for kind in sorted(_kinds.values(), key=lambda k: k.name)]
 
 
-def edit_kinds() -> frozenset[str]:
-    return frozenset(name for name, kind in _kinds.items() if kind.edit)
-
-
 def change_kinds() -> frozenset[str]:
     return frozenset(name for name, kind in _kinds.items() if kind.change)

@@ -21,14 +21,6 @@ from rest_framework.serializers import as_serializer_error
 logger = logging.getLogger(__name__)
 
 
-class Conflict(exceptions.APIException):
-    """The request is valid but the current state of a record forbids it (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
-
-
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large."

@@ -127,7 +127,3 @@ class UserUpdateInputSerializer(StrictInputSerializer):
 
 class ActiveCountOutputSerializer(serializers.Serializer):
     active_count = serializers.IntegerField()
-
-
-class DetailOutputSerializer(serializers.Serializer):
-    detail = serializers.CharField()
