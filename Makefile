@@ -62,15 +62,15 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 bench: install
-	$(BIN)/python -m tests.benchmarks.run
+	$(BIN)/python -m tools.benchmarks.run
 
 ## Load the service with locust for LOAD_SECONDS (60), then check the database is complete.
 load: install
-	$(BIN)/python -m tests.load.run
+	$(BIN)/python -m tools.load.run
 
 ## Fuzz the API from its schema (schemathesis, every role) longer than CI does.
 fuzz: install
-	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100) \
+	$(BIN)/python -m tools.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100) \
 		--phases examples,coverage,fuzzing,stateful
 
 up:

@@ -25,9 +25,9 @@ from notifications.models import Broadcast
 from notifications.tasks import send_broadcast
 from sites.models import Site
 from tests.accounts.factories import UserFactory
-from tests.celery_worker import Worker, flush_redis_db, publishing_to, wait_for
 from tests.core.admin_helpers import admin_client, change_form_data
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import Worker, flush_redis_db, publishing_to, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = "redis://127.0.0.1:6379/13"

@@ -18,7 +18,7 @@ from audit.canonical import canonical_text, mac
 from audit.capture import build, insert
 from audit.choices import Action
 from audit.models import AuditArchive, AuditLog
-from tests.harness import free_port
+from tools.harness import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditLog
 from sites.models import Site
-from tests.celery_worker import publishing_to
+from tools.celery_worker import publishing_to
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.harness import ROOT, pg_server_url
+from tools.harness import ROOT, pg_server_url
 
 pytestmark = pytest.mark.postgres
 

@@ -21,7 +21,7 @@ from audit.capture import build, insert
 from audit.choices import Action
 from audit.models import AuditSeal, SealState
 from tests.audit.helpers import behind_the_applications_back as _as_superuser
-from tests.harness import HOST, free_port, stop
+from tools.harness import HOST, free_port, stop
 
 
 def _record(n=1, *, age=dt.timedelta(0)):

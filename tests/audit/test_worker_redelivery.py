@@ -7,7 +7,7 @@ from django.db import connection
 from audit.capture import build
 from audit.models import AuditLog
 from audit.tasks import write_access_records
-from tests.celery_worker import Worker, flush_redis_db, publishing_to, wait_for
+from tools.celery_worker import Worker, flush_redis_db, publishing_to, wait_for
 
 BROKER = "redis://127.0.0.1:6379/14"
 

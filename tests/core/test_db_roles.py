@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from audit.partitions import partition_name
-from tests.harness import ROOT, pg_server_url
+from tools.harness import ROOT, pg_server_url
 
 pytestmark = pytest.mark.postgres
 

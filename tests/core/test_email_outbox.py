@@ -9,7 +9,7 @@ from django.db import transaction
 
 from core.emails import dispatch_outbox, queue_email, send_outbox_email
 from core.models import OutboxEmail
-from tests.celery_worker import publishing_to
+from tools.celery_worker import publishing_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

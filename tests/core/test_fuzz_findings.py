@@ -1,4 +1,4 @@
-"""Defects the schemathesis run (tests/fuzz/run.py) found, each pinned by a test."""
+"""Defects the schemathesis run (tools/fuzz/run.py) found, each pinned by a test."""
 
 from __future__ import annotations
 

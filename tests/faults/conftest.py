@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from tests.celery_worker import database_url
-from tests.harness import free_port
-from tests.redis_server import RedisServer
+from tools.celery_worker import database_url
+from tools.harness import free_port
+from tools.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -295,7 +295,7 @@ def summary(results: list[Result], since: float = 0.0) -> str:
 
 
 def worker_env(*, broker_url: str, redis_url: str, email_url: str) -> dict[str, str]:
-    """``tests.celery_worker.Worker`` settings: production, sending to ``email_url``."""
+    """``tools.celery_worker.Worker`` settings: production, sending to ``email_url``."""
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),

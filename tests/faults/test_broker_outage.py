@@ -16,7 +16,6 @@ from audit.choices import Action
 from audit.models import AuditLog
 from core.models import OutboxEmail
 from core.tasks import dispatch_email_outbox, send_templated_email
-from tests.celery_worker import Worker, publishing_to, wait_for
 from tests.conftest import assign
 from tests.faults.conftest import (
     Traffic,
@@ -28,6 +27,7 @@ from tests.faults.conftest import (
 )
 from tests.faults.smtp_sink import SmtpSink
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import Worker, publishing_to, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_redis_server]
 

@@ -21,7 +21,6 @@ from stdnum import ean
 from audit.choices import Action
 from audit.models import AuditLog
 from sites.models import Site
-from tests.celery_worker import wait_for
 from tests.conftest import assign
 from tests.faults.conftest import (
     APPLICATION_NAME,
@@ -32,6 +31,7 @@ from tests.faults.conftest import (
     summary,
 )
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import wait_for
 
 pytestmark = [pytest.mark.postgres, needs_redis_server]
 

@@ -15,9 +15,9 @@ import pytest
 
 from core.emails import queue_email
 from core.models import OutboxEmail
-from tests.celery_worker import Worker, publishing_to, wait_for
 from tests.faults.conftest import needs_redis_server, worker_env
 from tests.faults.smtp_sink import SmtpSink
+from tools.celery_worker import Worker, publishing_to, wait_for
 
 pytestmark = [
     pytest.mark.postgres,

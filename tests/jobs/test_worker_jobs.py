@@ -15,8 +15,8 @@ from notifications.models import Broadcast
 from notifications.tasks import send_broadcast
 from reports.tasks import send_weekly_digest
 from tests.accounts.factories import UserFactory
-from tests.celery_worker import Worker, publishing_to, wait_for
-from tests.redis_server import RedisServer
+from tools.celery_worker import Worker, publishing_to, wait_for
+from tools.redis_server import RedisServer
 
 pytestmark = [
     pytest.mark.postgres,

@@ -12,10 +12,10 @@ from core.models import JobRun
 from reports.models import DailyReportDispatch
 from reports.tasks import send_daily_reports
 from tests.accounts.factories import UserFactory
-from tests.celery_worker import Worker, publishing_to, wait_for
 from tests.conftest import assign
-from tests.redis_server import RedisServer
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import Worker, publishing_to, wait_for
+from tools.redis_server import RedisServer
 
 DAY = date(2026, 3, 10)
 pytestmark = [

@@ -14,8 +14,8 @@ from notifications.models import Broadcast, BroadcastStatus
 from notifications.services import broadcast_send, stalled_broadcasts
 from notifications.tasks import requeue_stalled_broadcasts
 from tests.accounts.factories import UserFactory
-from tests.celery_worker import publishing_to
-from tests.harness import free_port
+from tools.celery_worker import publishing_to
+from tools.harness import free_port
 
 URL = "/api/notifications/"
 

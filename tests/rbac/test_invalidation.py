@@ -9,8 +9,8 @@ from rbac.models import Role, RoleAssignment
 from rbac.resolver import compute
 from tests.accounts.factories import UserFactory
 from tests.conftest import assign
-from tests.redis_server import RedisServer
 from tests.sites.factories import SiteFactory
+from tools.redis_server import RedisServer
 
 needs_redis_server = pytest.mark.skipif(
     not RedisServer.available(), reason="needs the redis-server binary"

@@ -11,10 +11,10 @@ from serializations import events as serial_events
 from serializations.models import SerialJob, SerialNumber
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
-from tests.celery_worker import Worker, publishing_to, wait_for
 from tests.conftest import assign
-from tests.redis_server import RedisServer
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import Worker, publishing_to, wait_for
+from tools.redis_server import RedisServer
 
 COUNT = 200_000
 

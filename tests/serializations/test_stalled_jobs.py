@@ -14,10 +14,10 @@ from serializations.models import SerialJob, SerialNumber
 from serializations.tasks import requeue_stalled_serial_jobs
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
-from tests.celery_worker import publishing_to
 from tests.conftest import assign
-from tests.redis_server import free_port
 from tests.sites.factories import SiteFactory
+from tools.celery_worker import publishing_to
+from tools.redis_server import free_port
 
 pytestmark = pytest.mark.django_db
 

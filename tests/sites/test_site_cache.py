@@ -17,8 +17,8 @@ from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.conftest import assign
 from tests.rbac.test_invalidation import _redis_cache, needs_redis_server
-from tests.redis_server import RedisServer
 from tests.sites.factories import SiteFactory
+from tools.redis_server import RedisServer
 
 
 def url(site: Site) -> str:

@@ -1,12 +1,12 @@
 """The completeness check of ``make load``: the database against what locust saw.
 
-    python -m tests.load.check bench-results/load-journal.jsonl
+    python -m tools.load.check bench-results/load-journal.jsonl
 
 (the seeded ids are read from ``LOAD_SETUP`` or ``load-setup.json`` beside the journal)
 
-Run by ``tests/load/run.py`` with the load run's environment (its database, production
+Run by ``tools/load/run.py`` with the load run's environment (its database, production
 settings) after gunicorn has stopped and the Celery worker has drained the broker. Reads
-the journal written by ``tests/load/locustfile.py`` and checks:
+the journal written by ``tools/load/locustfile.py`` and checks:
 
 - every answer carried the request's own ``X-Request-ID``, and no answer was a 5xx;
 - every successful write is in the database: the batch with the status its last

@@ -3,7 +3,7 @@
 Every figure comes from one run, so ratios between endpoints mean something even on a
 shared, noisy machine. ``/health/live/`` is the ceiling: the full middleware stack and
 nothing else. Sign-ins are measured with argon2id and with PBKDF2 preferred (a server
-on ``tests/benchmarks/settings_pbkdf2.py``), and the signed-in site detail with and
+on ``tools/benchmarks/settings_pbkdf2.py``), and the signed-in site detail with and
 without a flood of wrong sign-ins for random usernames running against the same server.
 Results are printed and written to ``bench-results/latest.json``.
 
@@ -16,7 +16,7 @@ Every server listens on 127.0.0.1 only and every load run stops after its durati
 
 The audit section runs on its own database, ``pharma_bench_audit`` (``BENCH_AUDIT_DATABASE_URL``):
 the trail is grown to each size of ``BENCH_AUDIT_SIZES`` (default ``1000000,10000000``,
-full and incremental verification timed, ``tests/benchmarks/audit_verify.py``) and of
+full and incremental verification timed, ``tools/benchmarks/audit_verify.py``) and of
 ``BENCH_AUDIT_LIST_SIZES`` (default ``100000,10000000``: the p99 of
 ``GET /api/audit-logs/?site=<id>`` through gunicorn). ``BENCH_AUDIT=0`` skips it.
 """
@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.harness import HOST, PY, ROOT, manage, stop
+from tools.harness import HOST, PY, ROOT, manage, stop
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://{HOST}:{PORT}"
@@ -323,7 +323,7 @@ def parse_wrk(output: str, duration: int) -> dict[str, float]:
 def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
     """1,000,000 serials through the service against the database's raw ceiling."""
     result = subprocess.run(
-        [PY, "-m", "tests.benchmarks.serials"],
+        [PY, "-m", "tools.benchmarks.serials"],
         cwd=ROOT,
         env={**env, "LOG_LEVEL": "WARNING"},
         capture_output=True,
@@ -357,7 +357,7 @@ def run_audit_benchmark(wrk: str, env: dict[str, str]) -> dict[str, Any]:
     port = PORT + 4
     for size in sorted(set(verify_sizes) | set(list_sizes)):
         run = subprocess.run(
-            [PY, "-m", "tests.benchmarks.audit_verify", str(size)],
+            [PY, "-m", "tools.benchmarks.audit_verify", str(size)],
             cwd=ROOT,
             env=audit_env,
             capture_output=True,
@@ -389,7 +389,7 @@ def run_sign_in_benchmark(wrk: str, env: dict[str, str]) -> dict[str, dict[str, 
     (one more would be refused with 503, by design), so every request is a real sign-in.
     """
     results: dict[str, dict[str, float]] = {}
-    pbkdf2_env = {**env, "DJANGO_SETTINGS_MODULE": "tests.benchmarks.settings_pbkdf2"}
+    pbkdf2_env = {**env, "DJANGO_SETTINGS_MODULE": "tools.benchmarks.settings_pbkdf2"}
     servers = [
         ("sign_in_pbkdf2", "bench.pbkdf2", pbkdf2_env, PORT + 2),
         ("sign_in_argon2id", "bench.argon2", env, PORT + 3),

@@ -11,10 +11,10 @@ What runs, all on 127.0.0.1 and all started and ended here by process id:
   and after);
 - one Celery worker (solo pool), so access records and e-mails take their real path;
 - locust, headless, ``LOAD_USERS`` users (default 16) for ``LOAD_SECONDS`` (default 60),
-  the mix of ``tests/load/locustfile.py``; every request is journalled with its
+  the mix of ``tools/load/locustfile.py``; every request is journalled with its
   request id and outcome.
 
-Afterwards ``tests/load/check.py`` compares the database with the journal. Figures and the
+Afterwards ``tools/load/check.py`` compares the database with the journal. Figures and the
 check's result are printed as markdown and written to ``bench-results/load.md``. The
 exit status is non-zero when the check fails, a response was a 5xx, or any request
 failed (an unexpected 4xx means the scenario or the service is wrong).
@@ -39,7 +39,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.harness import (
+from tools.harness import (
     HOST,
     PY,
     ROOT,
@@ -309,7 +309,7 @@ def main() -> int:
             "LOAD_JOURNAL": str(JOURNAL),
         }
         result = subprocess.run(
-            [str(BIN / "locust"), "-f", str(ROOT / "tests" / "load" / "locustfile.py"),
+            [str(BIN / "locust"), "-f", str(ROOT / "tools" / "load" / "locustfile.py"),
              "--headless", "--host", base, "--users", str(USERS),
              "--spawn-rate", str(SPAWN_RATE), "--run-time", f"{SECONDS}s",
              # Let every user finish the task it is in: a request cut off mid-flight
@@ -332,7 +332,7 @@ def main() -> int:
 
     print("load: checking the database against the journal", flush=True)
     checked = subprocess.run(
-        [PY, "-m", "tests.load.check", str(JOURNAL)],
+        [PY, "-m", "tools.load.check", str(JOURNAL)],
         cwd=ROOT,
         env={
             **env,

@@ -1,6 +1,6 @@
 """Serial generation against this database's raw ceiling, and the CSV export.
 
-Run by ``make bench`` (``tests.benchmarks.run``) in its own process, on the benchmark
+Run by ``make bench`` (``tools.benchmarks.run``) in its own process, on the benchmark
 database. One round generates 1,000,000 random serials for a fresh batch through
 ``serializations.services.job_run`` (exactly what a Celery worker runs for a job:
 the batch lock, COPY in chunks, the audit record, the job's success, one commit),

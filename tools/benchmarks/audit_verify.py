@@ -1,7 +1,7 @@
 """Audit verification, full and incremental, on a trail of a given size.
 
-Run by ``make bench`` (``tests.benchmarks.run``) in its own process, on its own database
-(``pharma_bench_audit``): ``python -m tests.benchmarks.audit_verify N`` grows the trail
+Run by ``make bench`` (``tools.benchmarks.run``) in its own process, on its own database
+(``pharma_bench_audit``): ``python -m tools.benchmarks.audit_verify N`` grows the trail
 to N valid records and seals (each record's canonical text and MAC made by
 ``audit.canonical``, the chain by ``audit.sealing.chain_hash``, both tables filled with
 COPY), then times ``verify(full=True)`` over everything, writes 1,000 more records

@@ -1,5 +1,5 @@
 """What the scripts that drive a real server share: ``make bench``, ``make load`` and the
-fuzzing in CI (``tests/fuzz/run.py``), and the tests that run their own redis-server."""
+fuzzing in CI (``tools/fuzz/run.py``), and the tests that run their own redis-server."""
 
 from __future__ import annotations
 

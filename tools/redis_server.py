@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.harness import free_port
+from tools.harness import free_port
 
 
 class RedisServer:

@@ -1,6 +1,6 @@
 """The ``make load`` traffic: plant systems, QA and readers working at once.
 
-Run by ``tests/load/run.py`` (``locust --headless``), which sets ``LOAD_SETUP`` (the
+Run by ``tools/load/run.py`` (``locust --headless``), which sets ``LOAD_SETUP`` (the
 seeded users, sites, product, batches and serial codes, as JSON) and ``LOAD_JOURNAL``
 (where every request this file makes is written, one JSON object a line).
 

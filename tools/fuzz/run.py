@@ -7,8 +7,8 @@ demo data, and a private Redis database number (flushed before and after). Each 
 bounded ``st run`` with a fixed seed and example count, so a run is repeatable and fits
 in CI. Any failure of any check fails the script.
 
-    python -m tests.fuzz.run                     # the CI run
-    python -m tests.fuzz.run --max-examples 100  # longer (``make fuzz``)
+    python -m tools.fuzz.run                     # the CI run
+    python -m tools.fuzz.run --max-examples 100  # longer (``make fuzz``)
 
 Environment: ``FUZZ_PG_URL`` (server URL without a database name; default from
 ``DATABASE_URL`` or ``postgres://postgres@127.0.0.1:5432``), ``FUZZ_REDIS_URL`` (default
@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.harness import (
+from tools.harness import (
     HOST,
     PY,
     ROOT,
