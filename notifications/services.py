@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core.tasks import render_email
+from core.mail import render_email
 from notifications import events
 from notifications.models import Broadcast, BroadcastStatus
 from rbac.models import Role, RoleAssignment
