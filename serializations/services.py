@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit import reasons
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch
+from core import reasons
 from core.context import bind_actor, get_context, system_username
 from core.exceptions import StateConflict
 from core.metrics import SERIALS_GENERATED

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ElectronicSignature, User, UserSession
-from audit import reasons, registry
+from audit import registry
 from audit.capture import MAX_ID_LIST, record_bulk
 from audit.choices import Action
 from audit.models import AuditLog
 from batches.models import Batch, Product
+from core import reasons
 from core.models import AuditedModel, TrackedQuerySet
 from core.signals import bulk_write
 from inspections.choices import InspectionKind

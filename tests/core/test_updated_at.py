@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from audit import reasons
 from batches.models import Product
+from core import reasons
 from tests.batches.factories import ProductFactory
 
 
