@@ -37,6 +37,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pre-commit run --all-files django-upgrade
 
 ## Install the git pre-commit hook (.pre-commit-config.yaml).

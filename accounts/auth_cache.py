@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
 
 from core.cache import current_generation, get_many_and_count, invalidate, invalidate_many
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 def key_prefix() -> str:
@@ -83,8 +79,9 @@ def ensure_version(user_id: Any, version: int, prefix: str | None = None) -> Non
     cache.add(version_key(user_id, prefix), version, settings.AUTH_CACHE_TIMEOUT)
 
 
-def invalidate_user(user: User) -> None:
-    invalidate(version_key(user.pk), user.auth_version, settings.AUTH_CACHE_TIMEOUT)
+def invalidate_user(user_id: Any, version: int) -> None:
+    """Point the cache at the user's current version (already moved in the database)."""
+    invalidate(version_key(user_id), version, settings.AUTH_CACHE_TIMEOUT)
 
 
 def remember_session(session_id: Any, active: bool, prefix: str | None = None) -> None:
@@ -96,22 +93,8 @@ def end_session(session_id: Any) -> None:
     invalidate(session_key(session_id), False, settings.AUTH_CACHE_TIMEOUT)
 
 
-def bump_users(user_ids: Iterable[Any]) -> None:
-    """Something that decides these users' access changed: new version, in this transaction."""
-    from accounts.models import User
-
-    ids = list({str(pk) for pk in user_ids if pk is not None})
-    if not ids:
-        return
-    User.objects.filter(pk__in=ids).update(auth_version=F("auth_version") + 1)
-    invalidate_users(ids)
-
-
-def invalidate_users(user_ids: Iterable[Any]) -> None:
-    """Point the cache at these users' current versions (already moved in the database)."""
-    from accounts.models import User
-
-    versions = User.objects.filter(pk__in=list(user_ids)).values_list("pk", "auth_version")
+def invalidate_versions(versions: Iterable[tuple[Any, int]]) -> None:
+    """``invalidate_user`` for many ``(user_id, version)`` pairs in one round trip."""
     invalidate_many(
         {version_key(pk): version for pk, version in versions}, settings.AUTH_CACHE_TIMEOUT
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
 
-from accounts import usernames
+from accounts import auth_cache, usernames
 from core.models import AuditedModel, TrackedModel, TrackedQuerySet
 
 
@@ -18,18 +19,30 @@ class UserQuerySet(TrackedQuerySet):
         """A bulk write is a change of the cached users like a save: their versions move
         in the same UPDATE. A new username gets its skeleton, as ``save`` gives it, so
         the look-alike constraint holds on this path too."""
-        from accounts import auth_cache
-
         if isinstance(kwargs.get("username"), str):
             kwargs["username"] = usernames.normalize(kwargs["username"])
             kwargs["username_skeleton"] = usernames.skeleton(kwargs["username"])
-        if "auth_version" in kwargs:  # ``auth_cache.bump_users`` itself
+        if "auth_version" in kwargs:  # ``bump_auth_versions`` itself
             return super().update(**kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs, auth_version=models.F("auth_version") + 1)
-            auth_cache.invalidate_users(ids)
+            self._invalidate_cached(ids)
         return count
+
+    def bump_auth_versions(self, user_ids: Iterable[Any]) -> None:
+        """Something that decides these users' access changed: new version, in this
+        transaction."""
+        ids = list({str(pk) for pk in user_ids if pk is not None})
+        if not ids:
+            return
+        self.filter(pk__in=ids).update(auth_version=models.F("auth_version") + 1)
+        self._invalidate_cached(ids)
+
+    def _invalidate_cached(self, user_ids: list[Any]) -> None:
+        """Point the cache at these users' current versions (already moved here)."""
+        versions = self.model._base_manager.using(self.db).filter(pk__in=user_ids)
+        auth_cache.invalidate_versions(versions.values_list("pk", "auth_version"))
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         # bulk_create skips save(): normalise here, so the skeleton's unique constraint
@@ -141,8 +154,6 @@ class User(AuditedModel, TrackedModel, AbstractUser):
         super().validate_constraints(exclude={*(exclude or ()), "username_skeleton"})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from accounts import auth_cache
-
         self.email = UserManager.normalize_email(self.email)
         self.username = usernames.normalize(self.username)
         self.username_skeleton = usernames.skeleton(self.username)
@@ -169,7 +180,7 @@ class User(AuditedModel, TrackedModel, AbstractUser):
         super().save(*args, **kwargs)
         if changed:
             self.refresh_from_db(fields=["auth_version"])
-            auth_cache.invalidate_user(self)
+            auth_cache.invalidate_user(self.pk, self.auth_version)
 
     def _changed_fields(self, update_fields: Any) -> set[str]:
         loaded = self.loaded_values

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import auth_cache, signin_guard
+from accounts.authentication import check_token_user
 from accounts.hashers import hashing_slot
 from accounts.models import User, UserSession
 from accounts.tokens import SESSION_CLAIM, RotatableRefreshToken, TokenPair, issue_tokens
@@ -288,8 +289,6 @@ def auth_refresh(*, raw_refresh: str) -> TokenPair:
     refresh token issued from it, the thief's or the owner's, stops working; the owner
     signs in again. Audited as ``token_reuse``.
     """
-    from accounts.authentication import check_token_user
-
     token = _parse_refresh(raw_refresh)
     user, _ = check_token_user(token)
     session_id = token[SESSION_CLAIM]

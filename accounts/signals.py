@@ -6,6 +6,9 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.dispatch import receiver
 
+from accounts.lockout import lockout_in_force
+from accounts.services import lockout_notify
+
 logger = logging.getLogger("accounts.security")
 
 
@@ -13,9 +16,6 @@ logger = logging.getLogger("accounts.security")
 def on_locked_out(
     sender: Any, request: Any, username: str | None, ip_address: str | None, **kwargs: Any
 ) -> None:
-    from accounts.lockout import lockout_in_force
-    from accounts.services import lockout_notify
-
     if lockout_in_force(request):
         # A refused attempt during a lockout: axes counts it, the audit trail records
         # it; the owner was told when the lockout began.

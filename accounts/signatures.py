@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ElectronicSignature, User
+from accounts.services import check_password_for
 
 WRONG_SIGNATURE_PASSWORD = "The password is not correct; the record was not signed."  # noqa: S105
 REASON_REQUIRED = "A reason is required for this signature."
@@ -74,8 +75,6 @@ class Reauthentication:
 
 def reauthentication(*, request: HttpRequest, user: User, password: str) -> Reauthentication:
     """What every door calls with the password it was given."""
-    from accounts.services import check_password_for
-
     return Reauthentication(
         user=user, check=lambda: check_password_for(request=request, user=user, password=password)
     )

@@ -6,16 +6,14 @@ from typing import Any
 
 from celery import shared_task
 
+from accounts import housekeeping
+
 
 @shared_task(acks_late=True, record_runs=True)
 def deactivate_dormant_users() -> list[str]:
-    from accounts.housekeeping import deactivate_dormant_users as run
-
-    return run()
+    return housekeeping.deactivate_dormant_users()
 
 
 @shared_task(acks_late=True, record_runs=True)
 def token_hygiene() -> dict[str, Any]:
-    from accounts.housekeeping import token_hygiene as run
-
-    return run()
+    return housekeeping.token_hygiene()

@@ -28,6 +28,8 @@ class AuditConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_partitions_ahead, dispatch_uid="audit_partitions_ahead")
+        # post_migrate is sent per app once every migration ran: grant once, for audit.
+        post_migrate.connect(_grant_once, dispatch_uid="audit_grant_app_role")
         checks.register(check_witness, checks.Tags.security)
 
 
@@ -40,6 +42,13 @@ def _partitions_ahead(
 
     if app_config.label == "audit" and using == "default":
         ensure_partitions()
+
+
+def _grant_once(sender: AppConfig, app_config: AppConfig, using: str, **kwargs: object) -> None:
+    from audit.dbroles import grant_after_migrate
+
+    if app_config.label == "audit":
+        grant_after_migrate(using=using)
 
 
 def check_witness(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

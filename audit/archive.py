@@ -44,8 +44,8 @@ from django.utils import timezone
 
 from audit import partitions
 from audit.canonical import canonical_text, mac
+from audit.chain import chain_hash, unsealed
 from audit.models import AuditArchive, AuditLog, AuditSeal
-from audit.sealing import chain_hash, unsealed
 
 logger = logging.getLogger(__name__)
 

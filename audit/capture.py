@@ -16,10 +16,10 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from audit import kinds, reasons
+from audit import kinds, reasons, writer
 from audit.canonical import canonical_text, mac, safe_values
 from audit.choices import Action
-from audit.models import AuditLog
+from audit.store import insert
 from core.context import get_context, system_username
 
 logger = logging.getLogger(__name__)
@@ -75,21 +75,6 @@ def build(
     }
     record["mac"] = mac(canonical_text(record))
     return record
-
-
-def to_model(record: dict[str, Any]) -> AuditLog:
-    values = dict(record)
-    values["id"] = uuid.UUID(values["id"])
-    values["timestamp"] = timezone.datetime.fromisoformat(values["timestamp"])
-    return AuditLog(**values)
-
-
-def insert(records: list[dict[str, Any]]) -> None:
-    """One multi-row insert; a record already stored (redelivery) is skipped."""
-    if records:
-        AuditLog.objects.bulk_create(
-            [to_model(r) for r in records], ignore_conflicts=True, batch_size=500
-        )
 
 
 def record_event(**kwargs: Any) -> dict[str, Any]:
@@ -175,8 +160,6 @@ def record_access(
     actor_username: str | None = None,
 ) -> dict[str, Any]:
     """An access record: handed to the writer, outside any transaction."""
-    from audit import writer
-
     record = build(
         action=action,
         status_code=status_code,

@@ -7,10 +7,10 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
+from audit.sealing import backlog
+
 
 def collect() -> Iterable[Any]:
-    from audit.sealing import backlog
-
     waiting = backlog()
     yield GaugeMetricFamily(
         "audit_records_unsealed",

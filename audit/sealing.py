@@ -29,25 +29,15 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from audit import witness
-from audit.canonical import canonical_text, chain_key, mac
+from audit.archive import archived_ranges, is_archived
+from audit.canonical import canonical_text, mac
+from audit.chain import GENESIS, chain_hash, unsealed
 from audit.models import AuditCheckpoint, AuditLog, AuditSeal, SealState
 
 logger = logging.getLogger(__name__)
 
-GENESIS = "0" * 64
 SEAL_BATCH = 2000
 MAX_PROBLEMS = 100
-
-
-def chain_hash(prev_hash: str, text: str) -> str:
-    """Keyed, so the chain cannot be rebuilt without the key after rows are removed."""
-    return hmac.new(
-        chain_key(settings.AUDIT_HMAC_KEY), f"{prev_hash}\n{text}".encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def unsealed() -> Any:
-    return AuditLog.objects.filter(~Exists(AuditSeal.objects.filter(log_id=OuterRef("pk"))))
 
 
 def _lookback_start(last: AuditSeal | None) -> Any:
@@ -327,8 +317,6 @@ def _check_unsealed_records(result: Verification, start: AuditCheckpoint) -> Any
 
 
 def _merge(result: Verification, rows: QuerySet[AuditLog], links: QuerySet[AuditSeal]) -> Any:
-    from audit.archive import archived_ranges, is_archived
-
     lag_bound = timezone.now() - _max_lag()
     # Months detached with a verified archive: their seals stay, their records left.
     archived = archived_ranges()

@@ -20,6 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from audit.store import insert
+from audit.tasks import write_access_records
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -77,8 +80,6 @@ def deliver(records: list[dict[str, Any]]) -> None:
             _insert_now(chunk)
             continue
         try:
-            from audit.tasks import write_access_records
-
             write_access_records.apply_async(args=[chunk], retry=False)
         except Exception:
             logger.warning("audit_broker_unavailable_writing_synchronously", exc_info=True)
@@ -87,8 +88,6 @@ def deliver(records: list[dict[str, Any]]) -> None:
 
 
 def _insert_now(chunk: list[dict[str, Any]]) -> None:
-    from audit.capture import insert
-
     try:
         insert(chunk)
     except Exception:

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
-from audit import reasons
 from batches import events
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
+from core import reasons
 from core.emails import queue_email
 from core.exceptions import Forbidden, StateConflict
 from core.models import recorded_by_caller

@@ -16,12 +16,18 @@ way to scope a query, here and in the admin. rbac answers the questions behind i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import models
+
+from core.signals import permission_denied
+
+# The name log filters know: refusals were logged by rbac's enforcement first.
+denied_logger = logging.getLogger("rbac.denied")
 
 SITE: Literal["site"] = "site"
 GLOBAL: Literal["global"] = "global"
@@ -135,6 +141,21 @@ def holds(user: Any, codename: str, obj: Any = None) -> bool:
 def holds_globally(user: Any, codename: str) -> bool:
     """Does ``user`` hold ``codename`` from a global grant (every site, and no site)?"""
     return resolver().holds_globally(user, codename)
+
+
+def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -> None:
+    """Log a refused attempt and announce it (the audit trail records it)."""
+    permission_denied.send(sender=Resolver, user=user, codename=codename, obj=obj, method=method)
+    denied_logger.warning(
+        "permission_denied",
+        extra={
+            "user_id": str(getattr(user, "pk", "") or ""),
+            "codename": codename,
+            "object_type": type(obj).__name__ if obj is not None else "",
+            "object_id": str(getattr(obj, "pk", "") or ""),
+            "method": method,
+        },
+    )
 
 
 class RestrictedQuerySetMixin:

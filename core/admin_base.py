@@ -14,7 +14,7 @@ each calling the same service as the API. It gets, without more code:
 - a service's refusal (a domain error or a validation error) shown as an error message,
   with nothing changed: the admin's transaction rolls back;
 - no bulk delete: each delete goes through the service and its rules;
-- for models that need a reason for change (``audit.reasons``), a required "Reason for
+- for models that need a reason for change (``core.reasons``), a required "Reason for
   change" on the change form and the delete confirmation, bound while the service runs,
   so its audit records carry it.
 """
@@ -34,7 +34,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import APIException
 
-from audit import reasons
+from core import reasons
 from core.access import holds, holds_globally, site_path
 from core.exceptions import DomainError
 

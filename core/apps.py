@@ -12,14 +12,3 @@ class CoreConfig(AppConfig):
         from core import jobs
 
         jobs.connect()
-        from django.db.models.signals import post_migrate
-
-        # post_migrate is sent per app once every migration ran: grant once, for audit.
-        post_migrate.connect(_grant_once, dispatch_uid="core_grant_app_role")
-
-
-def _grant_once(sender: AppConfig, app_config: AppConfig, using: str, **kwargs: object) -> None:
-    from core.dbroles import grant_after_migrate
-
-    if app_config.label == "audit":
-        grant_after_migrate(using=using)

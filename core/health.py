@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -33,10 +34,10 @@ class Broker(HealthCheck):
     timeout = datetime.timedelta(seconds=2)
 
     def run(self) -> None:
-        from config.celery import app
-
+        # The project's Celery app (config/celery.py) is the current one once Django
+        # has loaded the config package; core reaches it through Celery, not by import.
         try:
-            with app.connection_for_write() as conn:
+            with current_app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, timeout=1)
         except Exception as exc:  # kombu raises many kinds; all mean "down"
             raise ServiceUnavailable("Broker unreachable") from exc

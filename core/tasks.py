@@ -1,27 +1,26 @@
+"""The e-mail outbox's Celery side: publishing a row, sending it, and the beat job that
+publishes rows again once the broker is back (see ``core.emails``)."""
+
 from __future__ import annotations
 
+import logging
 import smtplib
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.utils import timezone
 
+from core.mail import render_email
+from core.outbox import (
+    REDISPATCH_AFTER,
+    due_for_dispatch,
+    give_up,
+    mark_dispatched,
+    send_outbox_email,
+)
 
-def render_email(template: str, to: list[str], context: dict[str, Any]) -> EmailMultiAlternatives:
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to,
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -45,8 +44,6 @@ def send_templated_email(
     ``template``/``to``/``context`` without ``outbox_id``: a message published before the
     outbox existed, still in a queue; sent as it was then.
     """
-    from core.emails import give_up, send_outbox_email
-
     if outbox_id is None:
         return render_email(template, to or [], context or {}).send()
     try:
@@ -57,11 +54,33 @@ def send_templated_email(
         raise
 
 
+def publish(outbox_id: str) -> bool:
+    """Hand one outbox row to Celery; on failure it stays for the beat job."""
+    try:
+        send_templated_email.apply_async(kwargs={"outbox_id": outbox_id}, retry=False)
+    except Exception:
+        # Broker unreachable (or, with eager tasks, the send itself failed): the row
+        # is committed and unsent, so the beat job will publish it again.
+        logger.warning("email_left_in_outbox", extra={"outbox_id": outbox_id}, exc_info=True)
+        return False
+    return True
+
+
+def dispatch_outbox(min_age: timedelta = REDISPATCH_AFTER) -> int:
+    """Publish unsent rows again (the beat job); expire and prune old ones."""
+    now = timezone.now()
+    published = []
+    for outbox_id in due_for_dispatch(now, min_age):
+        if not publish(outbox_id):
+            break  # the broker is down: the next run tries again
+        published.append(outbox_id)
+    mark_dispatched(published, now)
+    return len(published)
+
+
 @shared_task
 def dispatch_email_outbox(min_age_seconds: float | None = None) -> int:
     """Beat job: publish e-mails the broker could not take when their change committed."""
-    from core.emails import dispatch_outbox
-
     if min_age_seconds is None:
         return dispatch_outbox()
     return dispatch_outbox(timedelta(seconds=min_age_seconds))

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import SignatureMeaning, User
 from accounts.signatures import Reauthentication, check_meaning, signature_create
-from audit import reasons
 from batches.choices import FINAL, BatchStatus
 from batches.models import Batch
 from batches.services import lock_batch, qa_recipients, require_status
+from core import reasons
 from core.emails import queue_email
 from core.exceptions import StateConflict
 from core.models import recorded_by_caller

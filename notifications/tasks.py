@@ -4,10 +4,10 @@ import smtplib
 
 from celery import shared_task
 
+from notifications.sending import broadcast_fail, broadcast_send, stalled_broadcasts
+
 
 def _give_up(self, exc, task_id, args, kwargs, einfo):  # type: ignore[no-untyped-def]
-    from notifications.services import broadcast_fail
-
     broadcast_fail(broadcast_id=args[0] if args else kwargs["broadcast_id"], error=str(exc))
 
 
@@ -24,8 +24,6 @@ def _give_up(self, exc, task_id, args, kwargs, einfo):  # type: ignore[no-untype
 )
 def send_broadcast(self, broadcast_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Send what is left of a broadcast; a retry or a redelivery resumes at its cursor."""
-    from notifications.services import broadcast_send
-
     broadcast = broadcast_send(broadcast_id=broadcast_id)
     return {"sent": broadcast.sent, "failed": broadcast.failed, "total": broadcast.total}
 
@@ -35,8 +33,6 @@ def requeue_stalled_broadcasts() -> int:
     """Publish again the broadcasts whose message was lost (the broker was down when
     they were created). A second delivery of one already being sent does no harm: it
     finds the broadcast locked and leaves it to the first."""
-    from notifications.services import stalled_broadcasts
-
     ids = stalled_broadcasts()
     for broadcast_id in ids:
         send_broadcast.delay(str(broadcast_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,11 +10,8 @@ from django.core.exceptions import PermissionDenied
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from core.access import Resolver, site_id_of
-from core.signals import permission_denied
+from core.access import Resolver, log_denied, site_id_of
 from rbac.resolver import effective_permissions
-
-logger = logging.getLogger("rbac.denied")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,23 +32,6 @@ def _holds_globally(user: Any, codename: str) -> bool:
 
 
 RESOLVER = Resolver(sites_for=_sites_for, holds=_holds, holds_globally=_holds_globally)
-
-
-def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -> None:
-    """Log a refused attempt and announce it (the audit trail records it)."""
-    permission_denied.send(
-        sender=HasPermission, user=user, codename=codename, obj=obj, method=method
-    )
-    logger.warning(
-        "permission_denied",
-        extra={
-            "user_id": str(getattr(user, "pk", "") or ""),
-            "codename": codename,
-            "object_type": type(obj).__name__ if obj is not None else "",
-            "object_id": str(getattr(obj, "pk", "") or ""),
-            "method": method,
-        },
-    )
 
 
 class HasPermission(permissions.BasePermission):

@@ -10,13 +10,13 @@ from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from accounts.auth_cache import bump_users
+from accounts.models import User
 
 
 def _assignment_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     # An assignment moved to another user (admin edit) changes the old holder's access too.
     loaded = getattr(instance, "_loaded_values", None) or {}
-    bump_users([instance.user_id, loaded.get("user_id")])
+    User.objects.bump_auth_versions([instance.user_id, loaded.get("user_id")])
 
 
 def _role_permissions_changed(
@@ -33,7 +33,7 @@ def _role_permissions_changed(
     else:
         return
     users = RoleAssignment.objects.filter(role_id__in=role_ids).values_list("user_id", flat=True)
-    bump_users(users)
+    User.objects.bump_auth_versions(users)
 
 
 def connect() -> None:

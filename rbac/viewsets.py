@@ -9,9 +9,9 @@ from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import permissions, viewsets
 
-from core.access import site_id_of
+from core.access import log_denied, site_id_of
 from core.viewsets import ListFiltersOnlyMixin
-from rbac.enforcement import HasPermission, log_denied
+from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
 
 if TYPE_CHECKING:

@@ -7,18 +7,16 @@ from typing import Any
 
 from celery import shared_task
 
+from reports.selectors import default_day
+from reports.services import daily_report_send, weekly_digest_send
+
 
 @shared_task(acks_late=True, record_runs=True)
 def send_daily_reports(day: str | None = None) -> dict[str, int]:
     """The daily QA report of ``day`` (ISO date; default yesterday, UTC) to each site's QA."""
-    from reports.selectors import default_day
-    from reports.services import daily_report_send
-
     return daily_report_send(day=date.fromisoformat(day) if day else default_day())
 
 
 @shared_task(acks_late=True, record_runs=True)
 def send_weekly_digest() -> dict[str, Any]:
-    from reports.services import weekly_digest_send
-
     return weekly_digest_send()

@@ -6,6 +6,8 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from serializations.jobs import job_failed, job_run, stalled_jobs
+
 logger = logging.getLogger(__name__)
 
 
@@ -13,18 +15,16 @@ logger = logging.getLogger(__name__)
 def run_serial_job(self: Any, job_id: str) -> int:
     """Generate a job's serials. A worker lost mid-job redelivers the task; the rolled
     back attempt left nothing, so the retry writes the full count exactly once."""
-    from serializations import services
-
     try:
-        job = services.job_run(job_id)
+        job = job_run(job_id)
     except (OperationalError, InterfaceError) as exc:
         if self.request.retries >= self.max_retries:
-            services.job_failed(job_id, f"Database unavailable: {exc}")
+            job_failed(job_id, f"Database unavailable: {exc}")
             return 0
         logger.warning("serial_job_retry", extra={"job_id": job_id, "error": str(exc)})
         raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 60)) from exc
     except Exception as exc:
-        services.job_failed(job_id, f"{type(exc).__name__}: {exc}")
+        job_failed(job_id, f"{type(exc).__name__}: {exc}")
         raise
     return job.generated if job is not None else 0
 
@@ -36,11 +36,9 @@ def requeue_stalled_serial_jobs() -> int:
     any generation takes (its worker died before the broker redelivers). A second
     delivery of a job that is in fact alive is harmless: it waits for the job's row
     lock and then finds the job finished."""
-    from serializations import services
-
-    jobs = services.stalled_jobs()
-    for job_id in jobs:
+    ids = stalled_jobs()
+    for job_id in ids:
         run_serial_job.delay(str(job_id))
-    if jobs:
-        logger.warning("serial_jobs_requeued", extra={"count": len(jobs)})
-    return len(jobs)
+    if ids:
+        logger.warning("serial_jobs_requeued", extra={"count": len(ids)})
+    return len(ids)

@@ -17,10 +17,9 @@ from accounts.filters import SessionFilter, UserFilter
 from accounts.models import User, UserSession
 from accounts.selectors import signed_in
 from accounts.tokens import SESSION_CLAIM
+from core.access import holds_globally, log_denied
 from core.schema import ErrorSerializer
 from core.viewsets import ListFiltersOnlyMixin, ServiceUpdateMixin
-from rbac.enforcement import log_denied
-from rbac.resolver import effective_permissions
 
 INACTIVE_NEEDS_UPDATE = (
     "Creating an inactive account needs user.update as well as user.create "
@@ -255,9 +254,7 @@ class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSe
         """
         data = s.UserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not data.validated_data["is_active"] and not effective_permissions(request.user).has(
-            "user.update"
-        ):
+        if not data.validated_data["is_active"] and not holds_globally(request.user, "user.update"):
             log_denied(request.user, "user.update", method=request.method)
             raise exceptions.PermissionDenied(INACTIVE_NEEDS_UPDATE)
         user = services.user_create(**data.validated_data)

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from audit import reasons
+from core import reasons
 
 HEADER_DESCRIPTION = (
     "Why the record is changed (EU GMP Annex 11 §9), stored on every audit record of the "

@@ -2,13 +2,27 @@
 
 from django.db import migrations, models
 
-from audit import triggers
+FIRST_TABLES = ("audit_auditlog", "audit_auditseal")
+
+# Frozen here (a migration must not import app code): the append-only triggers' SQL.
+MESSAGE = "audit tables are append-only"
+
+
+def sqlite_create(tables):
+    sql = []
+    for table in tables:
+        for op in ("UPDATE", "DELETE"):
+            sql.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
+            )
+    return sql
 
 
 def recreate_sqlite_triggers(apps, schema_editor):
     # SQLite alters a column by rebuilding the table, which drops its triggers.
     if schema_editor.connection.vendor == "sqlite":
-        for sql in triggers.sqlite_create(triggers.FIRST_TABLES):
+        for sql in sqlite_create(FIRST_TABLES):
             schema_editor.execute(sql, params=None)
 
 

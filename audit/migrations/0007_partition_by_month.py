@@ -3,10 +3,172 @@
 import django.utils.timezone
 from django.db import migrations, models
 
-from audit import partitions, triggers
-from core.schedules import every
-
 OLD = "audit_auditlog_unpartitioned"
+
+# Frozen here (a migration must not import app code): the append-only triggers' SQL.
+MESSAGE = "audit tables are append-only"
+POSTGRES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{MESSAGE} (% on %)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+
+
+def postgres_create(tables):
+    sql = [POSTGRES_FUNCTION]
+    for table in tables:
+        sql += [
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION audit_reject_change();",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change();",
+        ]
+    return sql
+
+
+def postgres_drop(tables, *, function=True):
+    sql = []
+    for table in tables:
+        sql += [
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+        ]
+    return [*sql, "DROP FUNCTION IF EXISTS audit_reject_change();"] if function else sql
+
+
+def sqlite_create(tables):
+    sql = []
+    for table in tables:
+        for op in ("UPDATE", "DELETE"):
+            sql.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;"
+            )
+    return sql
+
+
+def create_sql(vendor, tables):
+    if vendor == "postgresql":
+        return postgres_create(tables)
+    return sqlite_create(tables) if vendor == "sqlite" else []
+
+
+# Frozen here too: the partition functions, as the beat job and migrate call them.
+# Months created ahead of the current one.
+AHEAD = 3
+# The most months ahead the service's role may ask for.
+MAX_AHEAD = 36
+TABLE = "audit_auditlog"
+DEFAULT_PARTITION = "audit_auditlog_default"
+
+CREATE_PARTITION_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_create_partition(month date) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    first date := date_trunc('month', month)::date;
+    name text := 'audit_auditlog_p' || to_char(first, 'YYYY_MM');
+    lo timestamptz := first::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (first + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+BEGIN
+    IF to_regclass(name) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format(
+        'CREATE TABLE %I (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
+    IF EXISTS (SELECT 1 FROM {DEFAULT_PARTITION} WHERE timestamp >= lo AND timestamp < hi)
+    THEN
+        EXECUTE format('INSERT INTO %I SELECT * FROM {DEFAULT_PARTITION} '
+                       'WHERE timestamp >= $1 AND timestamp < $2', name) USING lo, hi;
+        ALTER TABLE {DEFAULT_PARTITION} DISABLE TRIGGER {TABLE}_no_change;
+        DELETE FROM {DEFAULT_PARTITION} WHERE timestamp >= lo AND timestamp < hi;
+        ALTER TABLE {DEFAULT_PARTITION} ENABLE TRIGGER {TABLE}_no_change;
+    END IF;
+    EXECUTE format('ALTER TABLE {TABLE} ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+                   name, lo, hi);
+    PERFORM audit_protect_partition(name);
+    RETURN name;
+END
+$$;
+"""  # noqa: S608 - only module constants are formatted in
+
+# The TRUNCATE trigger (not inherited) and the parent's privileges on a partition.
+PROTECT_PARTITION_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_protect_partition(name text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    acl record;
+BEGIN
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change()',
+                   name || '_no_truncate', name);
+    FOR acl IN
+        SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = name::regclass AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('REVOKE ALL ON %I FROM %s', name,
+            CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
+                 ELSE quote_ident(pg_get_userbyid(acl.grantee)) END);
+    END LOOP;
+    FOR acl IN
+        SELECT a.grantee, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = '{TABLE}'::regclass AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('GRANT %s ON %I TO %s', acl.privilege_type, name,
+            CASE WHEN acl.grantee = 0 THEN 'PUBLIC'
+                 ELSE quote_ident(pg_get_userbyid(acl.grantee)) END);
+    END LOOP;
+END
+$$;
+"""  # noqa: S608 - only module constants are formatted in
+
+ENSURE_PARTITIONS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION audit_ensure_partitions(ahead integer) RETURNS SETOF text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    month date;
+    made text;
+BEGIN
+    IF ahead < 0 OR ahead > {MAX_AHEAD} THEN
+        RAISE EXCEPTION 'ahead must be between 0 and {MAX_AHEAD}, not %', ahead;
+    END IF;
+    FOR month IN
+        SELECT generate_series(
+            date_trunc('month', now() AT TIME ZONE 'UTC'),
+            date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => ahead),
+            interval '1 month')::date
+    LOOP
+        made := audit_create_partition(month);
+        IF made IS NOT NULL THEN
+            RETURN NEXT made;
+        END IF;
+    END LOOP;
+END
+$$;
+"""
+
+FUNCTIONS = (PROTECT_PARTITION_FUNCTION, CREATE_PARTITION_FUNCTION, ENSURE_PARTITIONS_FUNCTION)
+# Only ensuring is for the service's role; creating any month and protecting a table
+# stay with the owner.
+OWNER_ONLY = ("audit_create_partition(date)", "audit_protect_partition(text)")
+
+
+# And the beat job that creates the next months' partitions, by name, once.
+def every(seconds, name, task, description=""):
+    def create(apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+        PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "interval": interval, "description": description}
+        )
+
+    def drop(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, drop)
 
 
 def partition_by_month(apps, schema_editor):
@@ -15,14 +177,14 @@ def partition_by_month(apps, schema_editor):
     record to a few months ahead and a DEFAULT one, the rows moved, the indexes and the
     append-only triggers made again. The manifest table is append-only too."""
     vendor = schema_editor.connection.vendor
-    for sql in triggers.create_sql(vendor, ("audit_auditarchive",)):
+    for sql in create_sql(vendor, ("audit_auditarchive",)):
         schema_editor.execute(sql, params=None)
     if vendor != "postgresql":
         return
     execute = schema_editor.execute
     # Moving and indexing a large table takes longer than the service's statement timeout.
     execute("SET LOCAL statement_timeout = 0")
-    for sql in triggers.postgres_drop(("audit_auditlog",))[:-1]:  # keep the function
+    for sql in postgres_drop(("audit_auditlog",))[:-1]:  # keep the function
         execute(sql, params=None)
     execute(f"ALTER TABLE audit_auditlog RENAME TO {OLD}")
     execute(f"ALTER TABLE {OLD} RENAME CONSTRAINT audit_auditlog_pkey TO {OLD}_pkey")
@@ -39,21 +201,21 @@ def partition_by_month(apps, schema_editor):
         'INCLUDING STORAGE) PARTITION BY RANGE ("timestamp")'
     )
     execute('ALTER TABLE audit_auditlog ADD CONSTRAINT audit_auditlog_pkey PRIMARY KEY (id, "timestamp")')
-    for sql in triggers.postgres_create(("audit_auditlog",)):
+    for sql in postgres_create(("audit_auditlog",)):
         execute(sql, params=None)
-    for sql in partitions.FUNCTIONS:
+    for sql in FUNCTIONS:
         execute(sql, params=None)
-    for signature in (*partitions.OWNER_ONLY, "audit_ensure_partitions(integer)"):
+    for signature in (*OWNER_ONLY, "audit_ensure_partitions(integer)"):
         execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
-    execute(f"CREATE TABLE {partitions.DEFAULT_PARTITION} PARTITION OF audit_auditlog DEFAULT")
-    execute("SELECT audit_protect_partition(%s)", [partitions.DEFAULT_PARTITION])
+    execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF audit_auditlog DEFAULT")
+    execute("SELECT audit_protect_partition(%s)", [DEFAULT_PARTITION])
     execute(
         "SELECT audit_create_partition(month::date) FROM generate_series("
         "  (SELECT date_trunc('month', coalesce(min(timestamp), now()) AT TIME ZONE 'UTC')"
         f"   FROM {OLD}),"
         "  date_trunc('month', now() AT TIME ZONE 'UTC'), interval '1 month') AS month"
     )
-    execute("SELECT audit_ensure_partitions(%s)", [partitions.AHEAD])
+    execute("SELECT audit_ensure_partitions(%s)", [AHEAD])
     execute(f"INSERT INTO audit_auditlog SELECT * FROM {OLD}")
     execute(f"DROP TABLE {OLD}")
     # Made on the parent, PostgreSQL makes each index on every partition, present and future.

@@ -110,7 +110,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # Least privilege: the service connects as a role that owns no table (DATABASE_URL);
 # `manage.py migrate` alone connects as the owner (DATABASE_MIGRATE_URL) and then grants
-# the service's role its row access (core/dbroles.py).
+# the service's role its row access (audit/dbroles.py).
 DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
 # Archiving the audit trail detaches partitions: the owner's work too (audit/archive.py).
 OWNER_COMMANDS = (["migrate"], ["archive_audit"])
@@ -484,7 +484,7 @@ AUDIT_LOG_READS = env.bool("AUDIT_LOG_READS", default=False)
 AUDIT_ACCESS_BATCH_SIZE = env.int("AUDIT_ACCESS_BATCH_SIZE", default=200)
 AUDIT_ACCESS_FLUSH_SECONDS = env.float("AUDIT_ACCESS_FLUSH_SECONDS", default=0.2)
 # GMP records (EU GMP Annex 11 §9): their updates, deletes and status moves need a reason
-# for the change, whichever door they come through (``audit.reasons``). Model labels.
+# for the change, whichever door they come through (``core.reasons``). Model labels.
 AUDIT_REASON_REQUIRED_FOR = env.list(
     "AUDIT_REASON_REQUIRED_FOR",
     default=[

@@ -5,7 +5,7 @@ without it, or for a user who is not active or lacks the command's ``actor_coden
 and binds that user to the audit context, so every record the command writes names
 them, with ``manage.py <command>`` as the path and the OS user and host it ran as.
 ``--reason`` is the reason for change of what it writes: a command that updates or
-deletes a GMP record (``audit.reasons``) is refused without one.
+deletes a GMP record (``core.reasons``) is refused without one.
 ``SeedCommand`` is for the commands that only fill an empty database with demo data: an
 ``--actor`` is optional, and without one the records name the system actor
 ``system:<command>:<os user>@<host>``.
@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from audit import reasons
+from core import reasons
 from core.access import holds_globally
 from core.context import bind_actor, process_identity, system_username
 

@@ -5,7 +5,22 @@ import uuid
 import django.core.serializers.json
 from django.db import migrations, models
 
-from core.schedules import every_minute
+
+# Frozen here (a migration must not import app code): the every-N-seconds beat job.
+# Created once, by name, so that an administrator's later change in the admin stays.
+def schedule(seconds, name, task, description=""):
+    def create(apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+        PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "interval": interval, "description": description}
+        )
+
+    def drop(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, drop)
 
 
 class Migration(migrations.Migration):
@@ -47,7 +62,8 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        every_minute(
+        schedule(
+            60,
             "core: e-mail outbox",
             "core.tasks.dispatch_email_outbox",
             "Publishes e-mails the broker could not take at commit.",

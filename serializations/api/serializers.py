@@ -14,8 +14,9 @@ from core.serializers import StrictInputSerializer
 from serializations import gs1
 from serializations.choices import DecommissionReason, JobStatus, SerialStatus, Strategy
 from serializations.generation import DEFAULT_LENGTH
+from serializations.jobs import job_progress
 from serializations.models import SerialJob
-from serializations.services import SerialRef, job_progress
+from serializations.services import SerialRef
 from serializations.validators import SERIAL_MAX_LENGTH, validate_serial
 
 # A spreadsheet opening the CSV export treats a cell starting with these as a formula.

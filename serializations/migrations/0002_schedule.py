@@ -1,6 +1,21 @@
 from django.db import migrations
 
-from core.schedules import every_minute
+
+# Frozen here (a migration must not import app code): the every-N-seconds beat job.
+# Created once, by name, so that an administrator's later change in the admin stays.
+def schedule(seconds, name, task, description=""):
+    def create(apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+        PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "interval": interval, "description": description}
+        )
+
+    def drop(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, drop)
 
 
 class Migration(migrations.Migration):
@@ -10,7 +25,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        every_minute(
+        schedule(
+            60,
             "serials: requeue stalled generation jobs",
             "serializations.tasks.requeue_stalled_serial_jobs",
             "Publishes again generation jobs whose message was lost or whose worker died.",

@@ -8,9 +8,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
 from audit.choices import Action
 from audit.models import AuditLog
+from audit.store import insert
 from tests.accounts.factories import UserFactory
 from tests.conftest import assign
 from tests.sites.factories import SiteFactory

@@ -15,9 +15,10 @@ from django.test import override_settings
 
 from audit import archive, partitions, sealing
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
 from audit.choices import Action
 from audit.models import AuditArchive, AuditLog
+from audit.store import insert
 from tools.harness import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

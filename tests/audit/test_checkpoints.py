@@ -11,9 +11,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit import sealing
-from audit.capture import build, insert
+from audit.capture import build
 from audit.choices import Action
 from audit.models import AuditCheckpoint, AuditLog, AuditSeal
+from audit.store import insert
 from tests.audit.helpers import behind_the_applications_back as _as_superuser
 
 VERIFY = "/api/audit-logs/verify/"

@@ -26,7 +26,8 @@ executor = MigrationExecutor(connection)
 leaves = [key for key in executor.loader.graph.leaf_nodes() if key[0] != "audit"]
 executor.migrate([*leaves, ("audit", "0006_action_kinds_registered_by_apps")])
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
+from audit.store import insert
 from audit.sealing import seal
 for when in ("2024-11-30T23:59:59.999999+00:00", "2025-02-01T00:00:00.000000+00:00"):
     record = build(action="create", resource_type="tests.migration")
@@ -40,7 +41,7 @@ seal()
 AFTER = """
 import django; django.setup()
 from django.db import connection
-from audit.capture import insert
+from audit.store import insert
 from audit.models import AuditLog
 from audit.sealing import verify
 with connection.cursor() as cursor:

@@ -9,9 +9,10 @@ from django.db import Error, connection, transaction
 
 from audit import partitions
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
 from audit.choices import Action
 from audit.models import AuditLog
+from audit.store import insert
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

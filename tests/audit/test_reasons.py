@@ -13,14 +13,13 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.test import override_settings
 
-from audit import reasons
 from audit.choices import Action
 from audit.models import AuditLog
 from batches import events as batch_events
 from batches import services as batch_services
 from batches.choices import BatchStatus
 from batches.models import Batch, Product
-from core import jobs
+from core import jobs, reasons
 from core.admin_base import REASON_FIELD
 from core.context import bind_actor, get_context
 from core.management.base import ActorCommand

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.canonical import mac_ok
-from audit.capture import build, insert
+from audit.capture import build
 from audit.models import AuditLog
+from audit.store import insert
 from core.logging import REDACTED, redact
 
 SECRET_WORDS = ("password", "token", "secret", "key", "authorization")

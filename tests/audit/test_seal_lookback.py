@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from audit import sealing
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
 from audit.models import AuditSeal
+from audit.store import insert
 
 pytestmark = pytest.mark.django_db
 

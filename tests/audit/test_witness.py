@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from audit import sealing, witness
 from audit.canonical import canonical_text, mac
-from audit.capture import build, insert
+from audit.capture import build
 from audit.choices import Action
 from audit.models import AuditSeal, SealState
+from audit.store import insert
 from tests.audit.helpers import behind_the_applications_back as _as_superuser
 from tools.harness import HOST, free_port, stop
 

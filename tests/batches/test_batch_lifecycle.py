@@ -9,13 +9,13 @@ from django.core import mail
 
 from accounts.models import ElectronicSignature
 from accounts.signatures import content_hash
-from audit import reasons
 from audit.choices import Action
 from audit.models import AuditLog
 from batches import events as batch_events
 from batches.choices import BatchStatus
 from batches.models import Batch
 from batches.services import SIGNATURE_EXCLUDE
+from core import reasons
 from inspections import events as inspection_events
 from inspections.choices import InspectionStatus
 from tests.accounts.factories import UserFactory

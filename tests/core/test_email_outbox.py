@@ -7,8 +7,10 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from core.emails import dispatch_outbox, queue_email, send_outbox_email
+from core.emails import queue_email
 from core.models import OutboxEmail
+from core.outbox import send_outbox_email
+from core.tasks import dispatch_outbox
 from tools.celery_worker import publishing_to
 
 pytestmark = pytest.mark.django_db(transaction=True)

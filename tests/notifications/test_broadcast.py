@@ -6,7 +6,7 @@ from django.core import mail
 from audit.models import AuditLog
 from notifications.api.serializers import UNKNOWN_ROLE, UNKNOWN_SITE
 from notifications.models import Broadcast
-from notifications.services import broadcast_send
+from notifications.sending import broadcast_send
 from tests.accounts.factories import UserFactory
 from tests.conftest import assign
 from tests.sites.factories import SiteFactory

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from notifications.models import Broadcast, BroadcastStatus
-from notifications.services import broadcast_send, stalled_broadcasts
+from notifications.sending import broadcast_send, stalled_broadcasts
 from notifications.tasks import requeue_stalled_broadcasts
 from tests.accounts.factories import UserFactory
 from tools.celery_worker import publishing_to

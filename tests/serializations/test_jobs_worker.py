@@ -4,9 +4,9 @@ including a worker SIGKILLed mid-job: the job completes once, with exactly the c
 import pytest
 from rest_framework.test import APIClient
 
-from audit import reasons
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from core import reasons
 from serializations import events as serial_events
 from serializations.models import SerialJob, SerialNumber
 from tests.accounts.factories import UserFactory

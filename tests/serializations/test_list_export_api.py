@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rest_framework.test import APIClient
 
-from audit import reasons
 from batches.choices import BatchStatus
+from core import reasons
 from serializations.choices import SerialStatus
 from serializations.models import SerialNumber
 from tests.accounts.factories import UserFactory

@@ -8,7 +8,7 @@ from django_celery_beat.models import PeriodicTask
 
 from batches.choices import BatchStatus
 from config.celery import app
-from serializations import services
+from serializations import jobs
 from serializations.choices import JobStatus
 from serializations.models import SerialJob, SerialNumber
 from serializations.tasks import requeue_stalled_serial_jobs
@@ -52,7 +52,7 @@ def test_stalled_means_queued_a_minute_or_running_a_quarter_hour():
     _job(JobStatus.SUCCEEDED, age_seconds=5000, started_age=5000)
     _job(JobStatus.FAILED, age_seconds=5000, started_age=5000)
 
-    assert sorted(services.stalled_jobs()) == sorted([old_queued.pk, old_running.pk])
+    assert sorted(jobs.stalled_jobs()) == sorted([old_queued.pk, old_running.pk])
 
 
 def test_a_job_queued_while_the_broker_was_down_runs_once_requeued(
@@ -93,7 +93,7 @@ def test_a_finished_job_refreshes_the_planner_statistics():
     job = _job()
     SerialJob.objects.filter(pk=job.pk).update(count=37)
 
-    services.job_run(job.pk)
+    jobs.job_run(job.pk)
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit import reasons
 from audit.models import AuditLog
 from batches.choices import BatchStatus
+from core import reasons
 from serializations import events as serial_events
 from serializations.choices import DecommissionReason, SerialStatus
 from serializations.models import SerialNumber

@@ -3,7 +3,7 @@
 Run by ``make bench`` (``tools.benchmarks.run``) in its own process, on its own database
 (``pharma_bench_audit``): ``python -m tools.benchmarks.audit_verify N`` grows the trail
 to N valid records and seals (each record's canonical text and MAC made by
-``audit.canonical``, the chain by ``audit.sealing.chain_hash``, both tables filled with
+``audit.canonical``, the chain by ``audit.chain.chain_hash``, both tables filled with
 COPY), then times ``verify(full=True)`` over everything, writes 1,000 more records
 as the application does, times the sealer on them and ``verify()`` (incremental, from
 the checkpoint the full run wrote); the sealer runs every 30 s meanwhile, as beat
@@ -66,8 +66,8 @@ def grow(target: int, *, site_id: str, span: int) -> float:
     from django.db import connection
 
     from audit.canonical import CONTENT_FIELDS, canonical_text, mac
+    from audit.chain import GENESIS, chain_hash
     from audit.models import AuditSeal
-    from audit.sealing import GENESIS, chain_hash
 
     started = time.perf_counter()
     last = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
@@ -160,8 +160,9 @@ def main() -> None:
     from django.db import transaction
 
     from audit import sealing
-    from audit.capture import build, insert
+    from audit.capture import build
     from audit.models import AuditLog
+    from audit.store import insert
     from sites.models import Site
 
     target = int(sys.argv[1])

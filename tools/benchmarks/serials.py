@@ -2,7 +2,7 @@
 
 Run by ``make bench`` (``tools.benchmarks.run``) in its own process, on the benchmark
 database. One round generates 1,000,000 random serials for a fresh batch through
-``serializations.services.job_run`` (exactly what a Celery worker runs for a job:
+``serializations.jobs.job_run`` (exactly what a Celery worker runs for a job:
 the batch lock, COPY in chunks, the audit record, the job's success, one commit),
 and inserts 1,000,000 rows into the same table, with the same indexes and foreign key,
 with one ``INSERT ... SELECT`` over ``generate_series`` and random serials made in SQL:
@@ -39,7 +39,7 @@ def main() -> None:
 
     from batches.choices import BatchStatus
     from batches.models import Batch, Product
-    from serializations import selectors, services
+    from serializations import jobs, selectors
     from serializations.models import SerialJob, SerialNumber
     from sites.models import Site
 
@@ -85,7 +85,7 @@ def main() -> None:
         job = SerialJob.objects.create(batch=batch, count=COUNT, strategy="random", length=12)
         empty_table()
         started = time.perf_counter()
-        done = services.job_run(job.pk)
+        done = jobs.job_run(job.pk)
         elapsed = time.perf_counter() - started
         assert done is not None and done.status == "succeeded", done
         assert done.generated == COUNT

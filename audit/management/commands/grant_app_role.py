@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from core.dbroles import grant_app_role
+from audit.dbroles import grant_app_role
 
 
 class Command(BaseCommand):
