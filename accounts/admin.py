@@ -19,22 +19,24 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import ElectronicSignature, User, UserSession
+from accounts.selectors import signed_in
 from core.admin_base import REFUSALS, ReadOnlyServiceAdmin, ServiceAdmin, action_with_form
 
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "address")
 RECORD_FIELDS = ("id", "last_login", "date_joined", "created_at", "updated_at")
 
 
-class UserAddForm(UserCreationForm):
+class UserAddForm(UserCreationForm[User]):
     """Username, e-mail and a password that the password validators accept."""
 
-    class Meta(UserCreationForm.Meta):
+    # The stubs do not declare UserCreationForm.Meta.
+    class Meta(UserCreationForm.Meta):  # type: ignore[misc, name-defined]
         model = User
         fields = ("username", "email")
 
 
 @admin.register(User)
-class UserAdmin(ServiceAdmin, DjangoUserAdmin):
+class UserAdmin(ServiceAdmin, DjangoUserAdmin[User]):
     codenames = {"view": "user.view", "add": "user.create", "change": "user.update"}
     add_form = UserAddForm
     list_display = (
@@ -63,7 +65,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     actions = ("deactivate_users",)
 
     def editable(self, request: HttpRequest, obj: User | None) -> tuple[str, ...]:
-        return services.editable_user_fields(actor=request.user, user=obj)
+        return services.editable_user_fields(actor=signed_in(request), user=obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
         if obj is None:
@@ -73,7 +75,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         return tuple(f for f in every if f not in editable or f in RECORD_FIELDS)
 
     def can_change(self, request: HttpRequest, obj: User) -> bool:
-        return services.may_manage(request.user, obj)
+        return services.may_manage(signed_in(request), obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # users are deactivated, never deleted: their records stay
@@ -88,7 +90,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
 
     def update_through_service(self, request: HttpRequest, obj: User, data: dict[str, Any]) -> User:
         return services.user_update(
-            actor=request.user, user=obj, data=data, allowed=self.editable(request, obj)
+            actor=signed_in(request), user=obj, data=data, allowed=self.editable(request, obj)
         )
 
     @admin.action(description="Deactivate the selected users", permissions=["deactivate"])
@@ -102,7 +104,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
             title="Deactivate users",
             explanation="Each user's sessions end; their records stay.",
             one=False,
-            apply=lambda user, _: services.user_deactivate(actor=request.user, user=user),
+            apply=lambda user, _: services.user_deactivate(actor=signed_in(request), user=user),
         )
 
     def user_change_password(
@@ -123,7 +125,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         usable = form.cleaned_data.get("set_usable_password", True)
         try:
             services.user_password_set(
-                actor=request.user,
+                actor=signed_in(request),
                 user=user,
                 new_password=form.cleaned_data["password1"] if usable else None,
             )

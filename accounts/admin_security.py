@@ -64,7 +64,8 @@ class AdminLoginForm(RecordedRefusalMixin, AdminAuthenticationForm):
     """Password only (``ADMIN_REQUIRE_2FA`` off)."""
 
 
-class AdminOTPAuthenticationForm(RecordedRefusalMixin, OTPAdminAuthenticationForm):
+# Django-otp ships no type information.
+class AdminOTPAuthenticationForm(RecordedRefusalMixin, OTPAdminAuthenticationForm):  # type: ignore[misc]
     """Username, password and a TOTP code in one step.
 
     django-otp asks the user to pick a device first; with one enrolled authenticator
@@ -110,15 +111,18 @@ class AdminSite(admin.AdminSite):
     site_header = "Pharma MES administration"
     site_title = "Pharma MES admin"
 
-    @property  # type: ignore[override]
-    def login_form(self) -> type[forms.Form]:
+    # AdminSite reads these per request; a property chooses by the settings.
+    @property
+    def login_form(self) -> type[forms.Form]:  # type: ignore[override]
         return AdminOTPAuthenticationForm if second_factor_required() else AdminLoginForm
 
-    @property  # type: ignore[override]
-    def login_template(self) -> str | None:
+    @property
+    def login_template(self) -> str | None:  # type: ignore[override]
         return "otp/admin111/login.html" if second_factor_required() else None
 
-    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+    def admin_view(  # type: ignore[override]
+        self, view: Callable[..., Any], cacheable: bool = False
+    ) -> Callable[..., Any]:
         """Every admin page names its user in the audit context, as a JWT request does:
         what the page changes is attributed to the person signed in to the admin."""
         guarded = super().admin_view(view, cacheable)
@@ -127,7 +131,8 @@ class AdminSite(admin.AdminSite):
         def attributed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.user.is_authenticated:
                 bind_user(request.user)
-            return guarded(request, *args, **kwargs)
+            result: HttpResponse = guarded(request, *args, **kwargs)
+            return result
 
         return attributed
 

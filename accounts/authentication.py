@@ -38,7 +38,7 @@ USER_INACTIVE = "User is inactive or no longer exists."
 
 
 def load_user(user_id: Any, cached: auth_cache.CachedAuth) -> User | None:
-    user = cached.get_versioned(auth_cache.user_key(user_id, cached.prefix))
+    user: User | None = cached.get_versioned(auth_cache.user_key(user_id, cached.prefix))
     if user is not None:
         USER_CACHE_HIT.inc()
         return user

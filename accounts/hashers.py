@@ -73,11 +73,13 @@ def hashing_slot() -> Iterator[None]:
 class BoundedHasherMixin:
     def encode(self, password: str, salt: str, *args: Any, **kwargs: Any) -> str:
         with hashing_slot():
-            return super().encode(password, salt, *args, **kwargs)  # type: ignore[misc]
+            result: str = super().encode(password, salt, *args, **kwargs)  # type: ignore[misc]
+            return result
 
     def verify(self, password: str, encoded: str) -> bool:
         with hashing_slot():
-            return super().verify(password, encoded)  # type: ignore[misc]
+            result: bool = super().verify(password, encoded)  # type: ignore[misc]
+            return result
 
 
 class Argon2idPasswordHasher(BoundedHasherMixin, hashers.Argon2PasswordHasher):

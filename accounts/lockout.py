@@ -19,7 +19,8 @@ def lockout_response(
     return response
 
 
-class LockoutHandler(AxesDatabaseHandler):
+# Django-axes ships no type information.
+class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
     """Axes' database handler, marking a request refused because a lockout was already
     in force.
 
@@ -29,11 +30,12 @@ class LockoutHandler(AxesDatabaseHandler):
     any password is checked, so its answer tells the two apart.
     """
 
-    def is_locked(self, request: Any, credentials: dict | None = None) -> bool:
+    def is_locked(self, request: Any, credentials: dict[str, Any] | None = None) -> bool:
         locked = super().is_locked(request, credentials)
         if locked and request is not None:
             request.lockout_in_force = True
-        return locked
+        result: bool = locked
+        return result
 
 
 def lockout_in_force(request: Any) -> bool:

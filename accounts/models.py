@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 
 from accounts import auth_cache, usernames
+from core.context import SystemActor
 from core.models import AuditedModel, TrackedModel, TrackedQuerySet
 
 
@@ -56,7 +57,8 @@ class UserQuerySet(TrackedQuerySet):
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(username=username)
+        result: User = self.get(username=username)
+        return result
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
@@ -103,7 +105,7 @@ class User(AuditedModel, TrackedModel, AbstractUser):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ["username"]
@@ -172,7 +174,7 @@ class User(AuditedModel, TrackedModel, AbstractUser):
         # printed name on a signature, the username on an audit record).
         changed = self._changed_fields(update_fields)
         if changed:
-            self.auth_version = models.F("auth_version") + 1  # type: ignore[assignment]
+            self.auth_version = models.F("auth_version") + 1
             update_fields = {*update_fields, "auth_version"}
         if "username" in update_fields:
             update_fields = {*update_fields, "username_skeleton"}
@@ -184,7 +186,8 @@ class User(AuditedModel, TrackedModel, AbstractUser):
 
     def _changed_fields(self, update_fields: Any) -> set[str]:
         loaded = self.loaded_values
-        names = {self._meta.get_field(n).attname for n in update_fields if n != "updated_at"}
+        attnames = {field.name: field.attname for field in self._meta.concrete_fields}
+        names = {attnames[n] for n in update_fields if n != "updated_at"}
         if loaded is None:  # not loaded from the database: assume everything changed
             return names
         return {n for n in names if n != "auth_version" and loaded.get(n) != getattr(self, n)}
@@ -264,7 +267,7 @@ class ElectronicSignature(AuditedModel, TrackedModel):
     record_id = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64)
 
-    objects = ImmutableQuerySet.as_manager()
+    objects: ClassVar[models.Manager[ElectronicSignature]] = ImmutableQuerySet.as_manager()
 
     class Meta:
         ordering = ["-signed_at"]
@@ -280,3 +283,7 @@ class ElectronicSignature(AuditedModel, TrackedModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("Electronic signatures cannot be deleted.")
+
+
+# Who a service acts for: a person, or a named system actor (core.context.acting_as_system).
+Actor = User | SystemActor

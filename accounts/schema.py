@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 
-class JWTScheme(OpenApiAuthenticationExtension):
+class JWTScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "accounts.authentication.JWTAuthentication"
     match_subclasses = True
     name = "jwtAuth"

@@ -8,11 +8,13 @@ from accounts.models import User, UserSession
 
 
 def user_list() -> QuerySet[User]:
-    return User.objects.all().order_by("username")
+    result: QuerySet[User, User] = User.objects.all().order_by("username")
+    return result
 
 
 def active_user_count() -> int:
-    return User.objects.filter(is_active=True).count()
+    result: int = User.objects.filter(is_active=True).count()
+    return result
 
 
 def session_list(*, user: User) -> QuerySet[UserSession]:

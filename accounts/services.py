@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import auth_cache, signin_guard
 from accounts.authentication import check_token_user
 from accounts.hashers import hashing_slot
-from accounts.models import User, UserSession
+from accounts.models import Actor, User, UserSession
 from accounts.tokens import SESSION_CLAIM, RotatableRefreshToken, TokenPair, issue_tokens
 from core.context import bind_user, get_context
 from core.emails import queue_email
@@ -102,13 +103,13 @@ def user_create(
     return user
 
 
-def may_manage(actor: Any, user: User) -> bool:
+def may_manage(actor: Actor, user: User) -> bool:
     """Whether ``actor`` may change ``user`` at all: a superuser's account is for
     superusers only (it could otherwise be taken over through its e-mail or password)."""
     return bool(getattr(actor, "is_superuser", False)) or not user.is_superuser
 
 
-def editable_user_fields(*, actor: Any, user: User | None) -> tuple[str, ...]:
+def editable_user_fields(*, actor: Actor, user: User | None) -> tuple[str, ...]:
     """The fields of ``user`` that ``actor`` (who holds ``user.update``) may change: never
     their own access flags, superuser status only as a superuser, nothing of a superuser
     unless one."""
@@ -122,7 +123,7 @@ def editable_user_fields(*, actor: Any, user: User | None) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def _check_access_change(actor: Any, user: User, data: dict[str, Any]) -> None:
+def _check_access_change(actor: Actor, user: User, data: Mapping[str, object]) -> None:
     changing = [f for f in ACCESS_FLAGS if f in data and data[f] != getattr(user, f)]
     if changing and actor.pk == user.pk:
         raise Forbidden(OWN_ACCESS, code="own_access")
@@ -133,7 +134,9 @@ def _check_access_change(actor: Any, user: User, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def user_update(*, actor: Any, user: User, data: dict[str, Any], allowed: tuple[str, ...]) -> User:
+def user_update(
+    *, actor: Actor, user: User, data: Mapping[str, object], allowed: tuple[str, ...]
+) -> User:
     """Change the given fields, which must be among ``allowed``; ``actor`` may never raise
     their own access, nor touch a superuser's account unless a superuser."""
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -154,14 +157,14 @@ def user_update(*, actor: Any, user: User, data: dict[str, Any], allowed: tuple[
     return user
 
 
-def user_deactivate(*, actor: Any, user: User) -> User:
+def user_deactivate(*, actor: Actor, user: User) -> User:
     """Deactivate (records stay for the audit trail) and end every session: the same
     change as ``is_active=false`` through ``user_update``, by every door."""
     return user_update(actor=actor, user=user, data={"is_active": False}, allowed=("is_active",))
 
 
 @transaction.atomic
-def user_password_set(*, actor: Any, user: User, new_password: str | None) -> User:
+def user_password_set(*, actor: Actor, user: User, new_password: str | None) -> User:
     """An administrator sets (or, with None, disables) another user's password: every
     token and session of that user ends and the user is told, as after a change of their
     own. One's own password changes only with the current one (``password_change``)."""
@@ -267,7 +270,8 @@ def _parse_refresh(raw: str) -> RefreshToken:
     try:
         # Signature, expiry, type, audience, issuer; the blacklist is read by
         # ``auth_refresh`` under the session lock, where a reused token is told apart.
-        return RotatableRefreshToken(raw)
+        # Simplejwt tokens are built from their encoded string.
+        return RotatableRefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(REFRESH_INVALID, code="token_not_valid") from exc
 
@@ -339,7 +343,8 @@ def auth_logout(
     """End the session of the given refresh token, or else the caller's current one."""
     if raw_refresh:
         try:
-            token = RefreshToken(raw_refresh)
+            # Simplejwt tokens are built from their encoded string.
+            token = RefreshToken(raw_refresh)  # type: ignore[arg-type]
         except TokenError as exc:
             raise ValidationError({"refresh_token": [REFRESH_INVALID]}) from exc
         if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
@@ -384,7 +389,8 @@ def _password_set(*, user: User, new_password: str, session_id: str | None) -> T
     user.token_epoch += 1
     user.save()
     _revoke_everything(user=user, reason="password_changed", keep_session_id=session_id)
-    session = UserSession.objects.filter(pk=session_id, ended_at__isnull=True).first()
+    # A request without a session claim has session_id None, which finds nothing.
+    session = UserSession.objects.filter(pk=session_id, ended_at__isnull=True).first()  # type: ignore[misc]
     ctx = get_context()
     if session is None:
         session, tokens = session_start(user=user, ip=ctx.ip, user_agent=ctx.user_agent)
@@ -407,7 +413,7 @@ def _notify_password_changed(user: User) -> None:
     )
 
 
-def profile_update(*, user: User, data: dict[str, Any]) -> User:
+def profile_update(*, user: User, data: Mapping[str, object]) -> User:
     return user_update(actor=user, user=user, data=data, allowed=USER_EDITABLE_FIELDS)
 
 

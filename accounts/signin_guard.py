@@ -145,5 +145,6 @@ class SignInFloodMiddleware:
 
 def _flooded_response(exc: SignInFlooded) -> JsonResponse:
     response = JsonResponse({"detail": str(exc.detail), "code": exc.default_code}, status=429)
-    response["Retry-After"] = str(exc.wait)
+    # Throttled sets wait in __init__.
+    response["Retry-After"] = str(exc.wait)  # type: ignore[attr-defined]
     return response

@@ -9,11 +9,13 @@ from celery import shared_task
 from accounts import housekeeping
 
 
-@shared_task(acks_late=True, record_runs=True)
+# Celery ships no type information.
+@shared_task(acks_late=True, record_runs=True)  # type: ignore[untyped-decorator]
 def deactivate_dormant_users() -> list[str]:
     return housekeeping.deactivate_dormant_users()
 
 
-@shared_task(acks_late=True, record_runs=True)
+# Celery ships no type information.
+@shared_task(acks_late=True, record_runs=True)  # type: ignore[untyped-decorator]
 def token_hygiene() -> dict[str, Any]:
     return housekeeping.token_hygiene()

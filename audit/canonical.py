@@ -106,7 +106,8 @@ def safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
     """JSON-safe and with secrets redacted at any depth."""
     if values is None:
         return None
-    return redact(json_safe(values))
+    result: dict[str, Any] | None = redact(json_safe(values))
+    return result
 
 
 def _norm_time(value: Any) -> str | None:
@@ -116,7 +117,8 @@ def _norm_time(value: Any) -> str | None:
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    result: str | None = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return result
 
 
 def _norm_ip(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from core.access import RestrictedQuerySetMixin
 READ_ONLY = "Audit records are append-only."
 
 
-class AppendOnlyQuerySet(RestrictedQuerySetMixin, models.QuerySet):
+class AppendOnlyQuerySet(RestrictedQuerySetMixin, models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError(READ_ONLY)
 

@@ -159,7 +159,8 @@ def create_partition(*, month: dt.date) -> str | None:
     partition); needs the owner's rights. Returns its name, or None if it existed."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT audit_create_partition(%s)", [month])
-        return cursor.fetchone()[0]
+        result: str | None = cursor.fetchone()[0]
+        return result
 
 
 def list_partitions() -> list[Partition]:

@@ -104,7 +104,7 @@ _M2M_ACTIONS = {
 def on_m2m(
     sender: Any, instance: Any, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
 ) -> None:
-    audited = registry.get(type(instance))
+    audited = registry.get(type(instance))  # type: ignore[arg-type]  # a model class is hashable
     if audited is None or action not in _M2M_ACTIONS or recording_by_caller():
         return
     field = next(

@@ -102,7 +102,8 @@ def seal(*, limit: int | None = None, everything: bool = False) -> int:
 
 
 def _iso(value: Any) -> str:
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    result: str = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return result
 
 
 def _witness_catch_up() -> None:

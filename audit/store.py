@@ -4,9 +4,8 @@ transaction), the access writer's synchronous fallback and its Celery task share
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
-
-from django.utils import timezone
 
 from audit.models import AuditLog
 
@@ -14,7 +13,7 @@ from audit.models import AuditLog
 def to_model(record: dict[str, Any]) -> AuditLog:
     values = dict(record)
     values["id"] = uuid.UUID(values["id"])
-    values["timestamp"] = timezone.datetime.fromisoformat(values["timestamp"])
+    values["timestamp"] = datetime.fromisoformat(values["timestamp"])
     return AuditLog(**values)
 
 

@@ -109,7 +109,10 @@ class S3Witness:
             config = self.client.get_object_lock_configuration(Bucket=self.bucket)
         except ClientError:
             return False
-        return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        result: bool = (
+            config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        )
+        return result
 
     def write(self, head: Head) -> None:
         extra: dict[str, Any] = {}

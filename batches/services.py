@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +23,7 @@ from core.emails import queue_email
 from core.exceptions import Forbidden, StateConflict
 from core.models import recorded_by_caller
 from rbac.selectors import active_users_holding
+from sites.models import Site
 
 PRODUCT_IN_USE = "Product {gtin} has batches and cannot be deleted; deactivate it instead."
 PRODUCT_INACTIVE = "This product is inactive; batches cannot be planned for it."
@@ -47,7 +50,7 @@ SIGNATURE_EXCLUDE = frozenset({"updated_at", "release_signature_id", "rejection_
 
 
 @transaction.atomic
-def product_create(**data: Any) -> Product:
+def product_create(**data: object) -> Product:
     product = Product(**{k: v for k, v in data.items() if k in PRODUCT_FIELDS})
     product.full_clean()
     product.save()
@@ -55,7 +58,7 @@ def product_create(**data: Any) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+def product_update(*, product: Product, data: Mapping[str, object]) -> Product:
     reasons.require(Product)
     product = Product.objects.select_for_update().get(pk=product.pk)
     if "gtin" in data and data["gtin"] != product.gtin and product_has_serials(product):
@@ -87,7 +90,7 @@ def product_delete(*, product: Product) -> None:
 # --- batches ----------------------------------------------------------------------
 
 
-def lock_batch(batch_id: Any, *, no_key: bool = False) -> Batch:
+def lock_batch(batch_id: UUID | str, *, no_key: bool = False) -> Batch:
     """The batch row, locked until the transaction ends: every act that depends on a
     batch's status (its lifecycle, generating its serials, recording its inspections)
     locks it first and checks the status again under the lock (``require_status``).
@@ -126,7 +129,7 @@ def batch_create(
     *,
     actor: User,
     product: Product,
-    site: Any,
+    site: Site,
     batch_number: str,
     planned_quantity: int,
     manufacturing_date: date,
@@ -152,7 +155,7 @@ def batch_create(
 
 
 @transaction.atomic
-def batch_update(*, batch: Batch, data: dict[str, Any]) -> Batch:
+def batch_update(*, batch: Batch, data: Mapping[str, object]) -> Batch:
     """Quantities and dates, while the batch is planned or in production."""
     reasons.require(Batch)
     batch = lock_batch(batch.pk)
@@ -305,7 +308,7 @@ def batch_reject(
     return batch
 
 
-def qa_recipients(site_id: Any) -> list[str]:
+def qa_recipients(site_id: UUID | str) -> list[str]:
     """E-mail addresses of active users who may release batches at the site."""
     holders = active_users_holding(codename="batch.release", site_id=site_id)
     return sorted(set(holders.exclude(email="").values_list("email", flat=True)))

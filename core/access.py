@@ -117,7 +117,7 @@ def site_id_of(obj: Any) -> Any:
     return getattr(obj, f"{last}_id")
 
 
-def scope(queryset: models.QuerySet, user: Any, codename: str) -> models.QuerySet:
+def scope(queryset: models.QuerySet[Any], user: Any, codename: str) -> models.QuerySet[Any]:
     """Rows of ``queryset`` at the sites where ``user`` holds ``codename``.
 
     Rows tied to no site exist for the holder of a global grant only; a row whose
@@ -161,7 +161,7 @@ def log_denied(user: Any, codename: str, obj: Any = None, *, method: str = "") -
 class RestrictedQuerySetMixin:
     """``Model.objects.restrict(user, codename)``: the one way to scope a query."""
 
-    def restrict(self, user: Any, codename: str) -> models.QuerySet:
+    def restrict(self, user: Any, codename: str) -> models.QuerySet[Any]:
         return scope(self, user, codename)  # type: ignore[arg-type]
 
 
@@ -170,5 +170,5 @@ def codenames_of(declarations: Iterable[dict[str, Codename]]) -> dict[str, Coden
     return declare(*(codename for declared in declarations for codename in declared.values()))
 
 
-class RestrictedQuerySet(RestrictedQuerySetMixin, models.QuerySet):
+class RestrictedQuerySet(RestrictedQuerySetMixin, models.QuerySet[Any]):
     """For models that need no other queryset behaviour."""

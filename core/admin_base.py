@@ -88,7 +88,7 @@ class ReasonForm(forms.Form):
     change_reason = reason_field()
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(admin.ModelAdmin[Any]):
     """See the module docstring."""
 
     delete_confirmation_template = "admin/service_delete_confirmation.html"
@@ -146,12 +146,13 @@ class ServiceAdmin(admin.ModelAdmin):
 
     # --- scope ------------------------------------------------------------------------
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         codename = self.codenames.get("view")
         queryset = super().get_queryset(request)
         if codename is None:
             return queryset.none()
-        return queryset.restrict(request.user, codename)  # type: ignore[attr-defined]
+        result: QuerySet[Any, Any] = queryset.restrict(request.user, codename)  # type: ignore[attr-defined]
+        return result
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str):  # type: ignore[no-untyped-def]
         raise Http404("Not found.")  # other sites' objects do not exist for the user
@@ -230,7 +231,7 @@ class ServiceAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         self.delete_through_service(request, obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             if not self.has_delete_permission(request, obj):
                 raise Http404("Not found.")
@@ -294,9 +295,9 @@ class ReadOnlyServiceAdmin(ServiceAdmin):
 
 
 def action_with_form(
-    modeladmin: admin.ModelAdmin,
+    modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     *,
     codename: str,
     form_class: type[forms.Form],

@@ -145,7 +145,8 @@ def get_many_and_count(
     could not count is ``None``; values it could not read are missing."""
     combined = getattr(cache, "get_many_and_count", None)
     if combined is not None:
-        return combined(keys, counters)
+        result: tuple[dict[str, Any], dict[str, int | None]] = combined(keys, counters)
+        return result
     values = cache.get_many(keys) if keys else {}
     counts: dict[str, int | None] = {}
     for key, window in counters.items():

@@ -24,14 +24,16 @@ _MISSES = django_cache_misses_total.labels(backend="redis")
 logger = logging.getLogger("cache")
 
 
-class RedisCache(PrometheusRedisCache):
+# Django-prometheus ships no type information.
+class RedisCache(PrometheusRedisCache):  # type: ignore[misc]
     def get_many(self, keys: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         keys = list(keys)
         found = super().get_many(keys, *args, **kwargs)
         _GETS.inc(len(keys))
         _HITS.inc(len(found))
         _MISSES.inc(len(keys) - len(found))
-        return found
+        result: dict[str, Any] = found
+        return result
 
     def get_many_and_count(
         self, keys: list[str], counters: dict[str, int]

@@ -36,10 +36,12 @@ class ServiceUnavailable(exceptions.APIException):
 class DomainError(Exception):
     """Base of errors raised by services; mapped to an HTTP status by the handler."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, extra: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -48,12 +50,12 @@ class DomainError(Exception):
 
 
 class StateConflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code: int = status.HTTP_409_CONFLICT
     code = "conflict"
 
 
 class Forbidden(DomainError):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code: int = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
 
 

@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
 
 
-class DjangoFilterBackend(BaseDjangoFilterBackend):
+# Django-filter ships no type information.
+class DjangoFilterBackend(BaseDjangoFilterBackend):  # type: ignore[misc]
     """Builds the FilterSet (a form, per request) only when a filter parameter is present."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
@@ -13,4 +14,5 @@ class DjangoFilterBackend(BaseDjangoFilterBackend):
             names = filterset_class.base_filters.keys()
             if not any(name in request.query_params for name in names):
                 return queryset
-        return super().filter_queryset(request, queryset, view)
+        result: QuerySet[Any, Any] = super().filter_queryset(request, queryset, view)
+        return result

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import structlog
+from structlog.typing import EventDict
 
 from core.context import get_context
 
@@ -72,7 +73,7 @@ class CacheErrorFilter(logging.Filter):
         return True
 
 
-def _add_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_context(_: Any, __: str, event_dict: EventDict) -> EventDict:
     record = event_dict.get("_record")
     if record is not None:
         for name in ("request_id", "user_id", "client_ip"):
@@ -88,7 +89,7 @@ def _add_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return event_dict
 
 
-def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact_event(_: Any, __: str, event_dict: EventDict) -> EventDict:
     return {
         k: (REDACTED if k not in ("event", "logger") and is_secret_key(k) else redact(v))
         for k, v in event_dict.items()

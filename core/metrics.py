@@ -200,7 +200,7 @@ def exposition() -> bytes:
     """Everything: process counters (all workers in multiprocess mode) and scrape-time values."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry = REGISTRY
     return generate_latest(registry) + generate_latest(_service_registry())

@@ -49,6 +49,15 @@ class AuditedModel:
     audit_create_kind: ClassVar[str] = "create"
 
 
+def related_model(model: type[models.Model], name: str) -> type[models.Model]:
+    """The model that ``model``'s relation ``name`` points at: for a lower app that must
+    not import the app owning it (rbac reaches sites this way)."""
+    related = model._meta.get_field(name).related_model
+    if not isinstance(related, type) or not issubclass(related, models.Model):
+        raise TypeError(f"{model.__name__}.{name} is not a relation to a model")
+    return related
+
+
 def _auto_now_fields(model: type[models.Model]) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
 
@@ -58,7 +67,7 @@ def _auto_now_values(model: type[models.Model], given: dict[str, Any]) -> dict[s
     return {name: now for name in _auto_now_fields(model) if name not in given}
 
 
-class TrackedQuerySet(RestrictedQuerySetMixin, models.QuerySet):
+class TrackedQuerySet(RestrictedQuerySetMixin, models.QuerySet[Any]):
     """Announces bulk writes (``update``, ``bulk_create``, ``bulk_update``).
 
     They send no model signals, so without this the audit trail would miss them.

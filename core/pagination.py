@@ -72,7 +72,8 @@ class CursorPagination(pagination.CursorPagination):
         position = tokens.get("p")
         if position is not None:
             self._check_position(position)
-        return pagination.Cursor(offset=offset, reverse=tokens.get("r") == "1", position=position)
+        # DRF's Cursor carries the position as the string it encodes.
+        return pagination.Cursor(offset=offset, reverse=tokens.get("r") == "1", position=position)  # type: ignore[arg-type]
 
     def _check_position(self, position: str) -> None:
         if "\x00" in position:

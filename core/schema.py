@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -10,14 +10,14 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """``{"detail": "...", "code": "..."}``: every error but validation errors."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
 
 
-class ValidationErrorSerializer(serializers.Serializer):
+class ValidationErrorSerializer(serializers.Serializer[Any]):
     """``{"field": ["message", ...]}``: one key per offending field (or non_field_errors)."""
 
     non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
@@ -42,14 +42,16 @@ _ERRORS = {
 
 
 class AutoSchema(BaseAutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         codes = ["400", "405", "406", "503"]
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes += ["401", "403"]
         if "{" in self.path or (
-            method == "GET" and self._get_paginator() is not None and self._is_list_view()
+            method == "GET" and self._get_paginator() is not None and self._is_list_view()  # type: ignore[no-untyped-call]
         ):
             codes.append("404")  # a missing object, or a page / cursor that does not exist
         if method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -59,7 +61,7 @@ class AutoSchema(BaseAutoSchema):
             if code in responses:
                 continue
             serializer, description = _ERRORS[code]
-            responses[code] = self._get_response_for_code(
+            responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
                 OpenApiResponse(response=serializer, description=description),
                 code,
                 direction=direction,

@@ -15,7 +15,7 @@ UNKNOWN_FIELD = "Unknown field."
 READ_ONLY_FIELD = "This field is read-only."
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses body fields the endpoint does not know.
 
     A field of the endpoint's output representation (``echo_serializer``) is accepted
@@ -23,7 +23,7 @@ class StrictInputSerializer(serializers.Serializer):
     other value of a read-only field is refused, never silently ignored.
     """
 
-    echo_serializer: type[serializers.Serializer] | None = None
+    echo_serializer: type[serializers.Serializer[Any]] | None = None
 
     def __init__(self, instance: Any = None, data: Any = empty, **kwargs: Any) -> None:
         self.echo_instance = kwargs.pop("echo_instance", instance)

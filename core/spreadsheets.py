@@ -33,4 +33,5 @@ class RowWriter:
         self._writer = csv.writer(_Line())
 
     def row(self, cells: Iterable[Any]) -> str:
-        return self._writer.writerow([neutralise(cell) for cell in cells])
+        result: str = self._writer.writerow([neutralise(cell) for cell in cells])
+        return result

@@ -23,7 +23,8 @@ from core.outbox import (
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
+# Celery ships no type information.
+@shared_task(  # type: ignore[untyped-decorator]
     bind=True,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=True,
@@ -78,7 +79,8 @@ def dispatch_outbox(min_age: timedelta = REDISPATCH_AFTER) -> int:
     return len(published)
 
 
-@shared_task
+# Celery ships no type information.
+@shared_task  # type: ignore[untyped-decorator]
 def dispatch_email_outbox(min_age_seconds: float | None = None) -> int:
     """Beat job: publish e-mails the broker could not take when their change committed."""
     if min_age_seconds is None:

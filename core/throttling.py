@@ -46,7 +46,8 @@ class FixedWindowThrottle(BaseThrottle):
     scope = ""
 
     def __init__(self) -> None:
-        self.limit, self.window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
+        # The stubs type throttle rates as numbers; DRF reads "30/min" strings.
+        self.limit, self.window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))  # type: ignore[arg-type]
         self._wait = 0.0
 
     def ident(self, request: Any) -> str | None:

@@ -99,14 +99,15 @@ class SchemaView(SpectacularAPIView):
     def _render(self, request: Request, renderer: BaseRenderer) -> tuple[bytes, str, str]:
         if "schema" not in _schema_document:
             generator = self.generator_class(urlconf=self.urlconf, patterns=self.patterns)
-            _schema_document["schema"] = generator.get_schema(request=request, public=True)
-        filename = self._get_filename(request, None)
+            _schema_document["schema"] = generator.get_schema(request=request, public=True)  # type: ignore[no-untyped-call]
+        filename = self._get_filename(request, None)  # type: ignore[no-untyped-call]
         response = Response(
             _schema_document["schema"],
             headers={"Content-Disposition": f'inline; filename="{filename}"'},
         )
         response.accepted_renderer = renderer
         response.accepted_media_type = renderer.media_type
-        response.renderer_context = self.get_renderer_context()
+        # DRF sets renderer_context on the response before rendering.
+        response.renderer_context = self.get_renderer_context()  # type: ignore[attr-defined]
         response.render()
         return response.content, response["Content-Type"], response["Content-Disposition"]

@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.serializers import StrictInputSerializer
+
 
 class ListFiltersOnlyMixin:
     """Filter, search and ordering parameters apply to lists only.
@@ -20,7 +22,8 @@ class ListFiltersOnlyMixin:
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if getattr(self, "action", None) not in (None, "list"):
             return queryset
-        return super().filter_queryset(queryset)  # type: ignore[misc]
+        result: QuerySet[Any, Any] = super().filter_queryset(queryset)  # type: ignore[misc]
+        return result
 
 
 class ServiceUpdateMixin:
@@ -34,8 +37,8 @@ class ServiceUpdateMixin:
     OpenAPI operations of both methods are declared from the same attributes.
     """
 
-    update_input: ClassVar[type[serializers.Serializer]]
-    update_output: ClassVar[type[serializers.Serializer]]
+    update_input: ClassVar[type[StrictInputSerializer]]
+    update_output: ClassVar[type[serializers.Serializer[Any]]]
     update_parameters: ClassVar[Sequence[Any]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,9 +43,31 @@ SIGNATURE_EXCLUDE = frozenset({"updated_at", "signature_id"})
 COMPLETE_MEANINGS = frozenset({SignatureMeaning.REVIEW, SignatureMeaning.APPROVAL})
 
 
-def evaluate(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class Measurement(TypedDict):
+    """One result as the input serializer validates it; limits are inclusive, and a
+    missing one is open on that side."""
+
+    parameter: str
+    value: float
+    unit: NotRequired[str]
+    min: NotRequired[float | None]
+    max: NotRequired[float | None]
+
+
+class EvaluatedMeasurement(TypedDict):
+    """A result as stored: its limits and its in-spec verdict, computed here."""
+
+    parameter: str
+    value: float
+    unit: str
+    min: float | None
+    max: float | None
+    in_spec: bool
+
+
+def evaluate(results: Sequence[Measurement]) -> list[EvaluatedMeasurement]:
     """Each result with its in-spec flag computed from its limits."""
-    evaluated = []
+    evaluated: list[EvaluatedMeasurement] = []
     for result in results:
         value, low, high = result["value"], result.get("min"), result.get("max")
         in_spec = (low is None or value >= low) and (high is None or value <= high)
@@ -84,7 +107,7 @@ def inspection_create(
     actor: User,
     batch: Batch,
     kind: str,
-    results: list[dict[str, Any]],
+    results: Sequence[Measurement],
     notes: str = "",
     performed_at: datetime | None = None,
     supersedes: Inspection | None = None,
@@ -120,7 +143,7 @@ def inspection_create(
 
 
 @transaction.atomic
-def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspection:
+def inspection_update(*, inspection: Inspection, data: Mapping[str, object]) -> Inspection:
     """Change a pending inspection of a batch that is not released or rejected."""
     reasons.require(Inspection)
     _require_batch(lock_batch(inspection.batch_id), creating=False)
@@ -129,7 +152,10 @@ def inspection_update(*, inspection: Inspection, data: dict[str, Any]) -> Inspec
     for name, value in data.items():
         if name not in EDITABLE_FIELDS:
             raise ValidationError({name: ["This field cannot be changed."]})
-        setattr(inspection, name, evaluate(value) if name == "results" else value)
+        if name == "results":
+            # Validated by the input serializer: a list of measurements.
+            value = evaluate(cast("Sequence[Measurement]", value))
+        setattr(inspection, name, value)
     inspection.full_clean(validate_unique=False)
     inspection.save()
     return inspection

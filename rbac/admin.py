@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.models import User
+from accounts.selectors import signed_in
 from core.access import holds_globally
 from core.admin_base import ReadOnlyServiceAdmin, ServiceAdmin, saved_nothing
 from rbac import services
@@ -47,7 +48,7 @@ class RoleAdmin(ServiceAdmin):
 
     def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Role:
         return services.role_create(
-            actor=request.user,
+            actor=signed_in(request),
             name=data["name"],
             description=data.get("description", ""),
             permissions=_codenames(data.get("permissions", [])),
@@ -56,10 +57,10 @@ class RoleAdmin(ServiceAdmin):
     def update_through_service(self, request: HttpRequest, obj: Role, data: dict[str, Any]) -> Role:
         if "permissions" in data:
             data["permissions"] = _codenames(data["permissions"])
-        return services.role_update(actor=request.user, role=obj, data=data)
+        return services.role_update(actor=signed_in(request), role=obj, data=data)
 
     def delete_through_service(self, request: HttpRequest, obj: Role) -> None:
-        services.role_delete(actor=request.user, role=obj)
+        services.role_delete(actor=signed_in(request), role=obj)
 
 
 @admin.register(RoleAssignment)
@@ -77,14 +78,14 @@ class RoleAssignmentAdmin(ServiceAdmin):
 
     def create_through_service(self, request: HttpRequest, data: dict[str, Any]) -> Any:
         return services.assignment_create(
-            actor=request.user, user=data["user"], role=data["role"], site=data.get("site")
+            actor=signed_in(request), user=data["user"], role=data["role"], site=data.get("site")
         )
 
     def delete_through_service(self, request: HttpRequest, obj: RoleAssignment) -> None:
-        services.assignment_delete(actor=request.user, assignment=obj)
+        services.assignment_delete(actor=signed_in(request), assignment=obj)
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(admin.TabularInline[Any, Any]):
     """A user's roles on their page: added and removed through rbac's services (the
     ``UserAdmin`` below saves them), never edited in place."""
 
@@ -130,13 +131,13 @@ class UserAdmin(AccountsUserAdmin):
         deleted, new = [], []
         for removed in formset.deleted_forms:
             if removed.instance.pk is not None:
-                services.assignment_delete(actor=request.user, assignment=removed.instance)
+                services.assignment_delete(actor=signed_in(request), assignment=removed.instance)
                 deleted.append(removed.instance)
         for added in formset.extra_forms:
             if added.has_changed() and added not in formset.deleted_forms:
                 new.append(
                     services.assignment_create(
-                        actor=request.user,
+                        actor=signed_in(request),
                         user=form.instance,
                         role=added.cleaned_data["role"],
                         site=added.cleaned_data.get("site"),

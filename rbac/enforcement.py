@@ -49,16 +49,16 @@ class HasPermission(permissions.BasePermission):
         action = getattr(view, "action", None)
         if action == "metadata":  # OPTIONS describes the endpoint: it needs what a read needs
             action = "list"
-        return mapping.get(action or request.method.lower())
+        return mapping.get(action or (request.method or "").lower())
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not hasattr(view, request.method.lower()):
+        if not hasattr(view, (request.method or "").lower()):
             return True  # no handler: DRF answers 405, not a misleading 403
         if not request.user or not request.user.is_authenticated:
             return False
         codename = self._codename(request, view)
         if codename is None:
-            log_denied(request.user, "<unmapped>", method=request.method)
+            log_denied(request.user, "<unmapped>", method=request.method or "")
             return False
         perms = effective_permissions(request.user)
         if getattr(view, "action", None) in getattr(view, "global_actions", ()):
@@ -66,7 +66,7 @@ class HasPermission(permissions.BasePermission):
         else:
             allowed = perms.has_anywhere(codename)
         if not allowed and request.method not in permissions.SAFE_METHODS:
-            log_denied(request.user, codename, method=request.method)
+            log_denied(request.user, codename, method=request.method or "")
         return allowed
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
@@ -75,7 +75,7 @@ class HasPermission(permissions.BasePermission):
             return False
         allowed = effective_permissions(request.user).has(codename, site_id_of(obj))
         if not allowed and request.method not in permissions.SAFE_METHODS:
-            log_denied(request.user, codename, obj, method=request.method)
+            log_denied(request.user, codename, obj, method=request.method or "")
         return allowed
 
 

@@ -95,14 +95,14 @@ def effective_permissions(user: Any) -> EffectivePermissions:
     """The user's permissions: memoised on the user, then cache, then database."""
     if user is None or not getattr(user, "is_authenticated", False):
         return NO_PERMISSIONS
-    memo = getattr(user, MEMO_ATTR, None)
+    memo: EffectivePermissions | None = getattr(user, MEMO_ATTR, None)
     if memo is not None:
         return memo
     cached: auth_cache.CachedAuth | None = getattr(user, CACHED_ATTR, None)
     if cached is None:
         cached = auth_cache.fetch(user.pk, extra_keys=[perm_key(user.pk)])
     key = perm_key(user.pk, cached.prefix)
-    perms = cached.get_versioned(key)
+    perms: EffectivePermissions | None = cached.get_versioned(key)
     if perms is None:
         PERMISSION_CACHE_MISS.inc()
         perms = compute(user)

@@ -14,7 +14,8 @@ def permission_list() -> QuerySet[Permission]:
 
 def role_list() -> QuerySet[Role]:
     return Role.objects.prefetch_related(
-        Prefetch("permissions", queryset=Permission.objects.only("id", "codename"))
+        # The stubs' Prefetch generics do not accept a plain lookup.
+        Prefetch("permissions", queryset=Permission.objects.only("id", "codename"))  # type: ignore[arg-type]
     ).order_by("name")
 
 
@@ -32,7 +33,7 @@ def active_users_holding(
     """Active users who hold ``codename`` (or ``role``) at the site, by an assignment
     there or a global one, as the resolver counts them. Without a site, anywhere; with
     neither codename, role nor site, every active user."""
-    users = User.objects.filter(is_active=True)
+    users: QuerySet[User] = User.objects.filter(is_active=True)
     if codename is None and role is None and site_id is None:
         return users
     assignments = RoleAssignment.objects.all()

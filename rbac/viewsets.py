@@ -9,7 +9,7 @@ from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from rest_framework import permissions, viewsets
 
-from core.access import log_denied, site_id_of
+from core.access import log_denied, scope, site_id_of
 from core.viewsets import ListFiltersOnlyMixin
 from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
@@ -43,22 +43,23 @@ class ScopedViewSetMixin(ListFiltersOnlyMixin):
     # Codenames besides the view codename that make a parent visible for an action.
     parent_visible_with: dict[str, tuple[str, ...]] = {}
 
-    def base_queryset(self) -> QuerySet:
+    def base_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
 
     def get_view_permission(self) -> str:
         mapping = self.required_permissions
         return self.view_permission or mapping.get("list") or mapping.get("retrieve", "")
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Any]:
         queryset = self.base_queryset()
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
-        return queryset.restrict(self.request.user, self.get_view_permission())  # type: ignore[attr-defined]
+        user = self.request.user  # type: ignore[attr-defined]
+        return scope(queryset, user, self.get_view_permission())
 
-    def parent_queryset(self) -> QuerySet:
+    def parent_queryset(self) -> QuerySet[Any]:
         assert self.parent_model is not None
-        return self.parent_model._default_manager.all()  # type: ignore[attr-defined]
+        return self.parent_model._default_manager.all()
 
     def get_parent(self) -> Any:
         user = self.request.user  # type: ignore[attr-defined]
@@ -77,13 +78,13 @@ class ScopedViewSetMixin(ListFiltersOnlyMixin):
         return parent
 
 
-class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet[Any]):
     pass
 
 
-class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet[Any]):
     pass
 
 
-class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
+class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet[Any]):
     pass

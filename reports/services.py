@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
@@ -83,7 +83,45 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def operations_digest() -> dict[str, Any]:
+class FailedJob(TypedDict):
+    task: str
+    task_id: str
+    at: str | None
+    error: str
+
+
+class JobCounts(TypedDict):
+    task_name: str
+    total: int
+    succeeded: int
+    failed: int
+    redelivered: int
+
+
+class OperationsDigest(TypedDict):
+    """The weekly operations digest, as mailed to the administrators."""
+
+    since: str
+    database_size_bytes: int | None
+    database_size_mb: float | None
+    audit_rows: int
+    audit_unsealed: int
+    audit_oldest_unsealed_age_seconds: float | None
+    last_seal_run_at: str | None
+    last_record_sealed_at: str | None
+    last_verification_at: str | None
+    last_verification_ok: bool | None
+    failed_jobs_count: int
+    failed_jobs: list[FailedJob]
+    jobs: list[JobCounts]
+
+
+class DigestSent(TypedDict):
+    recipients: int
+    failed_jobs: int
+
+
+def operations_digest() -> OperationsDigest:
     """Database size, audit rows, sealing and verification, and the week's jobs."""
     since = timezone.now() - timedelta(days=DIGEST_DAYS)
     state = SealState.objects.filter(id=1).first()
@@ -123,7 +161,7 @@ def operations_digest() -> dict[str, Any]:
             }
             for run in failed.order_by("-finished_at")[:DIGEST_FAILED_JOBS_MAX]
         ],
-        "jobs": list(runs),
+        "jobs": cast("list[JobCounts]", list(runs)),
     }
 
 
@@ -137,9 +175,9 @@ def administrator_emails() -> list[str]:
     return sorted({email for email in users.values_list("email", flat=True) if email})
 
 
-def weekly_digest_send() -> dict[str, Any]:
+def weekly_digest_send() -> DigestSent:
     digest = operations_digest()
     recipients = administrator_emails()
     with transaction.atomic():
-        queue_email(template="weekly_digest", to=recipients, context=digest)
+        queue_email(template="weekly_digest", to=recipients, context=dict(digest))
     return {"recipients": len(recipients), "failed_jobs": digest["failed_jobs_count"]}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from celery import shared_task
 
 from reports.selectors import default_day
-from reports.services import daily_report_send, weekly_digest_send
+from reports.services import DigestSent, daily_report_send, weekly_digest_send
 
 
 @shared_task(acks_late=True, record_runs=True)
@@ -18,5 +17,5 @@ def send_daily_reports(day: str | None = None) -> dict[str, int]:
 
 
 @shared_task(acks_late=True, record_runs=True)
-def send_weekly_digest() -> dict[str, Any]:
+def send_weekly_digest() -> DigestSent:
     return weekly_digest_send()

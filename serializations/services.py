@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -52,6 +53,50 @@ MAX_ERRORS_NAMED = 1000
 
 
 # --- generation -------------------------------------------------------------------
+
+
+class Moved(TypedDict):
+    """What a status move answers: how many packs moved, to what, and when."""
+
+    moved: int
+    status: str
+    decommission_reason: str
+    at: dt.datetime
+
+
+class Reason(TypedDict):
+    code: str
+    message: str
+
+
+class VerifiedBatch(TypedDict):
+    id: UUID
+    batch_number: str
+    status: str
+    expiry_date: dt.date
+    product: str
+
+
+class VerifiedSite(TypedDict):
+    id: UUID
+    code: str
+    name: str
+
+
+class Verification(TypedDict):
+    """The answer to a pack verification (``/api/serials/verify/``)."""
+
+    verified: bool
+    known: bool
+    gtin: str
+    serial: str
+    lot: str | None
+    expiry: dt.date | None
+    status: str | None
+    decommission_reason: str | None
+    batch: VerifiedBatch | None
+    site: VerifiedSite | None
+    reasons: list[Reason]
 
 
 def _check_request(req: GenerationRequest) -> None:
@@ -103,9 +148,7 @@ class SerialRef:
         return f"(01){self.gtin}(21){self.serial}"
 
 
-def serials_move(
-    *, actor: User, refs: list[SerialRef], status: str, reason: str = ""
-) -> dict[str, Any]:
+def serials_move(*, actor: User, refs: list[SerialRef], status: str, reason: str = "") -> Moved:
     """Move every serial in ``refs`` to ``status``: all or nothing.
 
     Every serial must exist at one of the caller's sites (``serial.update_status``)
@@ -128,7 +171,7 @@ def serials_move(
         return _move(actor=actor, refs=refs, status=status, reason=reason)
 
 
-def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> dict[str, Any]:
+def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> Moved:
     refs = list(dict.fromkeys(refs))
     by_gtin: dict[str, list[str]] = {}
     for ref in refs:
@@ -181,7 +224,7 @@ def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> di
 # --- verification -----------------------------------------------------------------
 
 
-def _reason(code: str, message: str) -> dict[str, str]:
+def _reason(code: str, message: str) -> Reason:
     return {"code": code, "message": message}
 
 
@@ -200,14 +243,14 @@ def _expiry_matches(scanned: gs1.PackCode, expiry: dt.date) -> bool:
     return text.endswith("00") and text[:4] == gs1.yymmdd(expiry)[:4]
 
 
-def verify(*, user: User, code: str) -> dict[str, Any]:
+def verify(*, user: User, code: str) -> Verification:
     """Is this scanned pack one of ours, and may it be dispensed?
 
     Raises ``gs1.CodeError`` for a malformed code. Serials outside the caller's sites
     (``serial.view``) are answered as unknown.
     """
     scanned = gs1.parse(code)
-    answer: dict[str, Any] = {
+    answer: Verification = {
         "verified": False,
         "known": False,
         "gtin": scanned.gtin,
@@ -232,19 +275,17 @@ def verify(*, user: User, code: str) -> dict[str, Any]:
         )
         return answer
     batch, site = row.batch, row.batch.site
-    answer.update(
-        known=True,
-        status=row.status,
-        decommission_reason=row.decommission_reason or None,
-        batch={
-            "id": batch.pk,
-            "batch_number": batch.batch_number,
-            "status": batch.status,
-            "expiry_date": batch.expiry_date,
-            "product": batch.product.name,
-        },
-        site={"id": site.pk, "code": site.code, "name": site.name},
-    )
+    answer["known"] = True
+    answer["status"] = row.status
+    answer["decommission_reason"] = row.decommission_reason or None
+    answer["batch"] = {
+        "id": batch.pk,
+        "batch_number": batch.batch_number,
+        "status": batch.status,
+        "expiry_date": batch.expiry_date,
+        "product": batch.product.name,
+    }
+    answer["site"] = {"id": site.pk, "code": site.code, "name": site.name}
     reasons = answer["reasons"]
     if scanned.lot is not None and scanned.lot != batch.batch_number:
         reasons.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -18,7 +18,7 @@ SITE_FIELDS = ("code", "name", "gln", "address", "country", "timezone", "is_acti
 
 
 @transaction.atomic
-def site_create(**data: Any) -> Site:
+def site_create(**data: object) -> Site:
     site = Site(**{k: v for k, v in data.items() if k in SITE_FIELDS})
     site.full_clean()
     site.save()
@@ -26,7 +26,7 @@ def site_create(**data: Any) -> Site:
 
 
 @transaction.atomic
-def site_update(*, site: Site, data: dict[str, Any]) -> Site:
+def site_update(*, site: Site, data: Mapping[str, object]) -> Site:
     site = Site.objects.select_for_update().get(pk=site.pk)
     for name, value in data.items():
         if name in SITE_FIELDS:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import User, UserSession
@@ -7,10 +9,10 @@ from accounts.usernames import validate_username
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
 
 
-class UserOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class UserOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     class Meta:
         model = User
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "username",
             "email",
@@ -24,7 +26,7 @@ class UserOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-        read_only_fields = fields
+        read_only_fields: tuple[str, ...] = fields
 
 
 class ProfileOutputSerializer(UserOutputSerializer):
@@ -38,7 +40,7 @@ class LoginInputSerializer(StrictInputSerializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
-class LoginOutputSerializer(serializers.Serializer):
+class LoginOutputSerializer(serializers.Serializer[Any]):
     access = serializers.CharField()
     refresh = serializers.CharField()
     user = ProfileOutputSerializer()
@@ -48,7 +50,7 @@ class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField(max_length=4096)
 
 
-class TokenPairOutputSerializer(serializers.Serializer):
+class TokenPairOutputSerializer(serializers.Serializer[Any]):
     access = serializers.CharField()
     refresh = serializers.CharField()
 
@@ -76,7 +78,7 @@ class ProfileUpdateInputSerializer(StrictInputSerializer):
     address = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class SessionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class SessionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     is_current = serializers.SerializerMethodField()
     is_active = serializers.BooleanField(read_only=True)
 
@@ -125,5 +127,5 @@ class UserUpdateInputSerializer(StrictInputSerializer):
     is_staff = serializers.BooleanField(required=False)
 
 
-class ActiveCountOutputSerializer(serializers.Serializer):
+class ActiveCountOutputSerializer(serializers.Serializer[Any]):
     active_count = serializers.IntegerField()

@@ -30,7 +30,8 @@ INACTIVE_NEEDS_UPDATE = (
 def current_session_id(request: Request) -> str | None:
     token = request.auth
     try:
-        return str(token[SESSION_CLAIM]) if token is not None else None
+        # An AccessToken is read by claim name.
+        return str(token[SESSION_CLAIM]) if token is not None else None  # type: ignore[index]
     except (KeyError, TypeError):
         return None
 
@@ -186,7 +187,7 @@ class SessionViewSet(
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     ListFiltersOnlyMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Any],
 ):
     """The caller's own sessions; DELETE ends one."""
 
@@ -215,7 +216,7 @@ class SessionViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSet):
+class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSet[Any]):
     """User management. DELETE deactivates: the user's records stay.
 
     Guarded by the project's default permission class (rbac), which reads
@@ -255,7 +256,7 @@ class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSe
         data = s.UserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not data.validated_data["is_active"] and not holds_globally(request.user, "user.update"):
-            log_denied(request.user, "user.update", method=request.method)
+            log_denied(request.user, "user.update", method=request.method or "")
             raise exceptions.PermissionDenied(INACTIVE_NEEDS_UPDATE)
         user = services.user_create(**data.validated_data)
         return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -270,7 +271,7 @@ class UserViewSet(ServiceUpdateMixin, ListFiltersOnlyMixin, viewsets.ModelViewSe
 
     @extend_schema(responses={204: OpenApiResponse(description="User deactivated.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.user_deactivate(actor=request.user, user=self.get_object())
+        services.user_deactivate(actor=signed_in(request), user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.ActiveCountOutputSerializer}, filters=False)

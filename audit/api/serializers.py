@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from audit.canonical import CONTENT_FIELDS
@@ -5,7 +7,7 @@ from audit.models import AuditLog
 from core.serializers import CachedFieldsMixin
 
 
-class AuditLogOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class AuditLogOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     class Meta:
         model = AuditLog
         fields = CONTENT_FIELDS  # what is recorded, and MAC'd, is what is shown
@@ -27,7 +29,7 @@ PROBLEMS = [
 ]
 
 
-class VerifyQuerySerializer(serializers.Serializer):
+class VerifyQuerySerializer(serializers.Serializer[Any]):
     full = serializers.BooleanField(
         required=False,
         default=False,
@@ -35,21 +37,21 @@ class VerifyQuerySerializer(serializers.Serializer):
     )
 
 
-class WitnessHeadSerializer(serializers.Serializer):
+class WitnessHeadSerializer(serializers.Serializer[Any]):
     seq = serializers.IntegerField()
     hash = serializers.CharField()
     sealed_at = serializers.CharField()
     witness = serializers.ChoiceField(choices=["file", "s3"])
 
 
-class VerificationProblemSerializer(serializers.Serializer):
+class VerificationProblemSerializer(serializers.Serializer[Any]):
     problem = serializers.ChoiceField(choices=PROBLEMS)
     row_id = serializers.CharField(allow_null=True)
     seq = serializers.IntegerField(allow_null=True)
     detail = serializers.CharField(allow_blank=True)
 
 
-class VerificationOutputSerializer(serializers.Serializer):
+class VerificationOutputSerializer(serializers.Serializer[Any]):
     ok = serializers.BooleanField()
     mode = serializers.ChoiceField(
         choices=["incremental", "full"],

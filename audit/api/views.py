@@ -19,7 +19,8 @@ from rbac.viewsets import ScopedReadOnlyViewSet
 
 
 class AuditCursorPagination(CursorPagination):
-    ordering = ("-timestamp", "-id")
+    # CursorPagination orders by a tuple of fields as well.
+    ordering = ("-timestamp", "-id")  # type: ignore[assignment]
     page_size = 50
 
 

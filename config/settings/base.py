@@ -11,7 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 import environ
+
+# Django's admin and form classes take type arguments (ModelAdmin[Batch]) as their stubs
+# do; DRF's and the ORM's already do.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

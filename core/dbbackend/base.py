@@ -14,7 +14,8 @@ from __future__ import annotations
 import select
 from typing import Any
 
-from django.db.backends.postgresql import base
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.base.base import NO_DB_ALIAS
 from django_prometheus.db.backends.postgresql import base as prometheus_base
 from psycopg_pool import ConnectionPool
 
@@ -40,15 +41,16 @@ def check_pooled_connection(conn: Any) -> None:
 
 # django-prometheus's wrapper counts connections, statements, errors and query durations
 # for /metrics (its cursor factory adds a counter and a timer per statement).
-class DatabaseWrapper(prometheus_base.DatabaseWrapper):
+# Django-prometheus ships no type information.
+class DatabaseWrapper(prometheus_base.DatabaseWrapper):  # type: ignore[misc]
     @property
     def pool(self) -> ConnectionPool | None:
         pool_options = self.settings_dict["OPTIONS"].get("pool")
-        if self.alias == base.NO_DB_ALIAS or not pool_options:
+        if self.alias == NO_DB_ALIAS or not pool_options:
             return None
         if self.alias not in self._connection_pools:
             if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
-                raise base.ImproperlyConfigured("Pooling doesn't support persistent connections.")
+                raise ImproperlyConfigured("Pooling doesn't support persistent connections.")
             options = {} if pool_options is True else dict(pool_options)
             connect_kwargs = self.get_connection_params()
             connect_kwargs["autocommit"] = True
@@ -61,4 +63,5 @@ class DatabaseWrapper(prometheus_base.DatabaseWrapper):
                 **options,
             )
             self._connection_pools.setdefault(self.alias, pool)
-        return self._connection_pools[self.alias]
+        pools: dict[str, ConnectionPool] = self._connection_pools
+        return pools[self.alias]

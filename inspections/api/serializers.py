@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -12,7 +12,7 @@ from batches.models import Batch
 from core.serializers import READ_ONLY_FIELD, CachedFieldsMixin, StrictInputSerializer
 from inspections.choices import InspectionKind, Outcome
 from inspections.models import Inspection
-from inspections.services import evaluate
+from inspections.services import Measurement, evaluate
 
 
 class ResultOutputSerializer(serializers.Serializer):
@@ -93,7 +93,7 @@ class ResultInputSerializer(StrictInputSerializer):
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"max": ["Must not be below min."]})
         echoed = attrs.pop("in_spec", None)
-        if echoed is not None and echoed != evaluate([attrs])[0]["in_spec"]:
+        if echoed is not None and echoed != evaluate([cast("Measurement", attrs)])[0]["in_spec"]:
             raise serializers.ValidationError({"in_spec": [READ_ONLY_FIELD]})
         return attrs
 

@@ -7,18 +7,19 @@ from rest_framework import serializers
 
 from accounts.api.serializers import ProfileOutputSerializer
 from accounts.models import User
+from core.models import related_model
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
 from rbac.models import Permission, Role, RoleAssignment
 
 
-class PermissionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class PermissionOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     class Meta:
         model = Permission
         fields = ("codename", "description")
         read_only_fields = fields
 
 
-class RoleOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class RoleOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     permissions = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,7 +49,7 @@ class RoleInputSerializer(StrictInputSerializer):
     )
 
 
-class AssignmentOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+class AssignmentOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer[Any]):
     role_name = serializers.CharField(source="role.name", read_only=True)
     site_code = serializers.CharField(
         source="site.code", read_only=True, default=None, allow_null=True
@@ -66,7 +67,7 @@ class AssignmentInputSerializer(StrictInputSerializer):
     role = serializers.PrimaryKeyRelatedField(queryset=Role.objects.all())
     # The site model is reached through the relation: rbac imports nothing of sites.
     site = serializers.PrimaryKeyRelatedField(
-        queryset=RoleAssignment._meta.get_field("site").related_model.objects.all(),
+        queryset=related_model(RoleAssignment, "site")._default_manager.all(),
         allow_null=True,
         required=False,
     )
@@ -77,13 +78,13 @@ class AssignmentInputSerializer(StrictInputSerializer):
         self.narrow("site", site_queryset)
 
 
-class ProfileAssignmentSerializer(serializers.Serializer):
+class ProfileAssignmentSerializer(serializers.Serializer[Any]):
     role = serializers.CharField(source="role.name")
     site = serializers.UUIDField(source="site_id", allow_null=True)
     site_code = serializers.CharField(source="site.code", allow_null=True, default=None)
 
 
-class EffectivePermissionsSerializer(serializers.Serializer):
+class EffectivePermissionsSerializer(serializers.Serializer[Any]):
     """``global``: codenames held everywhere; ``sites``: site id -> codenames held there."""
 
     is_superuser = serializers.BooleanField()

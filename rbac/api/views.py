@@ -65,7 +65,7 @@ class RoleViewSet(ServiceUpdateMixin, ScopedModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.RoleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        role = services.role_create(actor=request.user, **data.validated_data)
+        role = services.role_create(actor=signed_in(request), **data.validated_data)
         return Response(s.RoleOutputSerializer(role).data, status=status.HTTP_201_CREATED)
 
     def apply_update(self, instance: Role, data: dict[str, Any]) -> Role:
@@ -74,7 +74,7 @@ class RoleViewSet(ServiceUpdateMixin, ScopedModelViewSet):
 
     @extend_schema(responses={204: OpenApiResponse(description="Role deleted.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.role_delete(actor=request.user, role=self.get_object())
+        services.role_delete(actor=signed_in(request), role=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,7 +111,7 @@ class RoleAssignmentViewSet(
         data = s.AssignmentInputSerializer(data=request.data, site_queryset=visible_sites)
         data.is_valid(raise_exception=True)
         assignment = services.assignment_create(
-            actor=request.user,
+            actor=signed_in(request),
             user=data.validated_data["user"],
             role=data.validated_data["role"],
             site=data.validated_data.get("site"),
@@ -123,7 +123,7 @@ class RoleAssignmentViewSet(
 
     @extend_schema(responses={204: OpenApiResponse(description="Assignment removed.")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.assignment_delete(actor=request.user, assignment=self.get_object())
+        services.assignment_delete(actor=signed_in(request), assignment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
