@@ -7,7 +7,9 @@ created by the audit app's migrations.
 
 from django.db import migrations
 
-# name: (task, crontab minute, hour, day_of_week, description)
+# name: (task, crontab minute, hour, day_of_week, description). The account jobs, once
+# created here too, are created by accounts' own migration 0005; a database migrated
+# before it already has them, and get_or_create by name keeps them as they are.
 JOBS = {
     "reports: daily QA report": (
         "reports.tasks.send_daily_reports",
@@ -22,20 +24,6 @@ JOBS = {
         "6",
         "1",
         "Database size, audit trail, seals and failed jobs to the administrators.",
-    ),
-    "accounts: deactivate dormant users": (
-        "accounts.tasks.deactivate_dormant_users",
-        "30",
-        "2",
-        "*",
-        "Deactivates users with no sign-in for DORMANT_ACCOUNT_DAYS days.",
-    ),
-    "accounts: token and session hygiene": (
-        "accounts.tasks.token_hygiene",
-        "15",
-        "*",
-        "*",
-        "Ends sessions whose refresh token expired; flushes expired tokens.",
     ),
 }
 
