@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "inspections",
     "notifications",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """Demo data for a first look: an administrator, sites, users with roles, products,
-batches in several states and inspections. Idempotent. Lives in the last app of the
-domain chain (inspections -> batches -> sites) because it creates rows of all of them."""
+batches in several states and inspections. Idempotent. Lives in the demo app, above
+every domain app, because it creates rows of all of them."""
 
 from __future__ import annotations
 
