@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ElectronicSignature, User
+from accounts.selectors import signed_in
 from accounts.services import check_password_for
 
 WRONG_SIGNATURE_PASSWORD = "The password is not correct; the record was not signed."  # noqa: S105
@@ -80,10 +81,14 @@ def reauthentication(*, request: HttpRequest, user: User, password: str) -> Reau
     )
 
 
-def reauthentication_from_form(request: HttpRequest, data: dict[str, Any]) -> Reauthentication:
-    """For an admin form that asks the signed-in user for their password: it leaves
+def reauthentication_from(request: HttpRequest, data: dict[str, Any]) -> Reauthentication:
+    """The signed-in user's re-authentication with the password their request carried,
+    for every door that asks for it (an admin form, an API body): ``password`` leaves
     ``data``, which then holds only what the signed act takes."""
-    return reauthentication(request=request, user=request.user, password=data.pop("password"))  # type: ignore[arg-type]
+    password = str(data.pop("password"))
+    # A DRF request wraps the HttpRequest that sign-in checks (axes) look at.
+    http: HttpRequest = getattr(request, "_request", request)
+    return reauthentication(request=http, user=signed_in(request), password=password)
 
 
 def check_meaning(meaning: str, meanings: frozenset[str]) -> None:

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import SignatureMeaning
-from accounts.signatures import reauthentication_from_form
+from accounts.signatures import reauthentication_from
 from batches import services
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
@@ -183,7 +183,7 @@ class BatchAdmin(ServiceAdmin):
     @admin.action(description="Release the batch (electronic signature)", permissions=["release"])
     def release_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication_from_form(request, data)
+            reauth = reauthentication_from(request, data)
             return services.batch_release(reauth=reauth, batch=batch, **data)
 
         return action_with_form(
@@ -200,7 +200,7 @@ class BatchAdmin(ServiceAdmin):
     @admin.action(description="Reject the batch (electronic signature)", permissions=["reject"])
     def reject_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication_from_form(request, data)
+            reauth = reauthentication_from(request, data)
             return services.batch_reject(reauth=reauth, batch=batch, **data)
 
         return action_with_form(

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import SignatureMeaning
-from accounts.signatures import reauthentication_from_form
+from accounts.signatures import reauthentication_from
 from batches.choices import FINAL
 from core.admin_base import ServiceAdmin, action_with_form
 from inspections import services
@@ -73,7 +73,7 @@ class InspectionAdmin(ServiceAdmin):
     @admin.action(description="Record the outcome (electronic signature)", permissions=["complete"])
     def complete_inspection(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         def apply(inspection: Inspection, data: dict[str, Any]) -> Inspection:
-            reauth = reauthentication_from_form(request, data)
+            reauth = reauthentication_from(request, data)
             return services.inspection_complete(reauth=reauth, inspection=inspection, **data)
 
         return action_with_form(

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import signed_in
-from accounts.signatures import reauthentication
+from accounts.signatures import reauthentication_from
 from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches import selectors, services
 from batches.api import serializers as s
@@ -179,13 +179,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         data = s.SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        batch = services.batch_release(
-            reauth=reauthentication(
-                request=request._request, user=signed_in(request), password=fields.pop("password")
-            ),
-            batch=self.get_object(),
-            **fields,
-        )
+        reauth = reauthentication_from(request, fields)
+        batch = services.batch_release(reauth=reauth, batch=self.get_object(), **fields)
         return self._detail(batch)
 
     @extend_schema(request=s.RejectInputSerializer, responses={200: s.BatchDetailOutputSerializer})
@@ -195,11 +190,6 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         data = s.RejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        batch = services.batch_reject(
-            reauth=reauthentication(
-                request=request._request, user=signed_in(request), password=fields.pop("password")
-            ),
-            batch=self.get_object(),
-            **fields,
-        )
+        reauth = reauthentication_from(request, fields)
+        batch = services.batch_reject(reauth=reauth, batch=self.get_object(), **fields)
         return self._detail(batch)

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import signed_in
-from accounts.signatures import reauthentication
+from accounts.signatures import reauthentication_from
 from audit.api.reasons import REASON_HEADER, bind_body_reason
 from batches.models import Batch
 from inspections import selectors, services
@@ -88,11 +88,8 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data = s.InspectionCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
+        reauth = reauthentication_from(request, fields)
         inspection = services.inspection_complete(
-            reauth=reauthentication(
-                request=request._request, user=signed_in(request), password=fields.pop("password")
-            ),
-            inspection=self.get_object(),
-            **fields,
+            reauth=reauth, inspection=self.get_object(), **fields
         )
         return self._detail(inspection)
