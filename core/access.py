@@ -81,6 +81,9 @@ class Resolver:
     sites_for: Callable[[Any, str], set[str] | None]
     holds: Callable[[Any, str, Any], bool]
     holds_globally: Callable[[Any, str], bool]
+    # ``access_of(user)``: the user's roles and effective permissions, as the profile
+    # shows them (``{"roles": [...], "permissions": {...}}``).
+    access_of: Callable[[Any], dict[str, Any]] = lambda user: {"roles": [], "permissions": {}}
 
 
 _resolver: Resolver | None = None

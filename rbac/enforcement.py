@@ -31,7 +31,34 @@ def _holds_globally(user: Any, codename: str) -> bool:
     return effective_permissions(user).has(codename)
 
 
-RESOLVER = Resolver(sites_for=_sites_for, holds=_holds, holds_globally=_holds_globally)
+def _access_of(user: Any) -> dict[str, Any]:
+    from rbac.selectors import assignments_of  # models: this module loads with the settings
+
+    perms = effective_permissions(user)
+    held = perms.as_dict()
+    return {
+        "roles": [
+            {
+                "role": assignment.role.name,
+                "site": assignment.site_id,
+                "site_code": assignment.site.code if assignment.site is not None else None,
+            }
+            for assignment in assignments_of(user)
+        ],
+        "permissions": {
+            "is_superuser": perms.is_superuser,
+            "global": held["global"],
+            "sites": held["sites"],
+        },
+    }
+
+
+RESOLVER = Resolver(
+    sites_for=_sites_for,
+    holds=_holds,
+    holds_globally=_holds_globally,
+    access_of=_access_of,
+)
 
 
 class HasPermission(permissions.BasePermission):

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts import signin_guard
 from accounts.authentication import verified_tokens
-from audit import reasons
+from core import reasons
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, UserSession
@@ -129,3 +130,39 @@ class UserUpdateInputSerializer(StrictInputSerializer):
 
 class ActiveCountOutputSerializer(serializers.Serializer[Any]):
     active_count = serializers.IntegerField()
+
+
+class ProfileAssignmentSerializer(serializers.Serializer[Any]):
+    role = serializers.CharField()
+    site = serializers.UUIDField(allow_null=True)
+    site_code = serializers.CharField(allow_null=True, default=None)
+
+
+class EffectivePermissionsSerializer(serializers.Serializer[Any]):
+    """``global``: codenames held everywhere; ``sites``: site id -> codenames held there."""
+
+    is_superuser = serializers.BooleanField()
+    locals()["global"] = serializers.ListField(child=serializers.CharField())
+    sites = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ProfileWithAccessOutputSerializer(ProfileOutputSerializer):
+    """The current user with their roles and effective permissions, as the access
+    resolver (rbac) describes them: ``context["access"]``."""
+
+    roles = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta(ProfileOutputSerializer.Meta):
+        fields = (*ProfileOutputSerializer.Meta.fields, "roles", "permissions")
+        read_only_fields = fields
+
+    @extend_schema_field(ProfileAssignmentSerializer(many=True))
+    def get_roles(self, obj: User) -> list[dict[str, Any]]:
+        roles: list[dict[str, Any]] = self.context["access"]["roles"]
+        return roles
+
+    @extend_schema_field(EffectivePermissionsSerializer)
+    def get_permissions(self, obj: User) -> dict[str, Any]:
+        permissions: dict[str, Any] = self.context["access"]["permissions"]
+        return permissions

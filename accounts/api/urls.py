@@ -12,5 +12,7 @@ urlpatterns = [
     path("auth/token/refresh/", views.RefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
     path("auth/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/profile/", views.ProfileView.as_view(), name="profile"),
+    path("auth/profile/update/", views.ProfileUpdateView.as_view(), name="profile-update"),
     *router.urls,
 ]

@@ -17,7 +17,7 @@ from accounts.filters import SessionFilter, UserFilter
 from accounts.models import User, UserSession
 from accounts.selectors import signed_in
 from accounts.tokens import SESSION_CLAIM
-from core.access import holds_globally, log_denied
+from core.access import holds_globally, log_denied, resolver
 from core.schema import ErrorSerializer
 from core.viewsets import ListFiltersOnlyMixin, ServiceUpdateMixin
 
@@ -113,22 +113,31 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def render_profile(user: User) -> dict[str, Any]:
+    """What ``auth/profile/`` shows: the user, their roles and effective permissions (as
+    the access resolver describes them; accounts imports nothing of rbac)."""
+    context = {"access": resolver().access_of(user)}
+    return dict(s.ProfileWithAccessOutputSerializer(user, context=context).data)
+
+
 class ProfileView(APIView):
+    """The current user, with role assignments and effective permissions."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: s.ProfileOutputSerializer}, summary="The current user")
+    @extend_schema(responses={200: s.ProfileWithAccessOutputSerializer}, summary="The current user")
     def get(self, request: Request) -> Response:
-        return Response(s.ProfileOutputSerializer(request.user).data)
+        return Response(render_profile(signed_in(request)))
 
 
 class ProfileUpdateView(APIView):
-    """Own names, phone, address and e-mail; never roles or flags."""
+    """Own names, phone, address and e-mail; roles and flags are read-only."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         request=s.ProfileUpdateInputSerializer,
-        responses={200: s.ProfileOutputSerializer},
+        responses={200: s.ProfileWithAccessOutputSerializer},
         summary="Replace own profile fields",
     )
     def put(self, request: Request) -> Response:
@@ -136,23 +145,19 @@ class ProfileUpdateView(APIView):
 
     @extend_schema(
         request=s.ProfileUpdateInputSerializer,
-        responses={200: s.ProfileOutputSerializer},
+        responses={200: s.ProfileWithAccessOutputSerializer},
         summary="Change own profile fields",
     )
     def patch(self, request: Request) -> Response:
         return self._update(request, partial=True)
 
-    def render_profile(self, user: User) -> dict[str, Any]:
-        """What ``auth/profile/`` shows; a client may PUT it back unchanged."""
-        return dict(s.ProfileOutputSerializer(user).data)
-
     def _update(self, request: Request, *, partial: bool) -> Response:
         data = s.ProfileUpdateInputSerializer(
-            data=request.data, partial=partial, echo_data=self.render_profile(signed_in(request))
+            data=request.data, partial=partial, echo_data=render_profile(signed_in(request))
         )
         data.is_valid(raise_exception=True)
         user = services.profile_update(user=signed_in(request), data=dict(data.validated_data))
-        return Response(self.render_profile(user))
+        return Response(render_profile(user))
 
 
 class PasswordChangeView(APIView):

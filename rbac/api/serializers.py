@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import ProfileOutputSerializer
 from accounts.models import User
 from core.models import related_model
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
@@ -76,40 +74,3 @@ class AssignmentInputSerializer(StrictInputSerializer):
         super().__init__(*args, **kwargs)
         # Sites the caller cannot see do not exist for it: 400, like any unknown id.
         self.narrow("site", site_queryset)
-
-
-class ProfileAssignmentSerializer(serializers.Serializer[Any]):
-    role = serializers.CharField(source="role.name")
-    site = serializers.UUIDField(source="site_id", allow_null=True)
-    site_code = serializers.CharField(source="site.code", allow_null=True, default=None)
-
-
-class EffectivePermissionsSerializer(serializers.Serializer[Any]):
-    """``global``: codenames held everywhere; ``sites``: site id -> codenames held there."""
-
-    is_superuser = serializers.BooleanField()
-    locals()["global"] = serializers.ListField(child=serializers.CharField())
-    sites = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class ProfileWithAccessOutputSerializer(ProfileOutputSerializer):
-    roles = serializers.SerializerMethodField()
-    permissions = serializers.SerializerMethodField()
-
-    class Meta(ProfileOutputSerializer.Meta):
-        fields = (*ProfileOutputSerializer.Meta.fields, "roles", "permissions")
-        read_only_fields = fields
-
-    @extend_schema_field(ProfileAssignmentSerializer(many=True))
-    def get_roles(self, obj: User) -> list[dict[str, Any]]:
-        return ProfileAssignmentSerializer(self.context.get("assignments", []), many=True).data  # type: ignore[return-value]
-
-    @extend_schema_field(EffectivePermissionsSerializer)
-    def get_permissions(self, obj: User) -> dict[str, Any]:
-        perms = self.context["effective"]
-        data = perms.as_dict()
-        return {
-            "is_superuser": perms.is_superuser,
-            "global": data["global"],
-            "sites": data["sites"],
-        }

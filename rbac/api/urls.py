@@ -1,4 +1,3 @@
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from rbac.api import views
@@ -9,7 +8,5 @@ router.register("roles", views.RoleViewSet, basename="role")
 router.register("role-assignments", views.RoleAssignmentViewSet, basename="role-assignment")
 
 urlpatterns = [
-    path("auth/profile/", views.ProfileView.as_view(), name="profile"),
-    path("auth/profile/update/", views.ProfileUpdateView.as_view(), name="profile-update"),
     *router.urls,
 ]

@@ -9,16 +9,12 @@ from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.serializers import ProfileUpdateInputSerializer
-from accounts.api.views import ProfileUpdateView as AccountsProfileUpdateView
-from accounts.api.views import ProfileView as AccountsProfileView
 from accounts.selectors import signed_in
 from core.viewsets import ServiceUpdateMixin
 from rbac import selectors, services
 from rbac.api import serializers as s
 from rbac.filters import RoleAssignmentFilter
 from rbac.models import Permission, Role, RoleAssignment
-from rbac.resolver import effective_permissions
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet, ScopedReadOnlyViewSet
 
 
@@ -125,42 +121,3 @@ class RoleAssignmentViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.assignment_delete(actor=signed_in(request), assignment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def profile_with_access(user: Any) -> dict[str, Any]:
-    context = {
-        "effective": effective_permissions(user),
-        "assignments": list(selectors.assignments_of(user)),
-    }
-    return dict(s.ProfileWithAccessOutputSerializer(user, context=context).data)
-
-
-class ProfileView(AccountsProfileView):
-    """The current user, with role assignments and effective permissions."""
-
-    @extend_schema(responses={200: s.ProfileWithAccessOutputSerializer}, summary="The current user")
-    def get(self, request: Request) -> Response:
-        return Response(profile_with_access(request.user))
-
-
-class ProfileUpdateView(AccountsProfileUpdateView):
-    """Own names, phone, address and e-mail; roles and flags are read-only."""
-
-    def render_profile(self, user: Any) -> dict[str, Any]:
-        return profile_with_access(user)
-
-    @extend_schema(
-        request=ProfileUpdateInputSerializer,
-        responses={200: s.ProfileWithAccessOutputSerializer},
-        summary="Replace own profile fields",
-    )
-    def put(self, request: Request) -> Response:
-        return self._update(request, partial=False)
-
-    @extend_schema(
-        request=ProfileUpdateInputSerializer,
-        responses={200: s.ProfileWithAccessOutputSerializer},
-        summary="Change own profile fields",
-    )
-    def patch(self, request: Request) -> Response:
-        return self._update(request, partial=True)
