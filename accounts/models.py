@@ -137,6 +137,11 @@ class User(AuditedModel, TrackedModel, AbstractUser):
         super().clean()  # NFKC-normalises the username
         self.email = UserManager.normalize_email(self.email)
         self.username_skeleton = usernames.skeleton(self.username)
+        loaded = self.loaded_values
+        if loaded is not None and loaded.get("username") == self.username:
+            # A stored name is not refused again: look-alikes from before the rules stay
+            # until renamed (``check_usernames``), and can still be edited or deactivated.
+            return
         # One query: equal skeletons include every case-insensitive duplicate.
         existing = (
             User.objects.filter(username_skeleton=self.username_skeleton)

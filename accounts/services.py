@@ -150,7 +150,9 @@ def user_update(
         setattr(user, name, value)
     if "email" in data:
         _check_email_free(user)
-    user.full_clean()
+    # What is changed is validated; a stored value is not refused again by a rule newer
+    # than the account (a username from before the look-alike rules, say).
+    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in data])
     user.save()
     if deactivating:
         _revoke_everything(user=user, reason="deactivated")

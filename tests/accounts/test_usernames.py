@@ -329,3 +329,40 @@ def test_a_report_only_check_writes_nothing():
         call_command("check_usernames", stdout=StringIO())
 
     assert not [q for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+
+
+@pytest.mark.django_db
+def test_an_account_from_before_the_rules_can_still_be_deactivated_and_edited():
+    """Look-alikes stored before the rules stay until renamed; until then each can still
+    be deactivated (by an administrator, the API, the dormant-account job) and edited in
+    its other fields: only a new or changed username is checked against the others."""
+    from accounts import services
+    from core.context import SystemActor
+
+    _drop_username_constraints()
+    User.objects.bulk_create(
+        [
+            User(username="Admin", email="b@example.com", username_skeleton="x1", password="!"),
+            User(
+                username=f"{CYRILLIC_A}dmin",
+                email="c@example.com",
+                username_skeleton="x2",
+                password="!",
+            ),
+        ]
+    )
+    usernames.backfill_skeletons(User)
+    look_alike = User.objects.get(username=f"{CYRILLIC_A}dmin")
+    reviewer = SystemActor(name="account-review")
+
+    services.user_update(
+        actor=reviewer, user=look_alike, data={"phone": "+49 69 1234"}, allowed=("phone",)
+    )
+    services.user_deactivate(actor=reviewer, user=look_alike)
+
+    look_alike.refresh_from_db()
+    assert (look_alike.is_active, look_alike.phone) == (False, "+49 69 1234")
+    with pytest.raises(ValidationError, match="already exists"):
+        services.user_update(
+            actor=reviewer, user=look_alike, data={"username": "ADMIN"}, allowed=("username",)
+        )
