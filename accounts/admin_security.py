@@ -64,7 +64,7 @@ class AdminLoginForm(RecordedRefusalMixin, AdminAuthenticationForm):
     """Password only (``ADMIN_REQUIRE_2FA`` off)."""
 
 
-# Django-otp ships no type information.
+# django-otp ships no type information.
 class AdminOTPAuthenticationForm(RecordedRefusalMixin, OTPAdminAuthenticationForm):  # type: ignore[misc]
     """Username, password and a TOTP code in one step.
 

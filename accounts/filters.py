@@ -3,13 +3,11 @@ import django_filters
 from accounts.models import User
 
 
-# Django-filter ships no type information.
-class UserFilter(django_filters.FilterSet):  # type: ignore[misc]
+class UserFilter(django_filters.FilterSet):
     class Meta:
         model = User
         fields = ("is_active", "is_staff")
 
 
-# Django-filter ships no type information.
-class SessionFilter(django_filters.FilterSet):  # type: ignore[misc]
+class SessionFilter(django_filters.FilterSet):
     active = django_filters.BooleanFilter(field_name="ended_at", lookup_expr="isnull")

@@ -19,7 +19,7 @@ def lockout_response(
     return response
 
 
-# Django-axes ships no type information.
+# django-axes ships no type information.
 class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
     """Axes' database handler, marking a request refused because a lockout was already
     in force.
@@ -31,11 +31,10 @@ class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
     """
 
     def is_locked(self, request: Any, credentials: dict[str, Any] | None = None) -> bool:
-        locked = super().is_locked(request, credentials)
+        locked: bool = super().is_locked(request, credentials)
         if locked and request is not None:
             request.lockout_in_force = True
-        result: bool = locked
-        return result
+        return locked
 
 
 def lockout_in_force(request: Any) -> bool:

@@ -4,8 +4,7 @@ from audit import kinds
 from audit.models import AuditLog
 
 
-# Django-filter ships no type information.
-class AuditLogFilter(django_filters.FilterSet):  # type: ignore[misc]
+class AuditLogFilter(django_filters.FilterSet):
     actor = django_filters.UUIDFilter(field_name="actor_id")
     actor_username = django_filters.CharFilter(field_name="actor_username")
     action = django_filters.MultipleChoiceFilter(choices=kinds.choices)

@@ -101,9 +101,8 @@ def seal(*, limit: int | None = None, everything: bool = False) -> int:
     return total
 
 
-def _iso(value: Any) -> str:
-    result: str = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return result
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _witness_catch_up() -> None:

@@ -12,29 +12,25 @@ from audit.store import insert
 logger = logging.getLogger(__name__)
 
 
-# Celery ships no type information.
-@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=None)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def write_access_records(records: list[dict[str, Any]]) -> int:
     """One multi-row insert; ids already stored (a redelivered task) are skipped."""
     insert(records)
     return len(records)
 
 
-# Celery ships no type information.
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True)
 def seal_audit_trail() -> int:
     return seal()
 
 
-# Celery ships no type information.
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True)
 def ensure_audit_partitions() -> list[str]:
     """This month's partition and the next ones (audit/partitions.py AHEAD)."""
     return ensure_partitions()
 
 
-# Celery ships no type information.
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+@shared_task(acks_late=True)
 def verify_audit_trail(full: bool = False) -> bool:
     """Scheduled daily with ``full=True`` (migration 0008); problems are in the result
     and the logs, and ``SealState`` remembers the outcome."""

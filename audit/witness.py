@@ -109,10 +109,8 @@ class S3Witness:
             config = self.client.get_object_lock_configuration(Bucket=self.bucket)
         except ClientError:
             return False
-        result: bool = (
-            config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
-        )
-        return result
+        lock: dict[str, str] = config.get("ObjectLockConfiguration", {})
+        return lock.get("ObjectLockEnabled") == "Enabled"
 
     def write(self, head: Head) -> None:
         extra: dict[str, Any] = {}

@@ -24,7 +24,7 @@ _MISSES = django_cache_misses_total.labels(backend="redis")
 logger = logging.getLogger("cache")
 
 
-# Django-prometheus ships no type information.
+# django-prometheus ships no type information.
 class RedisCache(PrometheusRedisCache):  # type: ignore[misc]
     def get_many(self, keys: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         keys = list(keys)

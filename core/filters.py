@@ -4,8 +4,7 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
 
 
-# Django-filter ships no type information.
-class DjangoFilterBackend(BaseDjangoFilterBackend):  # type: ignore[misc]
+class DjangoFilterBackend(BaseDjangoFilterBackend):
     """Builds the FilterSet (a form, per request) only when a filter parameter is present."""
 
     def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:

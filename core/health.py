@@ -28,7 +28,7 @@ def live(request: HttpRequest) -> HttpResponse:
 
 
 @dataclasses.dataclass
-# Django-health-check ships no type information.
+# django-health-check ships no type information.
 class Broker(HealthCheck):  # type: ignore[misc]
     """Opens a connection to the Celery broker."""
 
@@ -44,7 +44,7 @@ class Broker(HealthCheck):  # type: ignore[misc]
             raise ServiceUnavailable("Broker unreachable") from exc
 
 
-# Django-health-check ships no type information.
+# django-health-check ships no type information.
 class ReadyView(HealthCheckView):  # type: ignore[misc]
     """Always JSON; 503 (not 500) when a dependency is down."""
 

@@ -23,8 +23,7 @@ from core.outbox import (
 logger = logging.getLogger(__name__)
 
 
-# Celery ships no type information.
-@shared_task(  # type: ignore[untyped-decorator]
+@shared_task(
     bind=True,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=True,
@@ -79,8 +78,7 @@ def dispatch_outbox(min_age: timedelta = REDISPATCH_AFTER) -> int:
     return len(published)
 
 
-# Celery ships no type information.
-@shared_task  # type: ignore[untyped-decorator]
+@shared_task
 def dispatch_email_outbox(min_age_seconds: float | None = None) -> int:
     """Beat job: publish e-mails the broker could not take when their change committed."""
     if min_age_seconds is None:

@@ -41,7 +41,7 @@ def check_pooled_connection(conn: Any) -> None:
 
 # django-prometheus's wrapper counts connections, statements, errors and query durations
 # for /metrics (its cursor factory adds a counter and a timer per statement).
-# Django-prometheus ships no type information.
+# django-prometheus ships no type information.
 class DatabaseWrapper(prometheus_base.DatabaseWrapper):  # type: ignore[misc]
     @property
     def pool(self) -> ConnectionPool | None:
