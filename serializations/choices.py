@@ -40,3 +40,17 @@ NEXT = {
         {SerialStatus.COMMISSIONED, SerialStatus.PACKED, SerialStatus.SHIPPED}
     ),
 }
+
+
+class ContainerKind(models.TextChoices):
+    CASE = "case"
+    PALLET = "pallet"
+
+
+class ContainerStatus(models.TextChoices):
+    OPEN = "open"
+    SHIPPED = "shipped"
+
+
+# What a pack may be in when it is packed (a commissioned pack becomes packed).
+PACKABLE = frozenset({SerialStatus.COMMISSIONED, SerialStatus.PACKED})

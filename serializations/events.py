@@ -6,20 +6,27 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from audit.capture import record_bulk
+from audit.capture import record_bulk, record_change
 from audit.kinds import Kind
 from batches.models import Batch
 from serializations.choices import SerialStatus
 from serializations.generation import Written
-from serializations.models import SerialJob, SerialNumber
+from serializations.models import Container, SerialJob, SerialNumber
 
 SERIAL_GENERATE = "serial_generate"
 SERIAL_STATUS = "serial_status"
+CONTAINER_PACK = "container_pack"
+CONTAINER_UNPACK = "container_unpack"
+CONTAINER_SHIP = "container_ship"
 
 KINDS = (
     Kind(SERIAL_GENERATE, "Serial numbers generated"),
     Kind(SERIAL_STATUS, "Serial numbers moved", edit=True),
+    Kind(CONTAINER_PACK, "Packed into a container"),
+    Kind(CONTAINER_UNPACK, "Unpacked from a container"),
+    Kind(CONTAINER_SHIP, "Container shipped"),
 )
+MAX_IDS_NAMED = 1000
 
 
 def serials_generated(
@@ -56,9 +63,16 @@ def serials_generated(
 
 
 def serials_status_changed(
-    *, ids: list[Any], previous: list[str], sites: list[str], status: str, reason: str
+    *,
+    ids: list[Any],
+    previous: list[str],
+    sites: list[str],
+    status: str,
+    reason: str,
+    unpacked: list[str] | None = None,
 ) -> None:
-    """``previous``: each moved serial's status before the move."""
+    """``previous``: each moved serial's status before the move; ``unpacked``: the
+    SSCCs of the containers decommissioned packs were taken out of."""
     record_bulk(
         action=SERIAL_STATUS,
         model=SerialNumber,
@@ -66,6 +80,77 @@ def serials_status_changed(
         count=len(ids),
         site_id=sites[0] if len(sites) == 1 else None,
         values={"status": status, "decommission_reason": reason},
-        summary={"from": dict(Counter(previous)), "sites": sites},
-        changed_fields=["status", "status_changed_at", "decommission_reason"],
+        summary={
+            "from": dict(Counter(previous)),
+            "sites": sites,
+            **({"unpacked_from": unpacked} if unpacked else {}),
+        },
+        changed_fields=[
+            "status",
+            "status_changed_at",
+            "decommission_reason",
+            *(["container"] if unpacked else []),
+        ],
+    )
+
+
+def _packs(ids: list[Any]) -> dict[str, Any]:
+    named = [str(i) for i in ids]
+    if len(named) <= MAX_IDS_NAMED:
+        return {"count": len(named), "ids": named}
+    return {"count": len(named), "first_id": named[0], "last_id": named[-1]}
+
+
+def container_packed(
+    *, container: Container, pack_ids: list[Any], ssccs: list[str], newly_packed: int
+) -> None:
+    """Packs (by serial id) and cases put into ``container``; ``newly_packed`` of the
+    packs moved from commissioned to packed."""
+    record_change(
+        action=CONTAINER_PACK,
+        instance=container,
+        site_id=container.site_id,
+        new_values={
+            "sscc": container.sscc,
+            "packs": _packs(pack_ids),
+            "containers": ssccs,
+            "moved_to_packed": newly_packed,
+        },
+        changed_fields=["children"],
+    )
+
+
+def container_unpacked(*, container: Container, pack_ids: list[Any], ssccs: list[str]) -> None:
+    record_change(
+        action=CONTAINER_UNPACK,
+        instance=container,
+        site_id=container.site_id,
+        old_values={"sscc": container.sscc, "packs": _packs(pack_ids), "containers": ssccs},
+        changed_fields=["children"],
+    )
+
+
+def container_shipped(
+    *,
+    container: Container,
+    pack_ids: list[Any],
+    ssccs: list[str],
+    destination_gln: str,
+    reference: str,
+) -> None:
+    """The whole tree shipped: ``container``, the cases in it, every pack (to shipped)."""
+    record_change(
+        action=CONTAINER_SHIP,
+        instance=container,
+        site_id=container.site_id,
+        old_values={"status": "open"},
+        new_values={
+            "status": "shipped",
+            "sscc": container.sscc,
+            "destination_gln": destination_gln,
+            "reference": reference,
+            "packs": _packs(pack_ids),
+            "containers": ssccs,
+        },
+        changed_fields=["status", "destination_gln", "shipping_reference"],
     )

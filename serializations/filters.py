@@ -1,8 +1,8 @@
 import django_filters
 from django import forms
 
-from serializations.choices import SerialStatus
-from serializations.models import SerialNumber
+from serializations.choices import ContainerKind, ContainerStatus, SerialStatus
+from serializations.models import Container, SerialNumber
 
 BIGINT_MAX = 2**63 - 1
 
@@ -20,4 +20,19 @@ class SerialFilter(django_filters.FilterSet):
 
     class Meta:
         model = SerialNumber
+        fields: list[str] = []
+
+
+class ContainerFilter(django_filters.FilterSet):
+    site = django_filters.UUIDFilter(field_name="site_id")
+    kind = django_filters.ChoiceFilter(choices=ContainerKind.choices)
+    status = django_filters.ChoiceFilter(choices=ContainerStatus.choices)
+    batch = django_filters.UUIDFilter(field_name="batch_id")
+    parent = django_filters.CharFilter(field_name="parent__sscc", max_length=18)
+    top_level = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label="In no other container"
+    )
+
+    class Meta:
+        model = Container
         fields: list[str] = []

@@ -17,6 +17,7 @@ from biip import ParseError
 from biip.gs1_messages import GS1Message
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from stdnum import ean
 
 from batches.validators import validate_gtin
 
@@ -45,18 +46,38 @@ class PackCode:
     expiry_text: str | None  # YYMMDD as scanned (DD may be 00: end of month)
 
 
+def _strip(code: str) -> str:
+    text = code.strip()
+    for prefix in SYMBOLOGY_IDS:
+        if text.startswith(prefix):
+            return text[len(prefix) :].lstrip(GS)
+    return text.lstrip(GS)
+
+
+def parse_sscc(code: str) -> str | None:
+    """The SSCC of a scanned container label, ``(00)`` and 18 digits (or raw ``00…``);
+    None when the code is not one. Raises ``CodeError`` for a wrong check digit."""
+    text = _strip(code).rstrip(GS)
+    if text.startswith("(00)"):
+        value = text[4:]
+    elif text.startswith("00") and len(text) == 20:
+        value = text[2:]
+    else:
+        return None
+    if not (len(value) == 18 and value.isascii() and value.isdigit()):
+        raise CodeError("The (00) SSCC must be 18 digits.")
+    if str(ean.calc_check_digit(value[:-1])) != value[-1]:
+        raise CodeError("The (00) SSCC has an invalid check digit.")
+    return value
+
+
 def parse(code: str) -> PackCode:
     """Read a scanned pack code: ``(01)…(21)…`` or raw with FNC1/GS separators.
 
     AIs 01 and 21 are required, 10 and 17 optional, in any order; other AIs are
     ignored. Raises ``CodeError`` naming what is wrong.
     """
-    text = code.strip()
-    for prefix in SYMBOLOGY_IDS:
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    text = text.lstrip(GS)
+    text = _strip(code)
     if not text:
         raise CodeError("The code is empty.")
     if any(ord(c) < 32 and c != GS for c in text) or not text.isascii():

@@ -21,7 +21,7 @@ from batches.services import lock_batch, require_status
 from core.context import bind_actor, system_username
 from core.exceptions import StateConflict
 from core.metrics import SERIALS_GENERATED
-from serializations import events
+from serializations import epcis, events
 from serializations.choices import JobStatus, Strategy
 from serializations.generation import DEFAULT_LENGTH, Written, write_serials
 from serializations.models import SerialJob, SerialNumber
@@ -52,15 +52,17 @@ def lock_batch_for_generation(batch_id: Any) -> Batch:
 def generate_locked(
     batch: Batch, req: GenerationRequest, on_progress: Any = None, job: SerialJob | None = None
 ) -> Written:
+    now = timezone.now()
     written = write_serials(
         batch=batch,
         count=req.count,
         strategy=req.strategy,
         length=req.length,
         prefix=req.prefix,
-        now=timezone.now(),
+        now=now,
         on_progress=on_progress,
     )
+    _state_commissioning(batch, written, now)
     events.serials_generated(
         batch=batch,
         written=written,
@@ -71,6 +73,23 @@ def generate_locked(
     )
     transaction.on_commit(lambda: SERIALS_GENERATED.inc(written.count))
     return written
+
+
+def _state_commissioning(batch: Batch, written: Written, at: dt.datetime) -> None:
+    """The generation's EPCIS commissioning events, read back from the rows it wrote in
+    id order, a bounded number of rows at a time."""
+    if written.first_id is None:
+        return
+    site, gtin = batch.site, batch.product.gtin
+    rows = SerialNumber.objects.filter(batch=batch, id__lte=written.last_id).order_by("id")
+    after = written.first_id - 1
+    step = max(int(settings.EPCIS_EPCS_PER_EVENT), 1) * 10
+    while True:
+        chunk = list(rows.filter(id__gt=after).values_list("id", "serial")[:step])
+        if not chunk:
+            return
+        epcis.store(epcis.commissioned(site=site, batch=batch, gtin=gtin, rows=chunk, at=at))
+        after = chunk[-1][0]
 
 
 def stalled_jobs() -> list[Any]:

@@ -19,4 +19,17 @@ PERMISSIONS = declare(
         roles={"operator"},
     ),
     Codename("serial.export", "Export a batch's serial numbers as CSV", roles={"qa", "auditor"}),
+    Codename(
+        "container.view",
+        "See cases and pallets (SSCCs) and what they hold",
+        roles={"qa", "operator", "auditor"},
+    ),
+    Codename(
+        "container.pack",
+        "Make cases and pallets, pack and unpack them",
+        roles={"operator"},
+    ),
+    Codename(
+        "container.ship", "Ship pallets and cases with everything in them", roles={"operator"}
+    ),
 )

@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
 
 from core.spreadsheets import RowWriter
-from serializations import gs1
-from serializations.models import SerialJob, SerialNumber
+from serializations import epcis, gs1, sscc
+from serializations.models import (
+    Container,
+    EPCISEvent,
+    EPCISEventBatch,
+    EPCISEventEPC,
+    EPCRole,
+    SerialJob,
+    SerialNumber,
+)
 
 # Exactly what a list row needs, read as plain values (no model instances).
 ROW_VALUES = (
@@ -89,3 +101,229 @@ def export_csv(batch: Any) -> Iterator[str]:
             )
             for _, gtin, serial, status in chunk
         )
+
+
+# --- containers -------------------------------------------------------------------
+
+CHILDREN_PAGE = 100
+CHILDREN_PAGE_MAX = 1000
+_CURSOR_SALT = "serializations.container-children"
+BAD_CURSOR = "This is not a cursor of this container's children."
+
+
+def container_list() -> QuerySet[Container]:
+    return Container.objects.select_related("parent")
+
+
+def _page_size_of(value: str | None, name: str, default: int, most: int) -> int:
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) < 8) or not 1 <= int(value) <= most:
+        raise ValidationError({name: [f"A whole number from 1 to {most}."]})
+    return int(value)
+
+
+def container_children(
+    container: Container, *, cursor: str | None, page_size: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of ``container``'s direct children, cases (by id) then packs (by id), and
+    the cursor of the next page (None on the last). A cursor is signed for this
+    container: anything else is a 400."""
+    size = _page_size_of(page_size, "page_size", CHILDREN_PAGE, CHILDREN_PAGE_MAX)
+    phase, after = "c", None
+    if cursor is not None:
+        try:
+            token = signing.loads(cursor, salt=f"{_CURSOR_SALT}:{container.pk}")
+            phase, after = token["k"], token["a"]
+            assert phase in ("c", "p")
+        except (signing.BadSignature, KeyError, TypeError, AssertionError):
+            raise ValidationError({"cursor": [BAD_CURSOR]}) from None
+    results: list[dict[str, Any]] = []
+    if phase == "c":
+        boxes = Container.objects.filter(parent=container).order_by("id")
+        if after is not None:
+            boxes = boxes.filter(id__gt=after)
+        for box in boxes.values("id", "sscc", "kind", "batch_id", "status")[: size + 1]:
+            results.append(
+                {
+                    "type": box["kind"],
+                    "gs1": sscc.element_string(box["sscc"]),
+                    "sscc": box["sscc"],
+                    "status": box["status"],
+                    "_key": ("c", str(box["id"])),
+                }
+            )
+        if len(results) <= size:
+            phase, after = "p", None
+    if phase == "p" and len(results) <= size:
+        packs = SerialNumber.objects.filter(container=container).order_by("id")
+        if after is not None:
+            packs = packs.filter(id__gt=after)
+        left = size + 1 - len(results)
+        for pack in packs.values("id", "gtin", "serial", "batch_id", "status")[:left]:
+            results.append(
+                {
+                    "type": "pack",
+                    "gs1": f"(01){pack['gtin']}(21){pack['serial']}",
+                    "gtin": pack["gtin"],
+                    "serial": pack["serial"],
+                    "batch": pack["batch_id"],
+                    "status": pack["status"],
+                    "_key": ("p", pack["id"]),
+                }
+            )
+    next_cursor = None
+    if len(results) > size:
+        results = results[:size]
+        kind, key = results[-1]["_key"]
+        next_cursor = signing.dumps({"k": kind, "a": key}, salt=f"{_CURSOR_SALT}:{container.pk}")
+    for row in results:
+        del row["_key"]
+    return results, next_cursor
+
+
+# --- EPCIS queries ------------------------------------------------------------------
+
+EPCIS_PAGE = 100
+EPCIS_PAGE_MAX = 1000
+_PAGE_SALT = "serializations.epcis-events"
+_ACTIONS = ("ADD", "OBSERVE", "DELETE")
+NOT_A_PARAMETER = "Not a query parameter of this endpoint."
+QUERY_PARAMETERS = (
+    "EQ_bizStep",
+    "EQ_action",
+    "EQ_disposition",
+    "GE_eventTime",
+    "LT_eventTime",
+    "MATCH_epc",
+    "MATCH_parentID",
+    "MATCH_anyEPC",
+    "EQ_bizLocation",
+    "EQ_eventType",
+    "perPage",
+    "nextPageToken",
+)
+_VOCABULARY_PREFIXES = (
+    "https://ref.gs1.org/cbv/BizStep-",
+    "https://ref.gs1.org/cbv/Disp-",
+    "urn:epcglobal:cbv:bizstep:",
+    "urn:epcglobal:cbv:disp:",
+)
+
+
+def _values(params: Any, name: str) -> list[str]:
+    """A parameter's values: repeated, or separated by ``|`` (the EPCIS 2.0 REST
+    binding's list separator), or by commas."""
+    values: list[str] = []
+    for raw in params.getlist(name):
+        for part in raw.replace("|", ",").split(","):
+            if part.strip():
+                values.append(part.strip())
+    if len(values) > 1000:
+        raise ValidationError({name: ["At most 1,000 values."]})
+    return values
+
+
+def _bare(value: str) -> str:
+    for prefix in _VOCABULARY_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def _time(params: Any, name: str) -> dt.datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    parsed = parse_datetime(value.strip().replace(" ", "+")) if len(value) < 64 else None
+    if parsed is None:
+        raise ValidationError({name: ["An ISO 8601 date and time, e.g. 2026-12-01T00:00:00Z."]})
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _epc_match(epcs: list[str], roles: tuple[str, ...], *, ranges: bool) -> Q:
+    """Events naming any of ``epcs`` in ``roles``; ``ranges``: also commissioning events
+    whose id range holds the pack."""
+    canonical, packs = [], Q()
+    for uri in epcs:
+        found = epcis.read_epc(uri)
+        if found is None:
+            canonical.append(uri)
+        elif found.sscc:
+            canonical.append(epcis.sscc_epc(found.sscc))
+        else:
+            canonical.append(epcis.pack_epc(found.gtin, found.serial))
+            packs |= Q(gtin=found.gtin, serial=found.serial)
+    match = Q(
+        id__in=EPCISEventEPC.objects.filter(epc__in=canonical, role__in=roles).values("event_id")
+    )
+    if ranges and packs:
+        for pack_id, batch_id in SerialNumber.objects.filter(packs).values_list("id", "batch_id"):
+            match |= Q(batch_id=batch_id, serial_first_id__lte=pack_id, serial_last_id__gte=pack_id)
+    return match
+
+
+def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str], str | None]:
+    """A page of stored events (their JSON texts) matching the EPCIS 2.0 query
+    parameters in ``params``, in the order they were recorded, and the token of the next
+    page (None on the last). Unknown parameters and malformed values are a 400."""
+    unknown = sorted(set(params) - set(QUERY_PARAMETERS))
+    if unknown:
+        raise ValidationError(
+            {name: ["Not a query parameter of this endpoint."] for name in unknown}
+        )
+    size = _page_size_of(params.get("perPage"), "perPage", EPCIS_PAGE, EPCIS_PAGE_MAX)
+    if steps := _values(params, "EQ_bizStep"):
+        queryset = queryset.filter(biz_step__in=[_bare(v) for v in steps])
+    if dispositions := _values(params, "EQ_disposition"):
+        queryset = queryset.filter(disposition__in=[_bare(v) for v in dispositions])
+    if actions := _values(params, "EQ_action"):
+        if set(actions) - set(_ACTIONS):
+            raise ValidationError({"EQ_action": ["ADD, OBSERVE or DELETE."]})
+        queryset = queryset.filter(action__in=actions)
+    if kinds := _values(params, "EQ_eventType"):
+        queryset = queryset.filter(event_type__in=kinds)
+    if (since := _time(params, "GE_eventTime")) is not None:
+        queryset = queryset.filter(event_time__gte=since)
+    if (until := _time(params, "LT_eventTime")) is not None:
+        queryset = queryset.filter(event_time__lt=until)
+    if epcs := _values(params, "MATCH_epc"):
+        queryset = queryset.filter(_epc_match(epcs, (EPCRole.EPC, EPCRole.CHILD), ranges=True))
+    if parents := _values(params, "MATCH_parentID"):
+        queryset = queryset.filter(_epc_match(parents, (EPCRole.PARENT,), ranges=False))
+    if anys := _values(params, "MATCH_anyEPC"):
+        queryset = queryset.filter(_epc_match(anys, tuple(EPCRole.values), ranges=True))
+    if locations := _values(params, "EQ_bizLocation"):
+        glns = [loc.rsplit("/414/", 1)[-1].split("/")[0] for loc in locations]
+        queryset = queryset.filter(site__gln__in=glns)
+    token = params.get("nextPageToken")
+    if token is not None:
+        try:
+            after = int(signing.loads(token, salt=_PAGE_SALT))
+        except (signing.BadSignature, TypeError, ValueError):
+            raise ValidationError({"nextPageToken": ["Not a page token of this query."]}) from None
+        queryset = queryset.filter(id__gt=after)
+    rows = list(queryset.order_by("id").values_list("id", "document")[: size + 1])
+    next_token = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_token = signing.dumps(rows[-1][0], salt=_PAGE_SALT)
+    return [text for _, text in rows], next_token
+
+
+def batch_event_texts(batch: Any, *, chunk: int = 500) -> Iterator[str]:
+    """Every event naming a pack of ``batch`` (or a container holding one), in the order
+    they were recorded, read a bounded number at a time."""
+    ids = EPCISEventBatch.objects.filter(batch=batch).values("event_id")
+    after = 0
+    while True:
+        rows = list(
+            EPCISEvent.objects.filter(id__in=ids, id__gt=after)
+            .order_by("id")
+            .values_list("id", "document")[:chunk]
+        )
+        if not rows:
+            return
+        for _, text in rows:
+            yield text
+        after = rows[-1][0]

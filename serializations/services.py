@@ -21,10 +21,14 @@ from batches.choices import BatchStatus
 from batches.models import Batch
 from core import reasons
 from core.context import get_context
+from core.exceptions import StateConflict
 from core.models import recorded_by_caller
-from serializations import events, gs1
+from serializations import epcis, events, gs1, sscc
 from serializations.choices import (
     NEXT,
+    PACKABLE,
+    ContainerKind,
+    ContainerStatus,
     DecommissionReason,
     SerialStatus,
     Strategy,
@@ -39,8 +43,9 @@ from serializations.jobs import (
     generate_locked,
     lock_batch_for_generation,
 )
-from serializations.models import SerialJob, SerialNumber
+from serializations.models import Container, SerialJob, SerialNumber
 from serializations.tasks import run_serial_job
+from sites.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +88,12 @@ class VerifiedSite(TypedDict):
     name: str
 
 
+class VerifiedContainer(TypedDict):
+    sscc: str
+    kind: str
+    status: str
+
+
 class Verification(TypedDict):
     """The answer to a pack verification (``/api/serials/verify/``)."""
 
@@ -96,6 +107,8 @@ class Verification(TypedDict):
     decommission_reason: str | None
     batch: VerifiedBatch | None
     site: VerifiedSite | None
+    container: VerifiedContainer | None
+    top_container: VerifiedContainer | None
     reasons: list[Reason]
 
 
@@ -185,43 +198,110 @@ def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> Mo
             scoped.filter(match)
             .select_for_update(of=("self",))
             .order_by("id")
-            .values_list("id", "gtin", "serial", "status", "batch__status", "batch__site_id")
+            .values(
+                "id",
+                "gtin",
+                "serial",
+                "status",
+                "batch_id",
+                "batch__status",
+                "batch__site_id",
+                "container_id",
+                "container__sscc",
+            )
         )
-        found = {(gtin, serial): (pk, old, batch_st) for pk, gtin, serial, old, batch_st, _ in rows}
+        found = {(row["gtin"], row["serial"]): row for row in rows}
         errors: list[str] = []
         for ref in refs:
             row = found.get((ref.gtin, ref.serial))
             if row is None:
                 errors.append(f"{ref}: unknown serial number, or not at one of your sites.")
                 continue
-            _, old, batch_status = row
-            if batch_status == BatchStatus.REJECTED and status != SerialStatus.DECOMMISSIONED:
+            old = row["status"]
+            rejected = row["batch__status"] == BatchStatus.REJECTED
+            if rejected and status != SerialStatus.DECOMMISSIONED:
                 errors.append(f"{ref}: its batch is rejected; it can only be decommissioned.")
             elif old not in NEXT[SerialStatus(status)]:
                 errors.append(f"{ref}: cannot move from {old} to {status}.")
-        if errors:
-            shown = errors[:MAX_ERRORS_NAMED]
-            if len(errors) > MAX_ERRORS_NAMED:
-                shown.append(f"… and {len(errors) - MAX_ERRORS_NAMED} more.")
-            raise ValidationError({"serials": shown})
-        ids = [pk for pk, *_ in rows]
+            elif status == SerialStatus.SHIPPED and row["container_id"] is not None:
+                errors.append(
+                    f"{ref}: is in container (00){row['container__sscc']}; "
+                    "ship the container, or unpack the pack first."
+                )
+        _refuse(errors, "serials")
+        ids = [row["id"] for row in rows]
         now = timezone.now()  # once the rows are locked: the time the move really happens
+        # Decommissioning takes a pack out of its container, as a packaging line does.
+        unpacked: dict[str, list[dict[str, Any]]] = {}
+        if status == SerialStatus.DECOMMISSIONED:
+            for row in rows:
+                if row["container_id"] is not None:
+                    unpacked.setdefault(row["container__sscc"], []).append(row)
         with recorded_by_caller():
-            SerialNumber.objects.filter(id__in=ids).update(
-                status=status, status_changed_at=now, decommission_reason=reason
-            )
-        sites = sorted({str(site) for *_, site in rows})
+            changes: dict[str, Any] = {
+                "status": status,
+                "status_changed_at": now,
+                "decommission_reason": reason,
+            }
+            if unpacked:
+                changes["container"] = None
+            SerialNumber.objects.filter(id__in=ids).update(**changes)
+        _state_move(rows, unpacked, status=status, reason=reason, at=now)
+        sites = sorted({str(row["batch__site_id"]) for row in rows})
         events.serials_status_changed(
             ids=ids,
-            previous=[old for _, _, _, old, _, _ in rows],
+            previous=[row["status"] for row in rows],
             sites=sites,
             status=status,
             reason=reason,
+            unpacked=sorted(unpacked),
         )
     return {"moved": len(ids), "status": status, "decommission_reason": reason, "at": now}
 
 
+def _state_move(
+    rows: list[dict[str, Any]],
+    unpacked: dict[str, list[dict[str, Any]]],
+    *,
+    status: str,
+    reason: str,
+    at: dt.datetime,
+) -> None:
+    """The EPCIS events of a status move, per site: the packs taken out of their
+    containers (AggregationEvent DELETE), then the move itself."""
+    by_site: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_site.setdefault(row["batch__site_id"], []).append(row)
+    sites = Site.objects.in_bulk(list(by_site))
+    stated: list[epcis.Event] = []
+    for code, packs in unpacked.items():
+        stated.append(
+            epcis.aggregated(
+                site=sites[packs[0]["batch__site_id"]],
+                parent=epcis.sscc_epc(code),
+                children=[epcis.pack_epc(p["gtin"], p["serial"]) for p in packs],
+                batches={p["batch_id"] for p in packs},
+                add=False,
+                at=at,
+            )
+        )
+    for site_id, packs in by_site.items():
+        stated += epcis.status_moved(
+            site=sites[site_id],
+            epcs=[epcis.pack_epc(p["gtin"], p["serial"]) for p in packs],
+            batches={p["batch_id"] for p in packs},
+            status=status,
+            reason=reason,
+            at=at,
+        )
+    epcis.store(stated)
+
+
 # --- verification -----------------------------------------------------------------
+
+
+def _verified_container(container: Container) -> VerifiedContainer:
+    return {"sscc": container.sscc, "kind": container.kind, "status": container.status}
 
 
 def _reason(code: str, message: str) -> Reason:
@@ -261,11 +341,13 @@ def verify(*, user: User, code: str) -> Verification:
         "decommission_reason": None,
         "batch": None,
         "site": None,
+        "container": None,
+        "top_container": None,
         "reasons": [],
     }
     row = (
         SerialNumber.objects.restrict(user, "serial.view")
-        .select_related("batch__site", "batch__product")
+        .select_related("batch__site", "batch__product", "container__parent")
         .filter(gtin=scanned.gtin, serial=scanned.serial)
         .first()
     )
@@ -286,6 +368,10 @@ def verify(*, user: User, code: str) -> Verification:
         "product": batch.product.name,
     }
     answer["site"] = {"id": site.pk, "code": site.code, "name": site.name}
+    if row.container is not None:
+        top = row.container.parent or row.container
+        answer["container"] = _verified_container(row.container)
+        answer["top_container"] = _verified_container(top)
     reasons = answer["reasons"]
     if scanned.lot is not None and scanned.lot != batch.batch_number:
         reasons.append(
@@ -324,3 +410,422 @@ def verify(*, user: User, code: str) -> Verification:
         reasons.append(_reason("expired", f"The batch expired on {batch.expiry_date}."))
     answer["verified"] = not reasons
     return answer
+
+
+# --- containers: cases and pallets ----------------------------------------------------
+
+
+class Packed(TypedDict):
+    """What a pack or unpack answers."""
+
+    container: str
+    packs: int
+    containers: int
+    pack_count: int
+
+
+class Shipped(TypedDict):
+    container: str
+    containers: int
+    packs: int
+    destination_gln: str
+    shipped_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child named in a pack or unpack request: a pack or a container's SSCC."""
+
+    text: str
+    gtin: str = ""
+    serial: str = ""
+    sscc: str = ""
+
+
+def read_children(codes: list[str]) -> list[Child]:
+    """Parse each code; a 400 names every code that is neither a pack nor an SSCC."""
+    children, errors = [], []
+    for code in dict.fromkeys(codes):
+        try:
+            sscc_value = gs1.parse_sscc(code)
+            if sscc_value is not None:
+                children.append(Child(text=code, sscc=sscc_value))
+            else:
+                pack = gs1.parse(code)
+                children.append(Child(text=code, gtin=pack.gtin, serial=pack.serial))
+        except gs1.CodeError as exc:
+            errors.append(f"{code}: {exc}")
+    _refuse(errors, "children")
+    return children
+
+
+def _refuse(errors: list[str], name: str) -> None:
+    if errors:
+        shown = errors[:MAX_ERRORS_NAMED]
+        if len(errors) > MAX_ERRORS_NAMED:
+            shown.append(f"… and {len(errors) - MAX_ERRORS_NAMED} more.")
+        raise ValidationError({name: shown})
+
+
+@transaction.atomic
+def container_create(*, site: Site, kind: str, batch: Batch | None = None) -> Container:
+    """A new empty case or pallet at ``site``, numbered with the next SSCC."""
+    if not site.is_active:
+        raise ValidationError({"site": [f"Site {site.code} is inactive."]})
+    if batch is not None and batch.site_id != site.pk:
+        raise ValidationError({"batch": [f"The batch is not made at site {site.code}."]})
+    container = Container(site=site, kind=kind, batch=batch, sscc=sscc.allocate(site))
+    container.full_clean(validate_unique=False)
+    container.save()
+    return container
+
+
+def _lock_container(container: Container) -> Container:
+    locked = (
+        Container.objects.select_for_update(of=("self",))
+        .select_related("site")
+        .get(pk=container.pk)
+    )
+    if locked.status == ContainerStatus.SHIPPED:
+        raise StateConflict(
+            f"Container {locked} is shipped; it can no longer change.", code="container_shipped"
+        )
+    return locked
+
+
+def _pack_rows(children: list[Child]) -> list[dict[str, Any]]:
+    match = Q()
+    for child in children:
+        if child.gtin:
+            match |= Q(gtin=child.gtin, serial=child.serial)
+    if not match:
+        return []
+    return list(
+        SerialNumber.objects.filter(match)
+        .select_for_update(of=("self",))
+        .order_by("id")
+        .values(
+            "id",
+            "gtin",
+            "serial",
+            "status",
+            "container_id",
+            "batch_id",
+            "batch__site_id",
+            "batch__batch_number",
+        )
+    )
+
+
+def _container_rows(ssccs: list[str]) -> list[Container]:
+    """The named containers, cases locked (in id order); pallets are only read: no
+    request locks a pallet after a case."""
+    if not ssccs:
+        return []
+    cases = list(
+        Container.objects.filter(sscc__in=ssccs, kind=ContainerKind.CASE)
+        .select_for_update(of=("self",))
+        .order_by("id")
+    )
+    return cases + list(Container.objects.filter(sscc__in=ssccs, kind=ContainerKind.PALLET))
+
+
+def container_pack(*, container: Container, codes: list[str]) -> Packed:
+    """Put packs and containers into ``container``: all or nothing.
+
+    Each child must be at the container's site, not decommissioned, not shipped and in
+    no container; a case takes packs only, a pallet packs and cases; a case holds packs
+    of one batch (its own, when it has one) unless its site allows mixed cases.
+    Otherwise a 400 names every offending child and nothing changes. A commissioned
+    pack becomes packed. Rows are locked container first, then children in id order.
+    """
+    children = read_children(codes)
+    with reasons.named_act(events.CONTAINER_PACK), transaction.atomic():
+        target = _lock_container(container)
+        site = target.site
+        # Locks go pallet, then case, then pack, each level in id order, in every
+        # request: a case target locks no other container.
+        ssccs = [c.sscc for c in children if c.sscc] if target.kind == ContainerKind.PALLET else []
+        boxes = {box.sscc: box for box in _container_rows(ssccs)}
+        packs = {(row["gtin"], row["serial"]): row for row in _pack_rows(children)}
+        errors: list[str] = []
+        batches: dict[Any, str] = {}
+        if target.kind == ContainerKind.CASE and target.batch_id is None:
+            batches = dict(
+                SerialNumber.objects.filter(container=target)
+                .values_list("batch_id", "batch__batch_number")
+                .distinct()[:2]
+            )
+        for child in children:
+            if child.sscc:
+                errors += _box_errors(child, boxes.get(child.sscc), target)
+                continue
+            row = packs.get((child.gtin, child.serial))
+            problem = _pack_error(row, target)
+            if problem:
+                errors.append(f"{child.text}: {problem}")
+            elif row is not None and target.kind == ContainerKind.CASE:
+                batches.setdefault(row["batch_id"], row["batch__batch_number"])
+
+        def lot_of(child: Child) -> str:
+            return str(packs[(child.gtin, child.serial)]["batch__batch_number"])
+
+        if (
+            target.kind == ContainerKind.CASE
+            and target.batch_id is None
+            and not site.allow_mixed_cases
+            and len(batches) > 1
+        ):
+            first = next(iter(batches))
+            errors += [
+                f"{child.text}: is of batch {lot_of(child)}; "
+                f"case {target} holds batch {batches[first]} only "
+                f"(site {site.code} does not allow mixed cases)."
+                for child in children
+                if child.gtin
+                and (child.gtin, child.serial) in packs
+                and packs[(child.gtin, child.serial)]["batch_id"] != first
+            ]
+        _refuse(errors, "children")
+        now = timezone.now()
+        pack_ids = [packs[(c.gtin, c.serial)]["id"] for c in children if c.gtin]
+        newly_packed = [
+            packs[(c.gtin, c.serial)]["id"]
+            for c in children
+            if c.gtin and packs[(c.gtin, c.serial)]["status"] == SerialStatus.COMMISSIONED
+        ]
+        box_ids = [boxes[c.sscc].pk for c in children if c.sscc]
+        with recorded_by_caller():
+            SerialNumber.objects.filter(id__in=pack_ids).update(container=target)
+            SerialNumber.objects.filter(id__in=newly_packed).update(
+                status=SerialStatus.PACKED, status_changed_at=now
+            )
+            Container.objects.filter(id__in=box_ids).update(parent=target, updated_at=now)
+        child_epcs = [
+            epcis.sscc_epc(c.sscc) if c.sscc else epcis.pack_epc(c.gtin, c.serial) for c in children
+        ]
+        epcis.store(
+            [
+                epcis.aggregated(
+                    site=site,
+                    parent=epcis.sscc_epc(target.sscc),
+                    children=child_epcs,
+                    batches={packs[(c.gtin, c.serial)]["batch_id"] for c in children if c.gtin}
+                    | _batches_in(box_ids),
+                    add=True,
+                    at=now,
+                )
+            ]
+        )
+        events.container_packed(
+            container=target,
+            pack_ids=pack_ids,
+            ssccs=[c.sscc for c in children if c.sscc],
+            newly_packed=len(newly_packed),
+        )
+        return _packed(target, len(pack_ids), len(box_ids))
+
+
+def _pack_error(row: dict[str, Any] | None, target: Container) -> str:
+    if row is None or row["batch__site_id"] != target.site_id:
+        return f"unknown pack, or not at site {target.site.code}."
+    if row["status"] == SerialStatus.DECOMMISSIONED:
+        return "is decommissioned."
+    if row["status"] not in PACKABLE:
+        return f"is {row['status']}."
+    if row["container_id"] == target.pk:
+        return f"is already in {target}."
+    if row["container_id"] is not None:
+        return "is already in another container; unpack it first."
+    if target.batch_id is not None and row["batch_id"] != target.batch_id:
+        return f"is of batch {row['batch__batch_number']}; {target} holds its own batch only."
+    return ""
+
+
+def _box_errors(child: Child, box: Container | None, target: Container) -> list[str]:
+    if child.sscc == target.sscc:
+        return [f"{child.text}: a container cannot hold itself."]
+    if target.kind == ContainerKind.CASE:
+        return [f"{child.text}: a case holds packs only."]
+    if box is None or box.site_id != target.site_id:
+        return [f"{child.text}: unknown container, or not at site {target.site.code}."]
+    if box.kind == ContainerKind.PALLET:
+        return [f"{child.text}: a pallet goes into no container."]
+    if box.status == ContainerStatus.SHIPPED:
+        return [f"{child.text}: is shipped."]
+    if box.parent_id == target.pk:
+        return [f"{child.text}: is already in {target}."]
+    if box.parent_id is not None:
+        return [f"{child.text}: is already in another container; unpack it first."]
+    if target.batch_id is not None and box.batch_id != target.batch_id:
+        return [f"{child.text}: is not a case of {target}'s batch."]
+    return []
+
+
+def _batches_in(container_ids: list[Any]) -> set[Any]:
+    if not container_ids:
+        return set()
+    return set(
+        SerialNumber.objects.filter(container__in=container_ids)
+        .values_list("batch_id", flat=True)
+        .distinct()
+    )
+
+
+def pack_count(container: Container) -> int:
+    """Packs in the whole tree (a tree is at most two levels deep)."""
+    return SerialNumber.objects.filter(
+        Q(container=container) | Q(container__parent=container)
+    ).count()
+
+
+def _packed(container: Container, packs: int, boxes: int) -> Packed:
+    return {
+        "container": container.sscc,
+        "packs": packs,
+        "containers": boxes,
+        "pack_count": pack_count(container),
+    }
+
+
+def container_unpack(*, container: Container, codes: list[str] | None = None) -> Packed:
+    """Take children out of ``container`` (all of them when ``codes`` is None): each
+    named child must be directly in it, or a 400 names it and nothing changes."""
+    children = read_children(codes) if codes is not None else None
+    with reasons.named_act(events.CONTAINER_UNPACK), transaction.atomic():
+        target = _lock_container(container)
+        if children is None:
+            boxes = list(
+                Container.objects.filter(parent=target)
+                .select_for_update(of=("self",))
+                .order_by("id")
+            )
+            rows = list(
+                SerialNumber.objects.filter(container=target)
+                .select_for_update(of=("self",))
+                .order_by("id")
+                .values("id", "gtin", "serial", "container_id", "batch_id")
+            )
+        else:
+            by_sscc = {b.sscc: b for b in _container_rows([c.sscc for c in children if c.sscc])}
+            found = {(r["gtin"], r["serial"]): r for r in _pack_rows(children)}
+            errors = [
+                f"{c.text}: is not in {target}."
+                for c in children
+                if (c.sscc and getattr(by_sscc.get(c.sscc), "parent_id", None) != target.pk)
+                or (
+                    c.gtin
+                    and (found.get((c.gtin, c.serial)) or {}).get("container_id") != target.pk
+                )
+            ]
+            _refuse(errors, "children")
+            boxes = [by_sscc[c.sscc] for c in children if c.sscc]
+            rows = [found[(c.gtin, c.serial)] for c in children if c.gtin]
+        now = timezone.now()
+        with recorded_by_caller():
+            SerialNumber.objects.filter(id__in=[r["id"] for r in rows]).update(container=None)
+            Container.objects.filter(id__in=[b.pk for b in boxes]).update(
+                parent=None, updated_at=now
+            )
+        child_epcs = [epcis.sscc_epc(b.sscc) for b in boxes] + [
+            epcis.pack_epc(r["gtin"], r["serial"]) for r in rows
+        ]
+        if child_epcs:
+            epcis.store(
+                [
+                    epcis.aggregated(
+                        site=target.site,
+                        parent=epcis.sscc_epc(target.sscc),
+                        children=child_epcs,
+                        batches={r["batch_id"] for r in rows} | _batches_in([b.pk for b in boxes]),
+                        add=False,
+                        at=now,
+                    )
+                ]
+            )
+        events.container_unpacked(
+            container=target,
+            pack_ids=[r["id"] for r in rows],
+            ssccs=[b.sscc for b in boxes],
+        )
+        return _packed(target, len(rows), len(boxes))
+
+
+def container_ship(*, container: Container, destination_gln: str, reference: str = "") -> Shipped:
+    """Ship a top-level container with its whole tree: every pack becomes shipped.
+
+    Refused (409) when the container is in another one, is empty, or holds a pack of a
+    batch that is not released, or a pack that is not packed.
+    """
+    with reasons.named_act(events.CONTAINER_SHIP), transaction.atomic():
+        target = _lock_container(container)
+        if target.parent_id is not None:
+            raise StateConflict(
+                f"{target} is in another container: ship that one.", code="container_nested"
+            )
+        boxes = list(
+            Container.objects.filter(parent=target).select_for_update(of=("self",)).order_by("id")
+        )
+        tree = [target.pk, *(b.pk for b in boxes)]
+        rows = list(
+            SerialNumber.objects.filter(container__in=tree)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list(
+                "id", "gtin", "serial", "status", "batch_id", "batch__status", "batch__batch_number"
+            )
+        )
+        if not rows:
+            raise StateConflict(f"{target} holds no packs.", code="container_empty")
+        unreleased = sorted({lot for *_, st, lot in rows if st != BatchStatus.RELEASED})
+        if unreleased:
+            raise StateConflict(
+                f"{target} holds packs of batches that are not released: "
+                + ", ".join(unreleased[:20])
+                + ".",
+                code="batch_not_released",
+            )
+        unpackable = [f"(01){g}(21){s}" for _, g, s, st, *_ in rows if st != SerialStatus.PACKED]
+        if unpackable:
+            raise StateConflict(
+                f"{target} holds packs that cannot be shipped: " + ", ".join(unpackable[:20]),
+                code="pack_not_shippable",
+            )
+        now = timezone.now()
+        with recorded_by_caller():
+            SerialNumber.objects.filter(id__in=[r[0] for r in rows]).update(
+                status=SerialStatus.SHIPPED, status_changed_at=now
+            )
+            Container.objects.filter(id__in=tree).update(
+                status=ContainerStatus.SHIPPED,
+                shipped_at=now,
+                destination_gln=destination_gln,
+                shipping_reference=reference,
+                updated_at=now,
+            )
+        epcis.store(
+            [
+                epcis.shipped(
+                    site=target.site,
+                    sscc=target.sscc,
+                    destination_gln=destination_gln,
+                    reference=reference,
+                    batches={r[4] for r in rows},
+                    at=now,
+                )
+            ]
+        )
+        events.container_shipped(
+            container=target,
+            pack_ids=[r[0] for r in rows],
+            ssccs=[b.sscc for b in boxes],
+            destination_gln=destination_gln,
+            reference=reference,
+        )
+    return {
+        "container": target.sscc,
+        "containers": len(tree),
+        "packs": len(rows),
+        "destination_gln": destination_gln,
+        "shipped_at": now,
+    }

@@ -45,6 +45,16 @@ class Site(AuditedModel, BaseModel):
     country = models.CharField(max_length=2, validators=[validate_country])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    gs1_company_prefix = models.CharField(
+        "GS1 company prefix",
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{6,12}\Z", "6 to 12 digits, as GS1 allocated them.")],
+        help_text="Numbers the site's SSCCs; blank: the GS1_COMPANY_PREFIX setting.",
+    )
+    allow_mixed_cases = models.BooleanField(
+        default=False, help_text="A case may hold packs of more than one batch."
+    )
 
     class Meta:
         ordering = ["code"]

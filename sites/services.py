@@ -14,7 +14,17 @@ SITE_IN_USE = (
     "Site {code} cannot be deleted: {references} still refer to it. "
     "Deactivate it instead (is_active=false)."
 )
-SITE_FIELDS = ("code", "name", "gln", "address", "country", "timezone", "is_active")
+SITE_FIELDS = (
+    "code",
+    "name",
+    "gln",
+    "address",
+    "country",
+    "timezone",
+    "is_active",
+    "gs1_company_prefix",
+    "allow_mixed_cases",
+)
 
 
 @transaction.atomic

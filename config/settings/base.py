@@ -312,6 +312,9 @@ SPECTACULAR_SETTINGS = {
         "InspectionStatusEnum": "inspections.choices.InspectionStatus",
         "SerialStatusEnum": "serializations.choices.SerialStatus",
         "SerialJobStatusEnum": "serializations.choices.JobStatus",
+        "ContainerKindEnum": "serializations.choices.ContainerKind",
+        "KindEnum": "inspections.choices.InspectionKind",
+        "ContainerStatusEnum": "serializations.choices.ContainerStatus",
         "BroadcastStatusEnum": "notifications.models.BroadcastStatus",
     },
 }
@@ -535,6 +538,15 @@ SERIAL_JOB_QUEUED_STALL_SECONDS = env.int("SERIAL_JOB_QUEUED_STALL_SECONDS", def
 SERIAL_JOB_RUNNING_STALL_SECONDS = env.int("SERIAL_JOB_RUNNING_STALL_SECONDS", default=900)
 # Base of the GS1 Digital Link URI shown with every serial.
 GS1_DIGITAL_LINK_BASE = env.str("GS1_DIGITAL_LINK_BASE", default="https://id.gs1.org")
+# The GS1 company prefix that numbers SSCCs (cases and pallets) of sites without their
+# own; the SSCC's extension digit. Blank: only sites with a prefix can make containers.
+GS1_COMPANY_PREFIX = env.str("GS1_COMPANY_PREFIX", default="")
+GS1_SSCC_EXTENSION_DIGIT = env.int("GS1_SSCC_EXTENSION_DIGIT", default=0)
+# Children in one pack/unpack request; EPCs in one stored commissioning or status event.
+CONTAINER_PACK_MAX = env.int("CONTAINER_PACK_MAX", default=10_000)
+EPCIS_EPCS_PER_EVENT = env.int("EPCIS_EPCS_PER_EVENT", default=1_000)
+# Events in one captured EPCIS document (its bytes are capped by MAX_REQUEST_BODY_BYTES).
+EPCIS_CAPTURE_MAX_EVENTS = env.int("EPCIS_CAPTURE_MAX_EVENTS", default=1_000)
 
 # --- scheduled jobs, broadcasts, metrics ----------------------------------------------
 

@@ -26,3 +26,6 @@ DATABASES["default"]["ENGINE"] = {
     "django.db.backends.sqlite3": "tests.dbbackends.sqlite3",
 }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 AUDIT_ACCESS_FLUSH_SECONDS = 0.0
+
+# Numbers the SSCCs of sites without a GS1 company prefix of their own.
+GS1_COMPANY_PREFIX = "4012345"

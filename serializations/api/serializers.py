@@ -9,15 +9,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from batches.models import Batch
 from batches.validators import GS1_AI82, validate_gtin
 from core.serializers import StrictInputSerializer
-from serializations import gs1
-from serializations.choices import DecommissionReason, JobStatus, SerialStatus, Strategy
+from serializations import gs1, sscc
+from serializations.choices import (
+    ContainerKind,
+    DecommissionReason,
+    JobStatus,
+    SerialStatus,
+    Strategy,
+)
 from serializations.generation import DEFAULT_LENGTH
 from serializations.jobs import job_progress
-from serializations.models import SerialJob
+from serializations.models import Container, SerialJob
 from serializations.services import SerialRef
 from serializations.validators import SERIAL_MAX_LENGTH, validate_serial
+from sites.models import Site
+from sites.validators import validate_gln
 
 # A spreadsheet opening the CSV export treats a cell starting with these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -244,6 +253,12 @@ class VerifySiteSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class VerifyContainerSerializer(serializers.Serializer):
+    sscc = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ContainerKind.choices)
+    status = serializers.CharField()
+
+
 class VerifyOutputSerializer(serializers.Serializer):
     verified = serializers.BooleanField(
         help_text="Known, matching, not decommissioned or dispensed, released, not expired."
@@ -257,4 +272,145 @@ class VerifyOutputSerializer(serializers.Serializer):
     decommission_reason = serializers.CharField(allow_null=True)
     batch = VerifyBatchSerializer(allow_null=True)
     site = VerifySiteSerializer(allow_null=True)
+    container = VerifyContainerSerializer(
+        allow_null=True, help_text="The case or pallet the pack is directly in."
+    )
+    top_container = VerifyContainerSerializer(
+        allow_null=True, help_text="The outermost container: its pallet, or its case."
+    )
     reasons = VerifyReasonSerializer(many=True)
+
+
+# --- containers -------------------------------------------------------------------
+
+
+class ContainerOutputSerializer(serializers.ModelSerializer):
+    gs1 = serializers.SerializerMethodField(help_text="GS1 element string, (00) and the SSCC.")
+    digital_link = serializers.SerializerMethodField(help_text="GS1 Digital Link URI.")
+    site = serializers.UUIDField(source="site_id", read_only=True)
+    batch = serializers.UUIDField(source="batch_id", read_only=True, allow_null=True)
+    # A field named like Field.parent (the serializer that holds a field): DRF keeps
+    # declared fields apart from attributes, so only the type checker minds.
+    parent = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The SSCC of the container it is in."
+    )
+
+    class Meta:
+        model = Container
+        fields: tuple[str, ...] = (
+            "id",
+            "sscc",
+            "gs1",
+            "digital_link",
+            "kind",
+            "site",
+            "batch",
+            "parent",
+            "status",
+            "shipped_at",
+            "destination_gln",
+            "shipping_reference",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_gs1(self, container: Container) -> str:
+        return sscc.element_string(container.sscc)
+
+    def get_digital_link(self, container: Container) -> str:
+        return sscc.digital_link(container.sscc)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_parent(self, container: Container) -> str | None:
+        return container.parent.sscc if container.parent is not None else None
+
+
+class ContainerChildSerializer(serializers.Serializer):
+    """A direct child: a case (``sscc``) or a pack (``gtin``, ``serial``)."""
+
+    type = serializers.ChoiceField(choices=["case", "pack"])
+    gs1 = serializers.CharField()
+    sscc = serializers.CharField(required=False)
+    gtin = serializers.CharField(required=False)
+    serial = serializers.CharField(required=False)
+    batch = serializers.UUIDField(required=False)
+    status = serializers.CharField()
+
+
+class ContainerChildrenSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="The next page of children.")
+    results = ContainerChildSerializer(many=True)
+
+
+class ContainerDetailOutputSerializer(ContainerOutputSerializer):
+    pack_count = serializers.IntegerField(read_only=True, help_text="Packs in the whole tree.")
+    children = ContainerChildrenSerializer(read_only=True)
+
+    class Meta(ContainerOutputSerializer.Meta):
+        fields = (*ContainerOutputSerializer.Meta.fields, "pack_count", "children")
+        read_only_fields = fields
+
+
+class ContainerCreateInputSerializer(StrictInputSerializer):
+    echo_serializer = ContainerOutputSerializer
+
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
+    kind = serializers.ChoiceField(choices=ContainerKind.choices)
+    batch = serializers.PrimaryKeyRelatedField(
+        queryset=Batch.objects.none(), required=False, allow_null=True, default=None
+    )
+
+
+class ChildrenInputSerializer(StrictInputSerializer):
+    children = serializers.ListField(
+        child=serializers.CharField(max_length=100, trim_whitespace=False),
+        min_length=1,
+        max_length=settings.CONTAINER_PACK_MAX,
+        help_text="GS1 element strings of packs ((01)…(21)…) or containers ((00)…).",
+    )
+
+
+class UnpackInputSerializer(StrictInputSerializer):
+    children = serializers.ListField(
+        child=serializers.CharField(max_length=100, trim_whitespace=False),
+        min_length=1,
+        max_length=settings.CONTAINER_PACK_MAX,
+        required=False,
+        help_text="What to take out; everything when left out.",
+    )
+
+
+class PackedOutputSerializer(serializers.Serializer):
+    container = serializers.CharField(help_text="The container's SSCC.")
+    packs = serializers.IntegerField(help_text="Packs put in or taken out.")
+    containers = serializers.IntegerField(help_text="Cases put in or taken out.")
+    pack_count = serializers.IntegerField(help_text="Packs in the whole tree now.")
+
+
+class ShipInputSerializer(StrictInputSerializer):
+    destination_gln = serializers.CharField(min_length=13, max_length=13)
+    reference = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\Z",
+        required=False,
+        default="",
+        help_text="A despatch advice or delivery number (letters, digits, . _ / -).",
+        error_messages={
+            "invalid": "1 to 64 letters, digits or . _ / - (starting with one of the first two)."
+        },
+    )
+
+    def validate_destination_gln(self, value: str) -> str:
+        try:
+            validate_gln(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+class ShippedOutputSerializer(serializers.Serializer):
+    container = serializers.CharField()
+    containers = serializers.IntegerField(help_text="Containers shipped: it and its cases.")
+    packs = serializers.IntegerField(help_text="Packs moved to shipped.")
+    destination_gln = serializers.CharField()
+    shipped_at = serializers.DateTimeField()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -19,8 +20,9 @@ from core.pagination import CursorPagination
 from rbac.viewsets import ScopedGenericViewSet
 from serializations import gs1, selectors, services
 from serializations.api import serializers as s
-from serializations.filters import SerialFilter
-from serializations.models import SerialJob, SerialNumber
+from serializations.filters import ContainerFilter, SerialFilter
+from serializations.models import Container, SerialJob, SerialNumber
+from sites.models import Site
 
 
 class SerialCursorPagination(CursorPagination):
@@ -224,3 +226,108 @@ class SerialJobViewSet(mixins.RetrieveModelMixin, ScopedGenericViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(s.SerialJobOutputSerializer(self.get_object()).data)
+
+
+class ContainerViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    """Cases and pallets (SSCCs) of the caller's sites: make, pack, unpack, ship."""
+
+    required_permissions = {
+        "list": "container.view",
+        "retrieve": "container.view",
+        "create": "container.pack",
+        "pack": "container.pack",
+        "unpack": "container.pack",
+        "ship": "container.ship",
+    }
+    serializer_class = s.ContainerOutputSerializer
+    queryset = Container.objects.none()
+    lookup_field = "sscc"
+    lookup_value_regex = r"[0-9]{18}"
+    filterset_class = ContainerFilter
+    ordering_fields = ["created_at", "sscc"]
+    ordering = ["-created_at"]
+
+    def base_queryset(self) -> Any:
+        return selectors.container_list()
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Filters: site, kind, status, batch, parent (an SSCC), top_level."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="A page of children."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Children per page."),
+        ],
+        responses={200: s.ContainerDetailOutputSerializer},
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The container, the number of packs in its whole tree, and its direct
+        children, cases first then packs, a page at a time (``children.next``)."""
+        container = self.get_object()
+        children, after = selectors.container_children(
+            container,
+            cursor=request.query_params.get("cursor"),
+            page_size=request.query_params.get("page_size"),
+        )
+        data = dict(s.ContainerOutputSerializer(container).data)
+        data["pack_count"] = services.pack_count(container)
+        next_url = None
+        if after is not None:
+            next_url = request.build_absolute_uri(
+                f"{request.path}?{urlencode({**request.query_params.dict(), 'cursor': after})}"
+            )
+        data["children"] = {"next": next_url, "results": children}
+        return Response(data)
+
+    @extend_schema(
+        request=s.ContainerCreateInputSerializer,
+        responses={201: s.ContainerOutputSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A new empty case or pallet at a site, numbered with the site's next SSCC
+        (GS1 company prefix of the site, else the ``GS1_COMPANY_PREFIX`` setting)."""
+        user = signed_in(request)
+        data = s.ContainerCreateInputSerializer(data=request.data)
+        data.narrow("site", Site.objects.restrict(user, "container.pack"))
+        data.narrow("batch", Batch.objects.restrict(user, "container.pack"))
+        data.is_valid(raise_exception=True)
+        container = services.container_create(**data.validated_data)
+        return Response(s.ContainerOutputSerializer(container).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ChildrenInputSerializer, responses={200: s.PackedOutputSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def pack(self, request: Request, sscc: str) -> Response:
+        """Put up to 10,000 packs and cases into the container, all or nothing: a case
+        takes packs, a pallet packs and cases; each child at the container's site, not
+        decommissioned or shipped, in no other container; a case holds one batch unless
+        its site allows mixed cases. A 400 names every offending child."""
+        container = self.get_object()
+        data = s.ChildrenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.container_pack(container=container, codes=data.validated_data["children"])
+        return Response(s.PackedOutputSerializer(result).data)
+
+    @extend_schema(request=s.UnpackInputSerializer, responses={200: s.PackedOutputSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def unpack(self, request: Request, sscc: str) -> Response:
+        """Take the named children out (all of them when ``children`` is left out)."""
+        container = self.get_object()
+        data = s.UnpackInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.container_unpack(
+            container=container, codes=data.validated_data.get("children")
+        )
+        return Response(s.PackedOutputSerializer(result).data)
+
+    @extend_schema(request=s.ShipInputSerializer, responses={200: s.ShippedOutputSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def ship(self, request: Request, sscc: str) -> Response:
+        """Ship the container and everything in it to a GLN: every pack becomes
+        shipped. 409 when it is in another container, empty, already shipped, or holds a
+        pack of a batch that is not released."""
+        container = self.get_object()
+        data = s.ShipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.container_ship(container=container, **data.validated_data)
+        return Response(s.ShippedOutputSerializer(result).data)

@@ -16,6 +16,8 @@ class SiteOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "country",
             "timezone",
             "is_active",
+            "gs1_company_prefix",
+            "allow_mixed_cases",
             "created_at",
             "updated_at",
         )
@@ -34,3 +36,5 @@ class SiteInputSerializer(StrictInputSerializer):
     country = serializers.CharField(max_length=2, min_length=2)
     timezone = serializers.CharField(max_length=64, required=False)
     is_active = serializers.BooleanField(required=False)
+    gs1_company_prefix = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    allow_mixed_cases = serializers.BooleanField(required=False)

@@ -19,7 +19,7 @@ from core.signals import bulk_write
 from inspections.choices import InspectionKind
 from inspections.models import Inspection
 from rbac.models import Permission, Role, RoleAssignment
-from serializations.models import SerialJob, SerialNumber
+from serializations.models import Container, SerialJob, SerialNumber
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
@@ -85,6 +85,10 @@ def _serial_job(n):
     return SerialJob(batch=_saved_one(_batch(n)), count=20_000, strategy="random", length=12)
 
 
+def _container(n):
+    return Container(site=_saved_one(SiteFactory.build()), kind="case", sscc=f"{n:017d}0")
+
+
 def _saved_one(obj):
     obj.save()
     return obj
@@ -116,6 +120,7 @@ BUILD = {
     "inspections.inspection": _inspection,
     "serializations.serialnumber": _serial,
     "serializations.serialjob": _serial_job,
+    "serializations.container": _container,
 }
 CHANGE = {
     "rbac.permission": ("description", lambda: "Described in bulk"),
@@ -129,6 +134,7 @@ CHANGE = {
     "inspections.inspection": ("notes", lambda: "Noted in bulk"),
     "serializations.serialnumber": ("status", lambda: "packed"),
     "serializations.serialjob": ("error", lambda: "Failed in bulk"),
+    "serializations.container": ("shipping_reference", lambda: "DN-BULK"),
 }
 
 

@@ -38,7 +38,7 @@ from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
 from reports.models import DailyReportDispatch
-from serializations.models import SerialJob, SerialNumber
+from serializations.models import Container, EPCISEvent, SerialJob, SerialNumber
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory, gtin14
@@ -232,6 +232,8 @@ READ_ONLY = {
     AuditSeal,
     SerialNumber,
     SerialJob,
+    Container,
+    EPCISEvent,
     Broadcast,
     DailyReportDispatch,
 }

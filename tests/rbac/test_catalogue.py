@@ -38,6 +38,9 @@ def test_default_roles_hold_what_the_readme_says():
         "serial.view",
         "serial.generate",
         "serial.update_status",
+        "container.view",
+        "container.pack",
+        "container.ship",
         "inspection.view",
     }
     assert {"batch.start", "batch.complete", "inspection.view"} <= perms("operator")

@@ -29,13 +29,14 @@ from core.views import api_not_found
 from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
-from serializations.models import SerialJob, SerialNumber
+from serializations.choices import SerialStatus
+from serializations.models import Container, SerialJob, SerialNumber
 from sites.models import Site
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory, gtin14
 from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
-from tests.serializations.factories import make_serials
+from tests.serializations.factories import make_container, make_serials
 from tests.sites.factories import SiteFactory
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
@@ -117,6 +118,16 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/batches/<uuid:batch_pk>/serials/", "GET"):         (OK,  OK, OK,  OK, F, A),
     ("api/batches/<uuid:batch_pk>/serials/", "POST"):        (NEW, F,  NEW, F,  F, A),
     ("api/batches/<uuid:batch_pk>/serials/export/", "GET"):  (OK,  OK, F,   OK, F, A),
+    # Cases and pallets: container.view (every default role); container.pack and
+    # container.ship (admin, operator). EPCIS events: serial.view.
+    ("api/containers/", "GET"):                 (OK,   OK,  OK,  OK,  F,   A),
+    ("api/containers/", "POST"):                (NEW,  F,   NEW, F,   F,   A),
+    ("api/containers/<sscc>/", "GET"):          (OK,   OK,  OK,  OK,  F,   A),
+    ("api/containers/<sscc>/pack/", "POST"):    (OK,   F,   OK,  F,   F,   A),
+    ("api/containers/<sscc>/unpack/", "POST"):  (OK,   F,   OK,  F,   F,   A),
+    ("api/containers/<sscc>/ship/", "POST"):    (OK,   F,   OK,  F,   F,   A),
+    ("api/epcis/events/", "GET"):               (OK,   OK,  OK,  OK,  F,   A),
+    ("api/batches/<uuid:batch_pk>/epcis/", "GET"):           (OK,  OK, OK,  OK, F, A),
     # Inspections: inspection.view (every default role); inspection.create/update/
     # complete (admin, qa).
     ("api/inspections/", "GET"):                (OK,   OK,  OK,  OK,  F,   A),
@@ -208,6 +219,7 @@ class World:
     assignment: RoleAssignment
     target_refresh: str
     product: Product
+    pack: SerialNumber | None = None
 
     def own_session(self) -> UserSession:
         # A second session of the caller (the target's for the anonymous client), so
@@ -235,6 +247,16 @@ class World:
         batch = self.batch(BatchStatus.IN_PRODUCTION)
         return SerialJob.objects.create(batch=batch, count=20_000, strategy="random", length=12)
 
+    def container(self, *, shippable: bool = False) -> Container:
+        """A case at a batch's site holding one pack; ``shippable``: a packed pack of a
+        released batch. ``self.pack`` is a commissioned pack at its site, in no case."""
+        status = BatchStatus.RELEASED if shippable else BatchStatus.IN_PRODUCTION
+        batch = self.batch(status)
+        case = make_container(batch.site)
+        make_serials(batch, ["POLICYIN"], status=SerialStatus.PACKED, container=case)
+        [self.pack] = make_serials(batch, ["POLICYOUT"])
+        return case
+
     def inspection(self) -> Inspection:
         """A pending inspection, all results in spec, of a batch in production."""
         return InspectionFactory(batch=self.batch(BatchStatus.IN_PRODUCTION))
@@ -257,6 +279,11 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/serial-jobs/<pk>/": lambda w: w.serial_job().pk,
     "api/batches/<uuid:batch_pk>/serials/": lambda w: w.serial().batch_id,
     "api/batches/<uuid:batch_pk>/serials/export/": lambda w: w.serial().batch_id,
+    "api/containers/<sscc>/": lambda w: w.container().sscc,
+    "api/containers/<sscc>/pack/": lambda w: w.container().sscc,
+    "api/containers/<sscc>/unpack/": lambda w: w.container().sscc,
+    "api/containers/<sscc>/ship/": lambda w: w.container(shippable=True).sscc,
+    "api/batches/<uuid:batch_pk>/epcis/": lambda w: w.serial().batch_id,
     "api/inspections/<pk>/": lambda w: w.inspection().pk,
     "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
     "api/notifications/<pk>/": lambda w: Broadcast.objects.create(subject="Policy", body="x").pk,
@@ -343,6 +370,10 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("api/serials/status/", "POST"): lambda w: {"serials": [str(w.serial())], "status": "packed"},
     ("api/batches/<uuid:batch_pk>/serials/", "POST"): lambda w: {"count": 10},
+    ("api/containers/", "POST"): lambda w: {"site": str(w.site.pk), "kind": "pallet"},
+    ("api/containers/<sscc>/pack/", "POST"): lambda w: {"children": [str(w.pack)]},
+    ("api/containers/<sscc>/unpack/", "POST"): lambda w: {},
+    ("api/containers/<sscc>/ship/", "POST"): lambda w: {"destination_gln": w.site.gln},
     ("api/inspections/", "POST"): lambda w: {
         "batch": str(w.batch(BatchStatus.IN_PRODUCTION).pk),
         "kind": "visual",

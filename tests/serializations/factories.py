@@ -1,10 +1,13 @@
+import itertools
+
 from django.utils import timezone
+from stdnum import ean
 
-from serializations.choices import SerialStatus
-from serializations.models import SerialNumber
+from serializations.choices import ContainerKind, SerialStatus
+from serializations.models import Container, SerialNumber
 
 
-def make_serials(batch, serials, status=SerialStatus.COMMISSIONED, reason=""):
+def make_serials(batch, serials, status=SerialStatus.COMMISSIONED, reason="", container=None):
     """Rows for ``batch`` with the given serial strings (a test shortcut around the API)."""
     now = timezone.now()
     return SerialNumber.objects.bulk_create(
@@ -15,9 +18,25 @@ def make_serials(batch, serials, status=SerialStatus.COMMISSIONED, reason=""):
                 serial=serial,
                 status=status,
                 decommission_reason=reason,
+                container=container,
                 status_changed_at=now,
                 created_at=now,
             )
             for serial in serials
         ]
     )
+
+
+_ssccs = itertools.count(1)
+
+
+def sscc_of(reference: int, prefix: str = "4012345") -> str:
+    """A valid SSCC: extension digit 9 (never allocated by the tests' settings), the
+    prefix, ``reference``, the check digit."""
+    body = f"9{prefix}{reference:0{16 - len(prefix)}d}"
+    return body + ean.calc_check_digit(body)
+
+
+def make_container(site, kind=ContainerKind.CASE, **fields):
+    """A container with an SSCC of its own, outside the allocation counter."""
+    return Container.objects.create(site=site, kind=kind, sscc=sscc_of(next(_ssccs)), **fields)

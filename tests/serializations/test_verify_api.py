@@ -91,6 +91,8 @@ def test_a_released_matching_in_date_pack_is_verified(operator, batch, site):
             "product": batch.product.name,
         },
         "site": {"id": str(site.pk), "code": site.code, "name": site.name},
+        "container": None,
+        "top_container": None,
         "reasons": [],
     }
 

@@ -1,0 +1,490 @@
+"""GS1 EPCIS 2.0: the events this service states about packs and containers, their
+eventIDs, how they are stored, and the documents they are served in.
+
+Choices (see docs/epcis.md):
+
+- Identifiers are canonical GS1 Digital Link URIs on ``https://id.gs1.org``, whatever
+  ``GS1_DIGITAL_LINK_BASE`` says: a pack ``/01/{gtin}/21/{serial}``, a container
+  ``/00/{sscc}``, a site (its SGLN) ``/414/{gln}``. They need no company-prefix length,
+  which EPC URNs do and a GTIN does not carry.
+- Vocabulary is CBV 2.0's, by its bare names (``commissioning``, ``in_transit``), as
+  the EPCIS 2.0 JSON-LD context expands them.
+- ``eventID`` is the CBV 2.0 event hash (``ni:///sha-256;…?ver=CBV2.0``) of the event's
+  canonical pre-hash string, built here for the fields this service writes; the tests
+  hold it to GS1's reference implementation (``epcis-event-hash-generator``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+import jsonschema
+from django.conf import settings
+from django.utils import timezone
+from rfc3986_validator import validate_rfc3986
+from stdnum import ean
+
+from serializations.choices import DecommissionReason, SerialStatus
+from serializations.models import EPCISEvent, EPCISEventBatch, EPCISEventEPC, EPCRole
+from serializations.sscc import check_digit
+
+CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+ID_BASE = "https://id.gs1.org"
+CBV = "https://ref.gs1.org/cbv/"
+SCHEMA_PATH = Path(__file__).parent / "epcis_schema" / "EPCIS-JSON-Schema.json"
+
+# Serial statuses as EPCIS states them: (bizStep, disposition).
+STATUS_STEP = {
+    SerialStatus.PACKED: ("packing", "in_progress"),
+    SerialStatus.SHIPPED: ("shipping", "in_transit"),
+    SerialStatus.DISPENSED: ("dispensing", "dispensed"),
+}
+# A decommissioning's reason as its CBV 2.0 disposition.
+DISPOSITION_OF_REASON = {
+    DecommissionReason.DESTROYED: "destroyed",
+    DecommissionReason.DAMAGED: "damaged",
+    DecommissionReason.SAMPLE: "non_sellable_other",
+    DecommissionReason.STOLEN: "stolen",
+    DecommissionReason.RECALLED: "recalled",
+    DecommissionReason.EXPIRED: "expired",
+}
+REASON_OF_DISPOSITION = {v: k for k, v in DISPOSITION_OF_REASON.items()}
+
+
+# --- identifiers ------------------------------------------------------------------
+
+
+def pack_epc(gtin: str, serial: str) -> str:
+    return f"{ID_BASE}/01/{gtin}/21/{quote(serial, safe='')}"
+
+
+def sscc_epc(sscc: str) -> str:
+    return f"{ID_BASE}/00/{sscc}"
+
+
+def location(gln: str) -> str:
+    return f"{ID_BASE}/414/{gln}"
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """What an EPC URI names: a pack (``gtin``, ``serial``) or a container (``sscc``)."""
+
+    gtin: str = ""
+    serial: str = ""
+    sscc: str = ""
+
+
+def read_epc(uri: str) -> Identifier | None:
+    """A pack or container named by a GS1 Digital Link URI (any host) or an SGTIN/SSCC
+    EPC URN; None for anything else."""
+    if uri.startswith("urn:epc:id:"):
+        return _read_urn(uri)
+    if not uri.startswith(("https://", "http://")):
+        return None
+    path = uri.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    parts = path.split("/")[1:]
+    for i in range(len(parts) - 1):
+        if parts[i] == "00" and i + 2 == len(parts):
+            return Identifier(sscc=parts[i + 1])
+        if parts[i] == "01" and i + 4 == len(parts) and parts[i + 2] == "21":
+            return Identifier(gtin=parts[i + 1], serial=unquote(parts[i + 3]))
+    return None
+
+
+def _read_urn(uri: str) -> Identifier | None:
+    scheme, _, value = uri[len("urn:epc:id:") :].partition(":")
+    pieces = value.split(".")
+    if scheme == "sgtin" and len(pieces) == 3:
+        prefix, item, serial = pieces
+        if not (item and prefix.isdigit() and item.isdigit()):
+            return None
+        body = item[0] + prefix + item[1:]
+        return Identifier(gtin=body + str(ean.calc_check_digit(body)), serial=unquote(serial))
+    if scheme == "sscc" and len(pieces) == 2:
+        prefix, reference = pieces
+        if not (reference and prefix.isdigit() and reference.isdigit()):
+            return None
+        body = reference[0] + prefix + reference[1:]
+        return Identifier(sscc=body + check_digit(body))
+    return None
+
+
+# --- events -----------------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    """An event to store: its JSON body and the columns it is found by."""
+
+    body: dict[str, Any]
+    site_id: Any
+    batches: set[Any] = field(default_factory=set)  # of the packs named, or contained
+    batch_id: Any = None  # a commissioning's, with the id range of its packs
+    serial_range: tuple[int, int] | None = None
+    epcs: list[tuple[str, str]] = field(default_factory=list)  # (epc, EPCRole)
+    captured: bool = False
+
+
+def _time(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _offset(at: dt.datetime, zone: str) -> str:
+    try:
+        offset = at.astimezone(ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+    except (KeyError, ValueError):
+        offset = dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _base(kind: str, *, at: dt.datetime, site: Any, action: str, step: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "eventTime": _time(at),
+        "eventTimeZoneOffset": _offset(at, site.timezone),
+        "action": action,
+        "bizStep": step,
+    }
+
+
+def _finish(body: dict[str, Any], site: Any, *, with_location: bool = True) -> dict[str, Any]:
+    body["readPoint"] = {"id": location(site.gln)}
+    if with_location:
+        body["bizLocation"] = {"id": location(site.gln)}
+    return {"eventID": event_hash(body), **body}
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    size = max(int(settings.EPCIS_EPCS_PER_EVENT), 1)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def commissioned(
+    *, site: Any, batch: Any, gtin: str, rows: Sequence[tuple[int, str]], at: dt.datetime
+) -> list[Event]:
+    """ObjectEvents ADD (bizStep commissioning, disposition active, the lot and expiry
+    as instance master data) of a generation's serials, ``rows`` of (id, serial) in id
+    order, ``EPCIS_EPCS_PER_EVENT`` to an event. Their packs are found by id range, not
+    by one index row each."""
+    events = []
+    for chunk in _chunks(rows):
+        body = _base("ObjectEvent", at=at, site=site, action="ADD", step="commissioning")
+        body["epcList"] = [pack_epc(gtin, serial) for _, serial in chunk]
+        body["disposition"] = "active"
+        body["ilmd"] = {
+            "cbvmda:lotNumber": batch.batch_number,
+            "cbvmda:itemExpirationDate": batch.expiry_date.isoformat(),
+        }
+        events.append(
+            Event(
+                body=_finish(body, site),
+                site_id=site.pk,
+                batches={batch.pk},
+                batch_id=batch.pk,
+                serial_range=(chunk[0][0], chunk[-1][0]),
+            )
+        )
+    return events
+
+
+def status_moved(
+    *,
+    site: Any,
+    epcs: Sequence[str],
+    batches: set[Any],
+    status: str,
+    reason: str,
+    at: dt.datetime,
+) -> list[Event]:
+    """ObjectEvents of a status move: OBSERVE (packing, shipping, dispensing), or DELETE
+    (decommissioning, the reason as its disposition)."""
+    if status == SerialStatus.DECOMMISSIONED:
+        action, step = "DELETE", "decommissioning"
+        disposition = DISPOSITION_OF_REASON[DecommissionReason(reason)]
+    else:
+        action = "OBSERVE"
+        step, disposition = STATUS_STEP[SerialStatus(status)]
+    events = []
+    for chunk in _chunks(epcs):
+        body = _base("ObjectEvent", at=at, site=site, action=action, step=step)
+        body["epcList"] = list(chunk)
+        body["disposition"] = disposition
+        events.append(
+            Event(
+                body=_finish(body, site),
+                site_id=site.pk,
+                batches=batches,
+                epcs=[(epc, EPCRole.EPC) for epc in chunk],
+            )
+        )
+    return events
+
+
+def aggregated(
+    *,
+    site: Any,
+    parent: str,
+    children: Sequence[str],
+    batches: set[Any],
+    add: bool,
+    at: dt.datetime,
+) -> Event:
+    """An AggregationEvent: ADD (packing, in_progress) or DELETE (unpacking)."""
+    body = _base(
+        "AggregationEvent",
+        at=at,
+        site=site,
+        action="ADD" if add else "DELETE",
+        step="packing" if add else "unpacking",
+    )
+    body["parentID"] = parent
+    body["childEPCs"] = list(children)
+    if add:
+        body["disposition"] = "in_progress"
+    return Event(
+        body=_finish(body, site),
+        site_id=site.pk,
+        batches=batches,
+        epcs=[(parent, EPCRole.PARENT), *((child, EPCRole.CHILD) for child in children)],
+    )
+
+
+def shipped(
+    *,
+    site: Any,
+    sscc: str,
+    destination_gln: str,
+    reference: str,
+    batches: set[Any],
+    at: dt.datetime,
+) -> Event:
+    """An ObjectEvent OBSERVE (shipping, in_transit) of a top-level container, from the
+    site to the destination GLN; the reference as a despatch advice."""
+    epc = sscc_epc(sscc)
+    body = _base("ObjectEvent", at=at, site=site, action="OBSERVE", step="shipping")
+    body["epcList"] = [epc]
+    body["disposition"] = "in_transit"
+    if reference:
+        body["bizTransactionList"] = [
+            {
+                "type": "desadv",
+                "bizTransaction": f"urn:epcglobal:cbv:bt:{site.gln}:{quote(reference, safe='')}",
+            }
+        ]
+    body["sourceList"] = [{"type": "location", "source": location(site.gln)}]
+    body["destinationList"] = [{"type": "location", "destination": location(destination_gln)}]
+    return Event(
+        body=_finish(body, site), site_id=site.pk, batches=batches, epcs=[(epc, EPCRole.EPC)]
+    )
+
+
+# --- the CBV 2.0 event hash ---------------------------------------------------------
+
+_VOCABULARY = {"bizStep": "BizStep-", "disposition": "Disp-"}
+_LISTS = (  # (list, key of the value, vocabulary of its type), in pre-hash order
+    ("bizTransactionList", "bizTransaction", "BTT-"),
+    ("destinationList", "destination", "SDT-"),
+    ("sourceList", "source", "SDT-"),
+)
+
+
+def _term(value: str, vocabulary: str) -> str:
+    return value if ":" in value else f"{CBV}{vocabulary}{value}"
+
+
+def prehash(event: Mapping[str, Any]) -> str:
+    """The canonical pre-hash string of an event of the shapes this service writes (CBV
+    2.0, section 8.9): fields in the standard's order, list values sorted, vocabulary
+    as web URIs, times in UTC to the millisecond."""
+    parts = [f"eventType={event['type']}"]
+    at = dt.datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
+    parts.append(f"eventTime={_time(at)}")
+    parts.append(f"eventTimeZoneOffset={event['eventTimeZoneOffset']}")
+    if event.get("parentID"):
+        parts.append(f"parentID={event['parentID']}")
+    for name in ("epcList", "childEPCs"):
+        if event.get(name):
+            parts.append(name + "".join(sorted(f"epc={epc}" for epc in event[name])))
+    parts.append(f"action={event['action']}")
+    for name in ("bizStep", "disposition"):
+        if event.get(name):
+            parts.append(f"{name}={_term(event[name], _VOCABULARY[name])}")
+    for name in ("readPoint", "bizLocation"):
+        if event.get(name):
+            parts.append(f"{name}id={event[name]['id']}")
+    # The fields outside the standard's order, sorted as whole strings.
+    rest = []
+    for name, key, vocabulary in _LISTS:
+        if event.get(name):
+            rest.append(
+                name
+                + "".join(
+                    f"type={_term(entry['type'], vocabulary)}{key}={entry[key]}"
+                    for entry in event[name]
+                )
+            )
+    if event.get("ilmd"):
+        rest.append(
+            "ilmd" + "".join(sorted(f"{k}={_numeric(str(v))}" for k, v in event["ilmd"].items()))
+        )
+    return "".join(parts + sorted(rest))
+
+
+def _numeric(text: str) -> str:
+    """A value that reads as a number, in its canonical form ("0012" is "12")."""
+    try:
+        number = float(text)
+        return str(int(number)) if int(number) == number else str(number)
+    except (ValueError, OverflowError):
+        return text
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(prehash(event).encode("utf-8")).hexdigest()
+    return f"ni:///sha-256;{digest}?ver=CBV2.0"
+
+
+# --- storage ------------------------------------------------------------------------
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def store(events: Iterable[Event]) -> list[EPCISEvent]:
+    """Write ``events`` in the caller's transaction. An event whose eventID is stored
+    already is the same fact stated again (the hash covers every field it has) and is
+    not stored twice."""
+    pending = list(events)
+    if not pending:
+        return []
+    now = timezone.now()
+    known = set(
+        EPCISEvent.objects.filter(
+            event_id__in=[event.body["eventID"] for event in pending]
+        ).values_list("event_id", flat=True)
+    )
+    rows: list[EPCISEvent] = []
+    kept: list[Event] = []
+    for event in pending:
+        event_id = event.body["eventID"]
+        if event_id in known:
+            continue
+        known.add(event_id)
+        body = event.body
+        row = EPCISEvent(
+            event_id=event_id,
+            event_type=body["type"],
+            action=body["action"],
+            biz_step=body.get("bizStep", ""),
+            disposition=body.get("disposition", ""),
+            event_time=dt.datetime.fromisoformat(body["eventTime"].replace("Z", "+00:00")),
+            record_time=now,
+            site_id=event.site_id,
+            batch_id=event.batch_id,
+            serial_first_id=event.serial_range[0] if event.serial_range else None,
+            serial_last_id=event.serial_range[1] if event.serial_range else None,
+            captured=event.captured,
+            document=dumps(body),
+        )
+        rows.append(row)
+        kept.append(event)
+    created = EPCISEvent.objects.bulk_create(rows, batch_size=500)
+    EPCISEventEPC.objects.bulk_create(
+        (
+            EPCISEventEPC(event_id=row.pk, epc=epc, role=role)
+            for row, event in zip(created, kept, strict=True)
+            for epc, role in event.epcs
+        ),
+        batch_size=5_000,
+    )
+    EPCISEventBatch.objects.bulk_create(
+        (
+            EPCISEventBatch(event_id=row.pk, batch_id=batch_id)
+            for row, event in zip(created, kept, strict=True)
+            for batch_id in sorted(event.batches, key=str)
+        ),
+        batch_size=5_000,
+    )
+    return created
+
+
+# --- documents ----------------------------------------------------------------------
+
+
+def _head(kind: str) -> str:
+    return (
+        f'{{"@context":["{CONTEXT}"],"type":"{kind}","schemaVersion":"2.0",'
+        f'"creationDate":"{_time(timezone.now())}",'
+    )
+
+
+def query_document(texts: Iterable[str], *, query_name: str = "SimpleEventQuery") -> str:
+    """An EPCISQueryDocument of stored events (their JSON texts)."""
+    return (
+        _head("EPCISQueryDocument")
+        + f'"epcisBody":{{"queryResults":{{"queryName":{dumps(query_name)},'
+        + '"resultsBody":{"eventList":['
+        + ",".join(texts)
+        + "]}}}}"
+    )
+
+
+def stream_document(texts: Iterable[str]) -> Iterator[str]:
+    """An EPCISDocument of stored events, in pieces: constant memory for any count."""
+    yield _head("EPCISDocument") + '"epcisBody":{"eventList":['
+    first = True
+    for text in texts:
+        yield text if first else "," + text
+        first = False
+    yield "]}}"
+
+
+# --- the GS1 schema -----------------------------------------------------------------
+
+
+_BLANK_NODE = re.compile(r"_:[A-Za-z0-9_.-]+\Z")
+
+
+def _uri(value: object) -> bool:
+    """RFC 3986, or a JSON-LD blank node identifier (``_:document1``), which JSON-LD
+    allows wherever a node's ``id`` goes and GS1's own examples use."""
+    if not isinstance(value, str):
+        return True
+    return bool(_BLANK_NODE.match(value)) or bool(validate_rfc3986(value, rule="URI"))
+
+
+@functools.cache
+def validator() -> jsonschema.Draft7Validator:
+    """GS1's schema under Draft 7 with every format checked (``date-time`` by
+    rfc3339-validator, ``uri`` by rfc3986-validator)."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    formats = jsonschema.FormatChecker()
+    formats.checks("uri")(_uri)
+    return jsonschema.Draft7Validator(schema, format_checker=formats)
+
+
+def schema_errors(document: Any, *, limit: int = 100) -> list[str]:
+    """What is wrong with ``document`` against GS1's EPCIS 2.0 schema, each error with
+    its JSON path; empty when it validates."""
+    errors = []
+    for error in validator().iter_errors(document):
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        errors.append(f"${path}: {error.message[:300]}")
+        if len(errors) >= limit:
+            break
+    return errors

@@ -1,0 +1,365 @@
+"""EPCIS 2.0 events: what each change states, eventIDs as GS1's reference computes them,
+documents valid against GS1's schema, the query's filters and pages, append-only rows."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from epcis_event_hash_generator import hash_generator, json_to_py
+
+from batches.choices import BatchStatus
+from core import reasons
+from serializations import epcis, services, sscc
+from serializations.choices import SerialStatus
+from serializations.jobs import GenerationRequest, generate_locked
+from serializations.models import EPCISEvent, EPCISEventEPC, SerialNumber
+from serializations.services import SerialRef
+from tests.accounts.factories import UserFactory
+from tests.batches.factories import BatchFactory
+from tests.conftest import assign
+from tests.sites.factories import SiteFactory
+
+EXAMPLES = Path(__file__).parent / "epcis_examples"
+EVENTS = "/api/epcis/events/"
+
+
+def code(row):
+    return f"(01){row.gtin}(21){row.serial}"
+
+
+def reference_hashes(document):
+    """GS1's reference implementation (epcis-event-hash-generator) of the CBV 2.0 hash."""
+    events = json_to_py.event_list_from_epcis_document_json(document)
+    return hash_generator.epcis_hashes_from_events(events)
+
+
+def assert_valid(document):
+    assert epcis.schema_errors(document) == []
+
+
+def stored_document():
+    texts = EPCISEvent.objects.order_by("id").values_list("document", flat=True)
+    return json.loads("".join(epcis.stream_document(texts)))
+
+
+def generate(batch, count):
+    with transaction.atomic():
+        locked = type(batch).objects.select_related("site", "product").get(pk=batch.pk)
+        return generate_locked(locked, GenerationRequest(count=count))
+
+
+@pytest.fixture
+def batch(site):
+    return BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION, batch_number="0012")
+
+
+@pytest.fixture
+def lifecycle(batch, site, operator_user):
+    """Every kind of event the services write: commissioning, packing into a case and the
+    case onto a pallet, unpacking, decommissioning a packed pack, shipping the pallet,
+    and status moves."""
+    generate(batch, 12)
+    rows = list(SerialNumber.objects.filter(batch=batch).order_by("id"))
+    case = services.container_create(site=site, kind="case")
+    pallet = services.container_create(site=site, kind="pallet")
+    services.container_pack(container=case, codes=[code(r) for r in rows[:6]])
+    services.container_unpack(container=case, codes=[code(rows[5])])
+    services.container_pack(container=pallet, codes=[f"(00){case.sscc}", code(rows[6])])
+    services.serials_move(
+        actor=operator_user,
+        refs=[SerialRef(rows[0].gtin, rows[0].serial)],
+        status=SerialStatus.DECOMMISSIONED,
+        reason="damaged",
+    )
+    with reasons.given("Test"):
+        type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.RELEASED)
+        services.serials_move(
+            actor=operator_user,
+            refs=[SerialRef(r.gtin, r.serial) for r in rows[7:9]],
+            status=SerialStatus.PACKED,
+        )
+    services.container_ship(container=pallet, destination_gln="4012345000009", reference="DN-1")
+    with reasons.given("Test"):
+        services.serials_move(
+            actor=operator_user,
+            refs=[SerialRef(r.gtin, r.serial) for r in rows[1:3]],
+            status=SerialStatus.DISPENSED,
+        )
+    return {"rows": rows, "case": case, "pallet": pallet}
+
+
+def test_every_event_written_has_the_reference_event_hash(lifecycle):
+    document = stored_document()
+    events = document["epcisBody"]["eventList"]
+
+    steps = [(e["type"], e["action"], e["bizStep"]) for e in events]
+    assert steps == [
+        ("ObjectEvent", "ADD", "commissioning"),
+        ("AggregationEvent", "ADD", "packing"),
+        ("AggregationEvent", "DELETE", "unpacking"),
+        ("AggregationEvent", "ADD", "packing"),
+        ("AggregationEvent", "DELETE", "unpacking"),  # the decommissioned pack leaves its case
+        ("ObjectEvent", "DELETE", "decommissioning"),
+        ("ObjectEvent", "OBSERVE", "packing"),
+        ("ObjectEvent", "OBSERVE", "shipping"),
+        ("ObjectEvent", "OBSERVE", "dispensing"),
+    ]
+    assert [e["eventID"] for e in events] == reference_hashes(document)
+    assert_valid(document)
+
+
+def test_commissioning_states_the_lot_and_expiry(lifecycle, batch):
+    [event] = EPCISEvent.objects.filter(biz_step="commissioning")
+    body = json.loads(event.document)
+
+    assert body["ilmd"] == {
+        "cbvmda:lotNumber": "0012",
+        "cbvmda:itemExpirationDate": batch.expiry_date.isoformat(),
+    }
+    assert body["readPoint"] == {"id": f"https://id.gs1.org/414/{batch.site.gln}"}
+    assert len(body["epcList"]) == 12 and body["disposition"] == "active"
+    assert (event.serial_first_id, event.serial_last_id) == (
+        lifecycle["rows"][0].pk,
+        lifecycle["rows"][-1].pk,
+    )
+    # Named by id range: no index row per commissioned pack.
+    assert not EPCISEventEPC.objects.filter(event=event).exists()
+
+
+def test_a_large_generation_is_stated_in_bounded_events(batch, settings):
+    settings.EPCIS_EPCS_PER_EVENT = 7
+    generate(batch, 30)
+
+    sizes = [
+        len(json.loads(text)["epcList"])
+        for text in EPCISEvent.objects.order_by("id").values_list("document", flat=True)
+    ]
+
+    assert sizes == [7, 7, 7, 7, 2]
+    assert_valid(stored_document())
+
+
+def test_the_query_document_validates_and_pages(lifecycle, operator):
+    seen, url = [], f"{EVENTS}?perPage=4"
+    while url:
+        response = operator.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/json"
+        document = response.json()
+        assert document["type"] == "EPCISQueryDocument"
+        assert_valid(document)
+        seen += document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        link = response.get("Link")
+        url = link[1 : link.index(">")] if link else None
+
+    assert len(seen) == EPCISEvent.objects.count() == 9
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ({"EQ_bizStep": "packing"}, 3),
+        ({"EQ_bizStep": "https://ref.gs1.org/cbv/BizStep-shipping|unpacking"}, 3),
+        ({"EQ_action": "DELETE"}, 3),
+        ({"EQ_eventType": "AggregationEvent"}, 4),
+        ({"EQ_disposition": "damaged"}, 1),
+        ({"GE_eventTime": "2000-01-01T00:00:00Z"}, 9),
+        ({"LT_eventTime": "2000-01-01T00:00:00+01:00"}, 0),
+    ],
+)
+def test_query_filters(lifecycle, operator, query, count):
+    response = operator.get(EVENTS, query)
+
+    assert response.status_code == 200, response.content
+    assert len(response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == count
+
+
+def _steps(response):
+    events = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    return [(e["bizStep"], e["action"]) for e in events]
+
+
+def test_match_epc_finds_a_packs_history_including_its_commissioning(lifecycle, operator):
+    row = lifecycle["rows"][0]
+    dl = epcis.pack_epc(row.gtin, row.serial)
+
+    by_link = operator.get(EVENTS, {"MATCH_epc": dl})
+    by_other_host = operator.get(
+        EVENTS, {"MATCH_epc": f"https://example.com/01/{row.gtin}/21/{row.serial}"}
+    )
+
+    assert _steps(by_link) == [
+        ("commissioning", "ADD"),
+        ("packing", "ADD"),
+        ("unpacking", "DELETE"),
+        ("decommissioning", "DELETE"),
+    ]
+    assert _steps(by_other_host) == _steps(by_link)
+
+
+def test_match_parent_and_any_epc(lifecycle, operator):
+    case = lifecycle["case"]
+    uri = epcis.sscc_epc(case.sscc)
+    urn = f"urn:epc:id:sscc:{case.sscc[1:8]}.{case.sscc[0]}{case.sscc[8:17]}"
+
+    as_parent = operator.get(EVENTS, {"MATCH_parentID": uri})
+    as_urn = operator.get(EVENTS, {"MATCH_parentID": urn})
+    anywhere = operator.get(EVENTS, {"MATCH_anyEPC": uri})
+
+    assert _steps(as_parent) == [
+        ("packing", "ADD"),
+        ("unpacking", "DELETE"),
+        ("unpacking", "DELETE"),
+    ]
+    assert _steps(as_urn) == _steps(as_parent)
+    assert _steps(anywhere) == [
+        ("packing", "ADD"),
+        ("unpacking", "DELETE"),
+        ("packing", "ADD"),  # onto the pallet, as a child
+        ("unpacking", "DELETE"),
+    ]
+
+
+def test_biz_location_and_other_sites(lifecycle, operator, site, auth_client):
+    stranger = UserFactory()
+    assign(stranger, "operator", SiteFactory())
+
+    here = operator.get(EVENTS, {"EQ_bizLocation": epcis.location(site.gln)})
+    elsewhere = operator.get(EVENTS, {"EQ_bizLocation": epcis.location("4012345000009")})
+    theirs = auth_client(stranger).get(EVENTS)
+
+    assert len(_steps(here)) == 9 and _steps(elsewhere) == []
+    assert _steps(theirs) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"EQ_action": "UPDATE"},
+        {"GE_eventTime": "yesterday"},
+        {"perPage": "0"},
+        {"perPage": "100000000000"},
+        {"nextPageToken": "forged"},
+        {"eventCountLimit": "3"},
+        {"MATCH_epc": ",".join(["x"] * 1001)},
+    ],
+)
+def test_bad_queries_are_400(operator, query):
+    response = operator.get(EVENTS, query)
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_batch_document_streams_every_event_of_the_batch(lifecycle, batch, operator):
+    other = BatchFactory(site=batch.site, status=BatchStatus.IN_PRODUCTION)
+    generate(other, 3)
+
+    response = operator.get(f"/api/batches/{batch.pk}/epcis/")
+
+    assert response.status_code == 200 and response.streaming
+    document = json.loads(b"".join(response.streaming_content))
+    assert_valid(document)
+    events = document["epcisBody"]["eventList"]
+    assert len(events) == 9  # not the other batch's commissioning
+    assert [e["eventID"] for e in events] == reference_hashes(document)
+
+
+@pytest.mark.django_db
+def test_a_100000_pack_batch_streams_valid_in_bounded_pieces(site, operator):
+    batch = BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION)
+    generate(batch, 100_000)
+
+    response = operator.get(f"/api/batches/{batch.pk}/epcis/")
+
+    pieces = list(response.streaming_content)
+    assert max(len(piece) for piece in pieces) < 200_000  # one event at a time
+    document = json.loads(b"".join(pieces))
+    events = document["epcisBody"]["eventList"]
+    assert sum(len(e["epcList"]) for e in events) == 100_000
+    assert_valid(document)
+
+
+def test_events_are_append_only(lifecycle, db_vendor):
+    event = EPCISEvent.objects.first()
+
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        EPCISEvent.objects.filter(pk=event.pk).update(document="{}")
+    for sql in (
+        "UPDATE serializations_epcisevent SET document = '{}'",
+        "DELETE FROM serializations_epciseventepc",
+        "DELETE FROM serializations_epciseventbatch",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    if db_vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE serializations_epcisevent CASCADE")
+    assert EPCISEvent.objects.get(pk=event.pk).document == event.document
+
+
+def test_a_rolled_back_change_states_nothing(batch, site):
+    case = services.container_create(site=site, kind="case")
+    rows = list(SerialNumber.objects.none())
+    generate(batch, 2)
+    rows = list(SerialNumber.objects.filter(batch=batch))
+    before = EPCISEvent.objects.count()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.container_pack(container=case, codes=[code(r) for r in rows])
+        raise RuntimeError("rolled back")
+
+    assert EPCISEvent.objects.count() == before
+
+
+# --- identifiers and the schema -------------------------------------------------------
+
+
+def test_epc_urns_and_digital_links_name_the_same_things():
+    assert epcis.read_epc("urn:epc:id:sgtin:0614141.812345.6789") == epcis.Identifier(
+        gtin="80614141123458", serial="6789"
+    )
+    assert epcis.read_epc("urn:epc:id:sscc:0614141.1234567890") == epcis.Identifier(
+        sscc="106141412345678908"
+    )
+    assert epcis.read_epc("https://id.example.org/x/01/09506000134352/21/A%2F1") == (
+        epcis.Identifier(gtin="09506000134352", serial="A/1")
+    )
+    assert epcis.read_epc("https://id.gs1.org/414/9520123456788") is None
+    assert epcis.read_epc("urn:epc:id:sgtin:x.y.z") is None
+
+
+def test_sscc_check_digits_follow_gs1():
+    assert sscc.is_valid("106141412345678908")  # GS1's example SSCC
+    assert not sscc.is_valid("106141412345678907")
+    assert not sscc.is_valid("１06141412345678908")
+    assert sscc.check_digit("37613032110910342") == "0"  # GS1 General Specifications
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.jsonld")), ids=lambda p: p.name)
+def test_gs1s_examples_validate(path):
+    assert_valid(json.loads(path.read_text()))
+
+
+def test_an_unknown_action_does_not_validate():
+    document = json.loads((EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_text())
+    document["epcisBody"]["eventList"][0]["action"] = "UPSERT"
+
+    errors = epcis.schema_errors(document)
+
+    assert any(e.startswith("$.epcisBody.eventList[0].action:") for e in errors)
+
+
+def test_formats_are_checked():
+    document = json.loads((EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_text())
+    event = document["epcisBody"]["eventList"][0]
+    event["eventTime"] = "2005-13-45T25:00:00Z"
+    event["readPoint"] = {"id": "not a uri"}
+
+    errors = "\n".join(epcis.schema_errors(document))
+
+    assert "is not a 'date-time'" in errors and "is not a 'uri'" in errors
