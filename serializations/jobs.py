@@ -62,7 +62,7 @@ def generate_locked(
         now=now,
         on_progress=on_progress,
     )
-    _state_commissioning(batch, written, now)
+    _state_commissioning(batch, written, req.prefix, now)
     events.serials_generated(
         batch=batch,
         written=written,
@@ -75,12 +75,25 @@ def generate_locked(
     return written
 
 
-def _state_commissioning(batch: Batch, written: Written, at: dt.datetime) -> None:
-    """The generation's EPCIS commissioning events, read back from the rows it wrote in
-    id order, a bounded number of rows at a time."""
+def _state_commissioning(batch: Batch, written: Written, prefix: str, at: dt.datetime) -> None:
+    """The generation's EPCIS commissioning events: on PostgreSQL, for serials that need
+    no percent-encoding (random ones, digits after a letters-and-digits prefix), built by
+    the database; otherwise read back from the rows it wrote in id order, a bounded
+    number of rows at a time."""
     if written.first_id is None:
         return
     site, gtin = batch.site, batch.product.gtin
+    if (not prefix or (prefix.isascii() and prefix.isalnum())) and (
+        epcis.store_commissioned_in_database(
+            site=site,
+            batch=batch,
+            gtin=gtin,
+            first_id=written.first_id,
+            last_id=written.last_id,
+            at=at,
+        )
+    ):
+        return
     rows = SerialNumber.objects.filter(batch=batch, id__lte=written.last_id).order_by("id")
     after = written.first_id - 1
     step = max(int(settings.EPCIS_EPCS_PER_EVENT), 1) * 10

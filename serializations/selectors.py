@@ -189,6 +189,8 @@ EPCIS_PAGE_MAX = 1000
 _PAGE_SALT = "serializations.epcis-events"
 _ACTIONS = ("ADD", "OBSERVE", "DELETE")
 NOT_A_PARAMETER = "Not a query parameter of this endpoint."
+MAX_VALUE = 255  # the longest stored EPC
+MAX_MATCHED = 100_000
 QUERY_PARAMETERS = (
     "EQ_bizStep",
     "EQ_action",
@@ -221,6 +223,8 @@ def _values(params: Any, name: str) -> list[str]:
                 values.append(part.strip())
     if len(values) > 1000:
         raise ValidationError({name: ["At most 1,000 values."]})
+    if any(len(v) > MAX_VALUE or not v.isprintable() for v in values):
+        raise ValidationError({name: [f"Values of at most {MAX_VALUE} printable characters."]})
     return values
 
 
@@ -235,32 +239,44 @@ def _time(params: Any, name: str) -> dt.datetime | None:
     value = params.get(name)
     if value is None:
         return None
-    parsed = parse_datetime(value.strip().replace(" ", "+")) if len(value) < 64 else None
+    try:
+        parsed = parse_datetime(value.strip().replace(" ", "+")) if len(value) < 64 else None
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise ValidationError({name: ["An ISO 8601 date and time, e.g. 2026-12-01T00:00:00Z."]})
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _epc_match(epcs: list[str], roles: tuple[str, ...], *, ranges: bool) -> Q:
+def _epc_match(name: str, epcs: list[str], roles: tuple[str, ...], *, ranges: bool) -> Q:
     """Events naming any of ``epcs`` in ``roles``; ``ranges``: also commissioning events
     whose id range holds the pack."""
-    canonical, packs = [], Q()
+    canonical = [epcis.canonical(uri) for uri in epcs]
+    ids = set(
+        EPCISEventEPC.objects.filter(epc__in=canonical, role__in=roles).values_list(
+            "event_id", flat=True
+        )[:MAX_MATCHED]
+    )
+    by_gtin: dict[str, list[str]] = {}
     for uri in epcs:
         found = epcis.read_epc(uri)
-        if found is None:
-            canonical.append(uri)
-        elif found.sscc:
-            canonical.append(epcis.sscc_epc(found.sscc))
-        else:
-            canonical.append(epcis.pack_epc(found.gtin, found.serial))
-            packs |= Q(gtin=found.gtin, serial=found.serial)
-    match = Q(
-        id__in=EPCISEventEPC.objects.filter(epc__in=canonical, role__in=roles).values("event_id")
-    )
-    if ranges and packs:
+        if found is not None and found.gtin:
+            by_gtin.setdefault(found.gtin, []).append(found.serial)
+    if ranges and by_gtin:
+        packs = Q()
+        for gtin, serials in by_gtin.items():
+            packs |= Q(gtin=gtin, serial__in=serials)
         for pack_id, batch_id in SerialNumber.objects.filter(packs).values_list("id", "batch_id"):
-            match |= Q(batch_id=batch_id, serial_first_id__lte=pack_id, serial_last_id__gte=pack_id)
-    return match
+            ids.update(
+                EPCISEvent.objects.filter(
+                    batch_id=batch_id, serial_first_id__lte=pack_id, serial_last_id__gte=pack_id
+                ).values_list("id", flat=True)
+            )
+    if len(ids) >= MAX_MATCHED:
+        raise ValidationError({name: [f"More than {MAX_MATCHED} events match: narrow it."]})
+    # The matching ids first, each lookup on its own index; one OR across them would
+    # make the planner walk every event in id order.
+    return Q(id__in=sorted(ids))
 
 
 def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str], str | None]:
@@ -288,11 +304,17 @@ def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str]
     if (until := _time(params, "LT_eventTime")) is not None:
         queryset = queryset.filter(event_time__lt=until)
     if epcs := _values(params, "MATCH_epc"):
-        queryset = queryset.filter(_epc_match(epcs, (EPCRole.EPC, EPCRole.CHILD), ranges=True))
+        queryset = queryset.filter(
+            _epc_match("MATCH_epc", epcs, (EPCRole.EPC, EPCRole.CHILD), ranges=True)
+        )
     if parents := _values(params, "MATCH_parentID"):
-        queryset = queryset.filter(_epc_match(parents, (EPCRole.PARENT,), ranges=False))
+        queryset = queryset.filter(
+            _epc_match("MATCH_parentID", parents, (EPCRole.PARENT,), ranges=False)
+        )
     if anys := _values(params, "MATCH_anyEPC"):
-        queryset = queryset.filter(_epc_match(anys, tuple(EPCRole.values), ranges=True))
+        queryset = queryset.filter(
+            _epc_match("MATCH_anyEPC", anys, tuple(EPCRole.values), ranges=True)
+        )
     if locations := _values(params, "EQ_bizLocation"):
         glns = [loc.rsplit("/414/", 1)[-1].split("/")[0] for loc in locations]
         queryset = queryset.filter(site__gln__in=glns)
@@ -303,12 +325,12 @@ def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str]
         except (signing.BadSignature, TypeError, ValueError):
             raise ValidationError({"nextPageToken": ["Not a page token of this query."]}) from None
         queryset = queryset.filter(id__gt=after)
-    rows = list(queryset.order_by("id").values_list("id", "document")[: size + 1])
+    rows = list(queryset.order_by("id").values_list(*epcis.SERVED_COLUMNS)[: size + 1])
     next_token = None
     if len(rows) > size:
         rows = rows[:size]
         next_token = signing.dumps(rows[-1][0], salt=_PAGE_SALT)
-    return [text for _, text in rows], next_token
+    return [epcis.served(row) for row in rows], next_token
 
 
 def batch_event_texts(batch: Any, *, chunk: int = 500) -> Iterator[str]:
@@ -320,10 +342,10 @@ def batch_event_texts(batch: Any, *, chunk: int = 500) -> Iterator[str]:
         rows = list(
             EPCISEvent.objects.filter(id__in=ids, id__gt=after)
             .order_by("id")
-            .values_list("id", "document")[:chunk]
+            .values_list(*epcis.SERVED_COLUMNS)[:chunk]
         )
         if not rows:
             return
-        for _, text in rows:
-            yield text
+        for row in rows:
+            yield epcis.served(row)
         after = rows[-1][0]

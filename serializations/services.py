@@ -494,12 +494,15 @@ def _lock_container(container: Container) -> Container:
 
 
 def _pack_rows(children: list[Child]) -> list[dict[str, Any]]:
-    match = Q()
+    by_gtin: dict[str, list[str]] = {}
     for child in children:
         if child.gtin:
-            match |= Q(gtin=child.gtin, serial=child.serial)
-    if not match:
+            by_gtin.setdefault(child.gtin, []).append(child.serial)
+    if not by_gtin:
         return []
+    match = Q()
+    for gtin, serials in by_gtin.items():
+        match |= Q(gtin=gtin, serial__in=serials)
     return list(
         SerialNumber.objects.filter(match)
         .select_for_update(of=("self",))

@@ -7,13 +7,15 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers
+from rest_framework import renderers, serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 
+from accounts.selectors import signed_in
 from batches.models import Batch
 from core.parsers import JSONParser
 from rbac.viewsets import ScopedGenericViewSet
-from serializations import epcis, selectors
+from serializations import capture, epcis, selectors
 from serializations.models import EPCISEvent
 
 MEDIA_TYPE = "application/json"
@@ -108,3 +110,42 @@ class BatchEPCISViewSet(ScopedGenericViewSet):
         )
         response["Content-Disposition"] = f'attachment; filename="epcis-{batch.pk}.json"'
         return response
+
+
+class CaptureOutputSerializer(serializers.Serializer):
+    captured = serializers.IntegerField(help_text="Events applied and stored.")
+    duplicates = serializers.IntegerField(help_text="Events stored before: skipped.")
+    event_ids = serializers.ListField(child=serializers.CharField())
+
+
+class CaptureView(ScopedGenericViewSet):
+    """``POST /api/epcis/capture/``: a trading partner's EPCIS document."""
+
+    required_permissions = {"create": "serial.update_status"}
+    queryset = EPCISEvent.objects.none()
+    filter_backends: list[Any] = []
+    pagination_class = None
+    parser_classes = [JSONParser, JSONLDParser]
+
+    def base_queryset(self) -> Any:
+        return EPCISEvent.objects.all()
+
+    @extend_schema(
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "application/ld+json": OpenApiTypes.OBJECT,
+        },
+        responses={200: CaptureOutputSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Apply an ``EPCISDocument`` (``application/json`` or ``application/ld+json``,
+        at most ``MAX_REQUEST_BODY_BYTES`` and ``EPCIS_CAPTURE_MAX_EVENTS`` events): it
+        must validate against GS1's EPCIS 2.0 schema, and each event must be one this
+        service applies (commissioning of a batch's packs named by their lot, packing
+        and unpacking, shipping containers, packing/dispensing/decommissioning moves)
+        to known packs at the caller's sites. All or nothing; a 400 names every schema
+        error by its JSON path and every refused event by its index. An event whose
+        eventID is stored already is skipped, so sending a document twice changes
+        nothing the second time."""
+        result = capture.epcis_capture(actor=signed_in(request), document=request.data)
+        return Response(CaptureOutputSerializer(result).data)

@@ -17,9 +17,11 @@ batch_serials_export = views.BatchSerialViewSet.as_view(
 
 epcis_events = epcis.EPCISEventViewSet.as_view({"get": "list"})
 batch_epcis = epcis.BatchEPCISViewSet.as_view({"get": "list"})
+epcis_capture = epcis.CaptureView.as_view({"post": "create"})
 
 urlpatterns = [
     path("epcis/events/", epcis_events, name="epcis-events"),
+    path("epcis/capture/", epcis_capture, name="epcis-capture"),
     path("batches/<uuid:batch_pk>/epcis/", batch_epcis, name="batch-epcis"),
     path("batches/<uuid:batch_pk>/serials/", batch_serials, name="batch-serials"),
     path(

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.services import user_create, user_deactivate, user_update
@@ -22,6 +23,7 @@ from inspections import services as inspections
 from notifications.services import broadcast_create
 from rbac import services as rbac
 from rbac.models import Role
+from serializations import capture, epcis
 from serializations import services as serials
 from serializations.models import SerialNumber
 from sites.services import site_create, site_delete, site_update
@@ -217,6 +219,50 @@ def test_each_service_writes_exactly_its_records(django_capture_on_commit_callba
         assert released.old_values["status"] == "quarantine"
         assert released.new_values["status"] == "released"
         assert released.new_values["meaning"] == "approval"
+
+    with acting(operator):
+        packs = list(SerialNumber.objects.filter(batch=batch).order_by("id")[:3])
+        codes = [f"(01){p.gtin}(21){p.serial}" for p in packs]
+        with override_settings(GS1_COMPANY_PREFIX="4012345"), records() as found:
+            case = serials.container_create(site=site, kind="case")
+        assert shape(found) == [("create", "serializations.container")]
+
+        with records() as found:
+            serials.container_pack(container=case, codes=codes[:2])
+        assert shape(found) == [("container_pack", "serializations.container")]
+
+        with records() as found:
+            serials.container_unpack(container=case, codes=codes[1:2])
+        assert shape(found) == [("container_unpack", "serializations.container")]
+
+        partner = {
+            "@context": [epcis.CONTEXT],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-12-01T10:00:00Z",
+            "epcisBody": {
+                "eventList": [
+                    {
+                        "type": "AggregationEvent",
+                        "eventTime": "2026-12-01T09:00:00Z",
+                        "eventTimeZoneOffset": "+00:00",
+                        "action": "ADD",
+                        "bizStep": "packing",
+                        "parentID": epcis.sscc_epc(case.sscc),
+                        "childEPCs": [epcis.pack_epc(packs[2].gtin, packs[2].serial)],
+                        "readPoint": {"id": epcis.location(site.gln)},
+                    }
+                ]
+            },
+        }
+        with records() as found:
+            capture.epcis_capture(actor=operator, document=partner)
+        assert shape(found) == [("container_pack", "serializations.container")]
+
+        with records() as found:
+            serials.container_ship(container=case, destination_gln=_gln(9002))
+        assert shape(found) == [("container_ship", "serializations.container")]
+        assert found[0].new_values["packs"]["count"] == 2
 
     with acting(admin):
         other = batches.batch_create(

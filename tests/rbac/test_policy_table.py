@@ -29,6 +29,7 @@ from core.views import api_not_found
 from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
+from serializations import epcis
 from serializations.choices import SerialStatus
 from serializations.models import Container, SerialJob, SerialNumber
 from sites.models import Site
@@ -127,6 +128,7 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/containers/<sscc>/unpack/", "POST"):  (OK,   F,   OK,  F,   F,   A),
     ("api/containers/<sscc>/ship/", "POST"):    (OK,   F,   OK,  F,   F,   A),
     ("api/epcis/events/", "GET"):               (OK,   OK,  OK,  OK,  F,   A),
+    ("api/epcis/capture/", "POST"):             (OK,   F,   OK,  F,   F,   A),
     ("api/batches/<uuid:batch_pk>/epcis/", "GET"):           (OK,  OK, OK,  OK, F, A),
     # Inspections: inspection.view (every default role); inspection.create/update/
     # complete (admin, qa).
@@ -257,6 +259,31 @@ class World:
         [self.pack] = make_serials(batch, ["POLICYOUT"])
         return case
 
+    def partner_document(self) -> dict[str, Any]:
+        """A trading partner's EPCIS document: one commissioned pack put into a case."""
+        serial = self.serial()
+        site = serial.batch.site
+        return {
+            "@context": [epcis.CONTEXT],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-12-01T10:00:00Z",
+            "epcisBody": {
+                "eventList": [
+                    {
+                        "type": "AggregationEvent",
+                        "eventTime": "2026-12-01T09:00:00Z",
+                        "eventTimeZoneOffset": "+00:00",
+                        "action": "ADD",
+                        "bizStep": "packing",
+                        "parentID": epcis.sscc_epc("106141412345678908"),
+                        "childEPCs": [epcis.pack_epc(serial.gtin, serial.serial)],
+                        "readPoint": {"id": epcis.location(site.gln)},
+                    }
+                ]
+            },
+        }
+
     def inspection(self) -> Inspection:
         """A pending inspection, all results in spec, of a batch in production."""
         return InspectionFactory(batch=self.batch(BatchStatus.IN_PRODUCTION))
@@ -374,6 +401,7 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("api/containers/<sscc>/pack/", "POST"): lambda w: {"children": [str(w.pack)]},
     ("api/containers/<sscc>/unpack/", "POST"): lambda w: {},
     ("api/containers/<sscc>/ship/", "POST"): lambda w: {"destination_gln": w.site.gln},
+    ("api/epcis/capture/", "POST"): lambda w: w.partner_document(),
     ("api/inspections/", "POST"): lambda w: {
         "batch": str(w.batch(BatchStatus.IN_PRODUCTION).pk),
         "kind": "visual",

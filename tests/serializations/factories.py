@@ -1,9 +1,11 @@
 import itertools
 
+from django.db import transaction
 from django.utils import timezone
 from stdnum import ean
 
 from serializations.choices import ContainerKind, SerialStatus
+from serializations.jobs import GenerationRequest, generate_locked
 from serializations.models import Container, SerialNumber
 
 
@@ -40,3 +42,15 @@ def sscc_of(reference: int, prefix: str = "4012345") -> str:
 def make_container(site, kind=ContainerKind.CASE, **fields):
     """A container with an SSCC of its own, outside the allocation counter."""
     return Container.objects.create(site=site, kind=kind, sscc=sscc_of(next(_ssccs)), **fields)
+
+
+def code(row):
+    """A serial's GS1 element string, as a scanner reads it."""
+    return f"(01){row.gtin}(21){row.serial}"
+
+
+def generate(batch, count):
+    """Generate ``count`` random serials, as the API does, through the service."""
+    with transaction.atomic():
+        locked = type(batch).objects.select_related("site", "product").get(pk=batch.pk)
+        return generate_locked(locked, GenerationRequest(count=count))

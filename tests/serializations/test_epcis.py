@@ -9,23 +9,17 @@ from django.db import DatabaseError, connection, transaction
 from epcis_event_hash_generator import hash_generator, json_to_py
 
 from batches.choices import BatchStatus
-from core import reasons
 from serializations import epcis, services, sscc
-from serializations.choices import SerialStatus
 from serializations.jobs import GenerationRequest, generate_locked
 from serializations.models import EPCISEvent, EPCISEventEPC, SerialNumber
-from serializations.services import SerialRef
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
 from tests.conftest import assign
+from tests.serializations.factories import code, generate
 from tests.sites.factories import SiteFactory
 
 EXAMPLES = Path(__file__).parent / "epcis_examples"
 EVENTS = "/api/epcis/events/"
-
-
-def code(row):
-    return f"(01){row.gtin}(21){row.serial}"
 
 
 def reference_hashes(document):
@@ -39,54 +33,14 @@ def assert_valid(document):
 
 
 def stored_document():
-    texts = EPCISEvent.objects.order_by("id").values_list("document", flat=True)
-    return json.loads("".join(epcis.stream_document(texts)))
+    rows = EPCISEvent.objects.order_by("id").values_list(*epcis.SERVED_COLUMNS)
+    return json.loads("".join(epcis.stream_document(epcis.served(row) for row in rows)))
 
 
-def generate(batch, count):
-    with transaction.atomic():
-        locked = type(batch).objects.select_related("site", "product").get(pk=batch.pk)
-        return generate_locked(locked, GenerationRequest(count=count))
-
-
-@pytest.fixture
-def batch(site):
-    return BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION, batch_number="0012")
-
-
-@pytest.fixture
-def lifecycle(batch, site, operator_user):
-    """Every kind of event the services write: commissioning, packing into a case and the
-    case onto a pallet, unpacking, decommissioning a packed pack, shipping the pallet,
-    and status moves."""
-    generate(batch, 12)
-    rows = list(SerialNumber.objects.filter(batch=batch).order_by("id"))
-    case = services.container_create(site=site, kind="case")
-    pallet = services.container_create(site=site, kind="pallet")
-    services.container_pack(container=case, codes=[code(r) for r in rows[:6]])
-    services.container_unpack(container=case, codes=[code(rows[5])])
-    services.container_pack(container=pallet, codes=[f"(00){case.sscc}", code(rows[6])])
-    services.serials_move(
-        actor=operator_user,
-        refs=[SerialRef(rows[0].gtin, rows[0].serial)],
-        status=SerialStatus.DECOMMISSIONED,
-        reason="damaged",
-    )
-    with reasons.given("Test"):
-        type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.RELEASED)
-        services.serials_move(
-            actor=operator_user,
-            refs=[SerialRef(r.gtin, r.serial) for r in rows[7:9]],
-            status=SerialStatus.PACKED,
-        )
-    services.container_ship(container=pallet, destination_gln="4012345000009", reference="DN-1")
-    with reasons.given("Test"):
-        services.serials_move(
-            actor=operator_user,
-            refs=[SerialRef(r.gtin, r.serial) for r in rows[1:3]],
-            status=SerialStatus.DISPENSED,
-        )
-    return {"rows": rows, "case": case, "pallet": pallet}
+def served(event):
+    """The event as the API serves it."""
+    row = EPCISEvent.objects.filter(pk=event.pk).values_list(*epcis.SERVED_COLUMNS).get()
+    return json.loads(epcis.served(row))
 
 
 def test_every_event_written_has_the_reference_event_hash(lifecycle):
@@ -111,7 +65,7 @@ def test_every_event_written_has_the_reference_event_hash(lifecycle):
 
 def test_commissioning_states_the_lot_and_expiry(lifecycle, batch):
     [event] = EPCISEvent.objects.filter(biz_step="commissioning")
-    body = json.loads(event.document)
+    body = served(event)
 
     assert body["ilmd"] == {
         "cbvmda:lotNumber": "0012",
@@ -123,18 +77,17 @@ def test_commissioning_states_the_lot_and_expiry(lifecycle, batch):
         lifecycle["rows"][0].pk,
         lifecycle["rows"][-1].pk,
     )
-    # Named by id range: no index row per commissioned pack.
+    # Named by id range: no index row per commissioned pack, and the packs are written
+    # out only when the event is served.
     assert not EPCISEventEPC.objects.filter(event=event).exists()
+    assert json.loads(event.document)["epcList"] == epcis.BY_RANGE
 
 
 def test_a_large_generation_is_stated_in_bounded_events(batch, settings):
     settings.EPCIS_EPCS_PER_EVENT = 7
     generate(batch, 30)
 
-    sizes = [
-        len(json.loads(text)["epcList"])
-        for text in EPCISEvent.objects.order_by("id").values_list("document", flat=True)
-    ]
+    sizes = [len(served(event)["epcList"]) for event in EPCISEvent.objects.order_by("id")]
 
     assert sizes == [7, 7, 7, 7, 2]
     assert_valid(stored_document())
@@ -363,3 +316,45 @@ def test_formats_are_checked():
     errors = "\n".join(epcis.schema_errors(document))
 
     assert "is not a 'date-time'" in errors and "is not a 'uri'" in errors
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["EQ_bizStep", "EQ_action", "EQ_eventType", "MATCH_epc", "MATCH_anyEPC", "EQ_bizLocation"],
+)
+def test_hostile_query_values_are_answered_without_a_500(operator, name):
+    for value in ("\x00", "é" * 300, "urn:epc:id:sgtin:" + "9" * 400, "%", "https://x/01/"):
+        response = operator.get(EVENTS, {name: value})
+        assert response.status_code in (200, 400), (name, value, response.content[:200])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"GE_eventTime": "2026-13-45T25:61:00Z"},
+        {"LT_eventTime": "\x00"},
+        {"perPage": "\x00"},
+        {"nextPageToken": "\x00"},
+        {"perPage": "٣"},
+    ],
+)
+def test_hostile_times_pages_and_tokens_are_400(operator, query):
+    assert operator.get(EVENTS, query).status_code == 400
+
+
+@pytest.mark.parametrize("prefix", ["", "LOT", "A-", "X/"])
+def test_both_ways_of_stating_a_generation_agree_with_gs1s_reference(batch, prefix):
+    """Letters-and-digits serials are stated by the database on PostgreSQL, others (and
+    SQLite) in Python; both must hash as GS1's reference does and serve the same packs."""
+    with transaction.atomic():
+        locked = type(batch).objects.select_related("site", "product").get(pk=batch.pk)
+        generate_locked(
+            locked, GenerationRequest(count=25, strategy="sequential", length=8, prefix=prefix)
+        )
+    document = stored_document()
+
+    epcs = [epc for e in document["epcisBody"]["eventList"] for epc in e["epcList"]]
+    serials = SerialNumber.objects.filter(batch=batch).order_by("id")
+    assert epcs == [epcis.pack_epc(s.gtin, s.serial) for s in serials]
+    assert [e["eventID"] for e in document["epcisBody"]["eventList"]] == reference_hashes(document)
+    assert_valid(document)

@@ -19,6 +19,11 @@ the trail is grown to each size of ``BENCH_AUDIT_SIZES`` (default ``1000000,1000
 full and incremental verification timed, ``tools/benchmarks/audit_verify.py``) and of
 ``BENCH_AUDIT_LIST_SIZES`` (default ``100000,10000000``: the p99 of
 ``GET /api/audit-logs/?site=<id>`` through gunicorn). ``BENCH_AUDIT=0`` skips it.
+
+The aggregation section (``tools/benchmarks/aggregation.py``; ``BENCH_AGGREGATION=0``
+skips it) packs ``BENCH_AGG_PACKS`` packs into cases and pallets through the API, ships
+the pallets, reads the batch's EPCIS document, and measures ``MATCH_epc`` with the event
+table topped up to ``BENCH_EPCIS_EVENTS`` rows.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tools.benchmarks import aggregation as aggregation_bench
 from tools.harness import HOST, PY, ROOT, manage, stop
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -320,10 +326,10 @@ def parse_wrk(output: str, duration: int) -> dict[str, float]:
     }
 
 
-def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
-    """1,000,000 serials through the service against the database's raw ceiling."""
+def run_module(env: dict[str, str], *args: str) -> Any:
+    """``python -m tools.benchmarks.<args>`` on the benchmark database; its last line."""
     result = subprocess.run(
-        [PY, "-m", "tools.benchmarks.serials"],
+        [PY, "-m", *args],
         cwd=ROOT,
         env={**env, "LOG_LEVEL": "WARNING"},
         capture_output=True,
@@ -332,7 +338,7 @@ def run_serial_benchmark(env: dict[str, str]) -> dict[str, Any]:
     )
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
-        raise SystemExit("the serial benchmark failed")
+        raise SystemExit(f"{' '.join(args)} failed")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -507,6 +513,7 @@ def main() -> None:
     os.environ["BENCH_PATCH_PATHS"] = ",".join(f"/api/sites/{pk}/" for pk in data["patch_sites"])
     bench_site_url = "/api/sites/"
 
+    aggregation: dict[str, Any] = {}
     server = start_gunicorn(env)
     baseline: subprocess.Popen[bytes] | None = None
     try:
@@ -540,6 +547,16 @@ def main() -> None:
             )
         for kind, measured in runs.items():
             results[f"site_patch_{kind}"] = sorted(measured, key=lambda r: r["rps"])[1]
+        if os.environ.get("BENCH_AGGREGATION", "1") != "0":
+            prepared = run_module(env, "tools.benchmarks.aggregation", "prepare")
+            aggregation = aggregation_bench.measure(BASE, token, prepared)
+            aggregation["stored_events"] = prepared["events"]
+            match_url = aggregation.pop("match_epc_uri")
+            run_wrk(wrk, match_url, token, None)  # warm-up, not recorded
+            results["epcis_match_epc"] = run_wrk(wrk, match_url, token, None)
+            aggregation["export_rss"] = run_module(
+                env, "tools.benchmarks.aggregation", "export", prepared["batch"]
+            )
         results.update(run_sign_in_benchmark(wrk, env))
         # Last: the flood uses up 127.0.0.1's budget of failed sign-ins for a minute.
         flood_cases, flood = run_flood_benchmark(wrk, env, token, site_url)
@@ -553,7 +570,7 @@ def main() -> None:
 
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
-    serials = run_serial_benchmark(env)
+    serials = run_module(env, "tools.benchmarks.serials")
     audit = run_audit_benchmark(wrk, env) if os.environ.get("BENCH_AUDIT", "1") != "0" else {}
 
     ceiling = results["health_live"]["rps"]
@@ -601,8 +618,34 @@ def main() -> None:
         f"{serials['export_mb']} MB at {serials['export_rows_per_s']:,.0f} rows/s; "
         f"peak RSS {serials['rss_mb_peak_export']} MB",
     ]
+    if aggregation:
+        rss = aggregation["export_rss"]
+        lines += [
+            "",
+            f"aggregation through the API, {aggregation['packs']:,} packs into "
+            f"{aggregation['cases']:,} cases of {aggregation_bench.PER_CASE} and "
+            f"{aggregation['pallets']} pallets of {aggregation_bench.CASES_PER_PALLET} cases:",
+            f"- packing: {aggregation['aggregation_packs_per_s']:,.0f} packs/s "
+            f"({aggregation['packs_into_cases_per_s']:,.0f} packs/s into cases, "
+            f"{aggregation['cases_onto_pallets_per_s']:,.0f} cases/s onto pallets); "
+            f"{aggregation_bench.BIG_REQUEST:,}-child requests "
+            f"{aggregation['big_request_packs_per_s']:,.0f} packs/s "
+            f"({aggregation['big_request_seconds']:.2f} s a request)",
+            f"- shipping the {aggregation['pallets']} pallets: "
+            f"{aggregation['ship_packs_per_s']:,.0f} packs/s "
+            f"({aggregation['ship_pallets_per_s']:.1f} pallets/s)",
+            f"- the batch's EPCIS document: {aggregation['export_events']:,} events, "
+            f"{aggregation['export_mb']} MB, {aggregation['export_events_per_s']:,.0f} "
+            f"events/s over HTTP; streamed in-process {rss['events_per_s']:,.0f} events/s, "
+            f"peak RSS {rss['rss_mb_peak']} MB ({rss['rss_mb_before']} MB before)",
+            f"- MATCH_epc with {aggregation['stored_events']:,} stored events: "
+            f"p50 {results['epcis_match_epc']['p50_ms']:.2f} ms, "
+            f"p99 {results['epcis_match_epc']['p99_ms']:.2f} ms, "
+            f"{results['epcis_match_epc']['rps']:.0f} req/s",
+        ]
     lines += ["", *audit_lines(audit)]
     results["serials"] = serials  # type: ignore[assignment]
+    results["aggregation"] = aggregation  # type: ignore[assignment]
     results["audit"] = audit  # type: ignore[assignment]
     results["sign_in_flood"] = flood  # every answer is meant to be a 4xx: not in the check
     report = "\n".join(lines)
@@ -610,7 +653,9 @@ def main() -> None:
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(results, indent=2))
     (ROOT / "bench-results" / "latest.md").write_text(report + "\n")
     # Every sign-in of the flood is meant to be a 4xx.
-    checked = {n: r for n, r in results.items() if n not in ("sign_in_flood", "audit")}
+    checked = {
+        n: r for n, r in results.items() if n not in ("sign_in_flood", "audit", "aggregation")
+    }
     failed = [n for n, r in checked.items() if r.get("non_2xx")]
     failed += [f"audit list at {n}" for n, r in audit.items() if r.get("list", {}).get("non_2xx")]
     if failed:

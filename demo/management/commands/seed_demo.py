@@ -21,9 +21,9 @@ from rbac.models import Role, RoleAssignment
 from sites.models import Site
 
 DEMO_SITES = [
-    # code, name, GLN (valid check digit), country, time zone
-    ("FRA-01", "Frankfurt Solid Dose", "4012345000009", "DE", "Europe/Berlin"),
-    ("BCN-02", "Barcelona Sterile Fill", "8412345000003", "ES", "Europe/Madrid"),
+    # code, name, GLN (valid check digit), country, time zone, GS1 company prefix
+    ("FRA-01", "Frankfurt Solid Dose", "4012345000009", "DE", "Europe/Berlin", "4012345"),
+    ("BCN-02", "Barcelona Sterile Fill", "8412345000003", "ES", "Europe/Madrid", "8412345"),
 ]
 DEMO_PRODUCTS = [
     # GTIN-14 (valid check digit), name, strength, dosage form
@@ -91,9 +91,16 @@ class Command(SeedCommand):
                 "--admin-password or DEMO_ADMIN_PASSWORD to reset it)"
             )
         sites = {}
-        for code, name, gln, country, tz in DEMO_SITES:
+        for code, name, gln, country, tz, prefix in DEMO_SITES:
             sites[code], _ = Site.objects.get_or_create(
-                code=code, defaults={"name": name, "gln": gln, "country": country, "timezone": tz}
+                code=code,
+                defaults={
+                    "name": name,
+                    "gln": gln,
+                    "country": country,
+                    "timezone": tz,
+                    "gs1_company_prefix": prefix,
+                },
             )
         demo_password = os.environ.get("DEMO_USER_PASSWORD", "demo-password-2026")
         for name, email, first, last, role, site_code in DEMO_USERS:
