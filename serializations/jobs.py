@@ -80,7 +80,7 @@ def _state_commissioning(batch: Batch, written: Written, prefix: str, at: dt.dat
     no percent-encoding (random ones, digits after a letters-and-digits prefix), built by
     the database; otherwise read back from the rows it wrote in id order, a bounded
     number of rows at a time."""
-    if written.first_id is None:
+    if written.first_id is None or written.last_id is None:
         return
     site, gtin = batch.site, batch.product.gtin
     if (not prefix or (prefix.isascii() and prefix.isalnum())) and (
