@@ -145,15 +145,8 @@ def _commission(site: Site, event: Mapping[str, Any]) -> None:
                 f"A pack of GTIN {gtin} in this commissioning is commissioned already."
             ) from None
         ids = sorted(row.pk for row in created)
-        epcis.store(
-            epcis.commissioned(
-                site=site,
-                batch=batch,
-                gtin=gtin,
-                rows=[(pk, "") for pk in ids],
-                at=now,
-            )
-        )
+        # Stated as the partner's event itself (merged by ``epcis.capturing``).
+        epcis.store([epcis.Event(body=dict(event), site_id=site.pk, batches={batch.pk})])
         record_bulk(
             action=events.SERIAL_GENERATE,
             model=SerialNumber,

@@ -46,6 +46,7 @@ from serializations.jobs import (
 from serializations.models import Container, SerialJob, SerialNumber
 from serializations.tasks import run_serial_job
 from sites.models import Site
+from sites.validators import validate_gln
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ RANDOM_TOO_SHORT = (
 )
 DECOMMISSION_REASON = "Decommissioning needs a reason: "
 MAX_ERRORS_NAMED = 1000
+MAX_REFERENCE = 64
 
 
 # --- generation -------------------------------------------------------------------
@@ -540,7 +542,7 @@ def container_pack(*, container: Container, codes: list[str]) -> Packed:
     no container; a case takes packs only, a pallet packs and cases; a case holds packs
     of one batch (its own, when it has one) unless its site allows mixed cases.
     Otherwise a 400 names every offending child and nothing changes. A commissioned
-    pack becomes packed. Rows are locked container first, then children in id order.
+    pack becomes packed. Rows are locked pallet, then case, then pack, in id order.
     """
     children = read_children(codes)
     with reasons.named_act(events.CONTAINER_PACK), transaction.atomic():
@@ -556,6 +558,7 @@ def container_pack(*, container: Container, codes: list[str]) -> Packed:
         if target.kind == ContainerKind.CASE and target.batch_id is None:
             batches = dict(
                 SerialNumber.objects.filter(container=target)
+                .order_by()
                 .values_list("batch_id", "batch__batch_number")
                 .distinct()[:2]
             )
@@ -760,6 +763,12 @@ def container_ship(*, container: Container, destination_gln: str, reference: str
     Refused (409) when the container is in another one, is empty, or holds a pack of a
     batch that is not released, or a pack that is not packed.
     """
+    try:
+        validate_gln(destination_gln)
+    except ValidationError as exc:
+        raise ValidationError({"destination_gln": exc.messages}) from exc
+    if len(reference) > MAX_REFERENCE:
+        raise ValidationError({"reference": [f"At most {MAX_REFERENCE} characters."]})
     with reasons.named_act(events.CONTAINER_SHIP), transaction.atomic():
         target = _lock_container(container)
         if target.parent_id is not None:
