@@ -596,3 +596,37 @@ def test_cases_and_pallets_locked_from_both_sides_never_deadlock():
     assert isinstance(outcomes[-1], ValidationError)  # a case holds packs only
     packed = SerialNumber.objects.filter(container=case).count()
     assert packed == 1 + sum(isinstance(o, dict) for o in outcomes[: THREADS - 1])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_many_threads_unpacking_and_shipping_the_same_tree_act_once():
+    site = SiteFactory()
+    batch = BatchFactory(site=site, status=BatchStatus.RELEASED)
+    rows = make_serials(batch, [f"ONCE{n:04d}" for n in range(40)])
+    case = services.container_create(site=site, kind="case")
+    services.container_pack(container=case, codes=[code(r) for r in rows[:20]])
+    pallet = services.container_create(site=site, kind="pallet")
+    services.container_pack(container=pallet, codes=[code(r) for r in rows[20:]])
+    named = [code(r) for r in rows[:20]]
+
+    unpacked = together(
+        [lambda: _attempt(lambda: services.container_unpack(container=case, codes=named))] * THREADS
+    )
+    shipped = together(
+        [
+            lambda: _attempt(
+                lambda: services.container_ship(container=pallet, destination_gln=site.gln)
+            )
+        ]
+        * THREADS
+    )
+
+    assert sum(isinstance(o, dict) for o in unpacked) == 1
+    assert all(isinstance(o, ValidationError) for o in unpacked if not isinstance(o, dict))
+    assert not SerialNumber.objects.filter(container=case).exists()
+    assert sum(isinstance(o, dict) for o in shipped) == 1
+    assert all(isinstance(o, StateConflict) for o in shipped if not isinstance(o, dict))
+    assert SerialNumber.objects.filter(container=pallet, status=S).count() == 20
+    assert EPCISEvent.objects.filter(biz_step="shipping").count() == 1
+    assert EPCISEvent.objects.filter(biz_step="unpacking").count() == 1
