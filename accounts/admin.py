@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import ElectronicSignature, User, UserSession
+from accounts.models import SIGNATURE_FIELDS, ElectronicSignature, User, UserSession
 from accounts.selectors import signed_in
 from core.admin_base import REFUSALS, ReadOnlyServiceAdmin, ServiceAdmin, action_with_form
 
@@ -174,14 +174,4 @@ class ElectronicSignatureAdmin(ReadOnlyServiceAdmin):
     list_display = ("signed_at", "printed_name", "meaning", "record_type", "record_id")
     list_filter = ("meaning", "record_type")
     search_fields = ("printed_name", "record_id", "signer__username")
-    readonly_fields = (
-        "id",
-        "signer",
-        "printed_name",
-        "signed_at",
-        "meaning",
-        "reason",
-        "record_type",
-        "record_id",
-        "content_hash",
-    )
+    readonly_fields = SIGNATURE_FIELDS

@@ -251,6 +251,21 @@ class ImmutableQuerySet(TrackedQuerySet):
         raise PermissionError("Electronic signatures cannot be deleted.")
 
 
+# What a signature shows wherever it is shown (the API's batch detail, the admin), in
+# this order: §11.50 asks for the printed name, the time and the meaning with it.
+SIGNATURE_FIELDS = (
+    "id",
+    "signer",
+    "printed_name",
+    "signed_at",
+    "meaning",
+    "reason",
+    "record_type",
+    "record_id",
+    "content_hash",
+)
+
+
 class ElectronicSignature(AuditedModel, TrackedModel):
     """An electronic signature (21 CFR Part 11 §11.50, §11.70, §11.200).
 

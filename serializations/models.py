@@ -277,7 +277,7 @@ class EPCISEventEPC(AppendOnly, models.Model):
     id = models.BigAutoField(primary_key=True)
     event = models.ForeignKey(EPCISEvent, on_delete=models.PROTECT, related_name="epcs")
     epc = ByteOrderCharField("EPC", max_length=255)
-    role = models.CharField(max_length=1, choices=EPCRole.choices)
+    role = models.CharField(max_length=1, choices=EPCRole)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from accounts.models import ElectronicSignature, SignatureMeaning
+from accounts.models import SIGNATURE_FIELDS, ElectronicSignature, SignatureMeaning
 from audit.api.reasons import reason_field
 from batches.models import Batch, Product
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
@@ -73,17 +73,7 @@ class BatchListOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
 class SignatureOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = ElectronicSignature
-        fields = (
-            "id",
-            "signer",
-            "printed_name",
-            "signed_at",
-            "meaning",
-            "reason",
-            "record_type",
-            "record_id",
-            "content_hash",
-        )
+        fields = SIGNATURE_FIELDS
         read_only_fields = fields
 
 

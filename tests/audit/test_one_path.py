@@ -23,13 +23,14 @@ from inspections import services as inspections
 from notifications.services import broadcast_create
 from rbac import services as rbac
 from rbac.models import Role
-from serializations import capture, epcis
+from serializations import capture
 from serializations import services as serials
 from serializations.models import SerialNumber
 from sites.services import site_create, site_delete, site_update
 from tests.accounts.factories import UserFactory
 from tests.conftest import assign
 from tests.inspections.factories import in_spec_results
+from tests.serializations.factories import epcis_document, packing_event
 from tests.sites.factories import _gln
 
 pytestmark = pytest.mark.django_db
@@ -235,26 +236,7 @@ def test_each_service_writes_exactly_its_records(django_capture_on_commit_callba
             serials.container_unpack(container=case, codes=codes[1:2])
         assert shape(found) == [("container_unpack", "serializations.container")]
 
-        partner = {
-            "@context": [epcis.CONTEXT],
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": "2026-12-01T10:00:00Z",
-            "epcisBody": {
-                "eventList": [
-                    {
-                        "type": "AggregationEvent",
-                        "eventTime": "2026-12-01T09:00:00Z",
-                        "eventTimeZoneOffset": "+00:00",
-                        "action": "ADD",
-                        "bizStep": "packing",
-                        "parentID": epcis.sscc_epc(case.sscc),
-                        "childEPCs": [epcis.pack_epc(packs[2].gtin, packs[2].serial)],
-                        "readPoint": {"id": epcis.location(site.gln)},
-                    }
-                ]
-            },
-        }
+        partner = epcis_document(packing_event(site, case.sscc, packs[2:3]))
         with records() as found:
             capture.epcis_capture(actor=operator, document=partner)
         assert shape(found) == [("container_pack", "serializations.container")]

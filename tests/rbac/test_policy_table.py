@@ -29,7 +29,6 @@ from core.views import api_not_found
 from inspections.models import Inspection
 from notifications.models import Broadcast
 from rbac.models import Permission, Role, RoleAssignment
-from serializations import epcis
 from serializations.choices import SerialStatus
 from serializations.models import Container, SerialJob, SerialNumber
 from sites.models import Site
@@ -37,7 +36,12 @@ from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory, gtin14
 from tests.conftest import DEFAULT_PASSWORD, assign
 from tests.inspections.factories import InspectionFactory
-from tests.serializations.factories import make_container, make_serials
+from tests.serializations.factories import (
+    epcis_document,
+    make_container,
+    make_serials,
+    packing_event,
+)
 from tests.sites.factories import SiteFactory
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
@@ -262,27 +266,7 @@ class World:
     def partner_document(self) -> dict[str, Any]:
         """A trading partner's EPCIS document: one commissioned pack put into a case."""
         serial = self.serial()
-        site = serial.batch.site
-        return {
-            "@context": [epcis.CONTEXT],
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": "2026-12-01T10:00:00Z",
-            "epcisBody": {
-                "eventList": [
-                    {
-                        "type": "AggregationEvent",
-                        "eventTime": "2026-12-01T09:00:00Z",
-                        "eventTimeZoneOffset": "+00:00",
-                        "action": "ADD",
-                        "bizStep": "packing",
-                        "parentID": epcis.sscc_epc("106141412345678908"),
-                        "childEPCs": [epcis.pack_epc(serial.gtin, serial.serial)],
-                        "readPoint": {"id": epcis.location(site.gln)},
-                    }
-                ]
-            },
-        }
+        return epcis_document(packing_event(serial.batch.site, "106141412345678908", [serial]))
 
     def inspection(self) -> Inspection:
         """A pending inspection, all results in spec, of a batch in production."""

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import ean
 
+from serializations import epcis
 from serializations.choices import ContainerKind, SerialStatus
 from serializations.jobs import GenerationRequest, generate_locked
 from serializations.models import Container, SerialNumber
@@ -54,3 +55,37 @@ def generate(batch, count):
     with transaction.atomic():
         locked = type(batch).objects.select_related("site", "product").get(pk=batch.pk)
         return generate_locked(locked, GenerationRequest(count=count))
+
+
+def epcis_document(*events):
+    """An EPCISDocument holding ``events``, as a trading partner sends one."""
+    return {
+        "@context": [epcis.CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-12-01T10:00:00.000Z",
+        "epcisBody": {"eventList": list(events)},
+    }
+
+
+def epcis_event(site, **fields):
+    """An event at ``site`` (its readPoint and bizLocation), with ``fields``."""
+    return {
+        "eventTime": "2026-12-01T09:00:00.000Z",
+        "eventTimeZoneOffset": "+01:00",
+        "readPoint": {"id": epcis.location(site.gln)},
+        "bizLocation": {"id": epcis.location(site.gln)},
+        **fields,
+    }
+
+
+def packing_event(site, parent_sscc, children):
+    """An AggregationEvent ADD: ``children`` (serial rows) packed into an SSCC."""
+    return epcis_event(
+        site,
+        type="AggregationEvent",
+        action="ADD",
+        bizStep="packing",
+        parentID=epcis.sscc_epc(parent_sscc),
+        childEPCs=[epcis.pack_epc(p.gtin, p.serial) for p in children],
+    )

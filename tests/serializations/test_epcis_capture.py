@@ -16,7 +16,12 @@ from serializations.models import Container, EPCISEvent, SerialNumber
 from tests.accounts.factories import UserFactory
 from tests.batches.factories import BatchFactory
 from tests.conftest import assign
-from tests.serializations.factories import make_serials
+from tests.serializations.factories import (
+    epcis_document,
+    epcis_event,
+    make_serials,
+    packing_event,
+)
 from tests.sites.factories import SiteFactory
 
 URL = "/api/epcis/capture/"
@@ -33,38 +38,6 @@ TABLES = (
 
 def send(client, document, **extra):
     return client.post(URL, json.dumps(document), content_type="application/json", **extra)
-
-
-def document_of(*events):
-    return {
-        "@context": [epcis.CONTEXT],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-12-01T10:00:00.000Z",
-        "epcisBody": {"eventList": list(events)},
-    }
-
-
-def event(site, **fields):
-    body = {
-        "eventTime": "2026-12-01T09:00:00.000Z",
-        "eventTimeZoneOffset": "+01:00",
-        "readPoint": {"id": epcis.location(site.gln)},
-        "bizLocation": {"id": epcis.location(site.gln)},
-        **fields,
-    }
-    return body
-
-
-def packing(site, parent, children):
-    return event(
-        site,
-        type="AggregationEvent",
-        action="ADD",
-        bizStep="packing",
-        parentID=epcis.sscc_epc(parent),
-        childEPCs=[epcis.pack_epc(p.gtin, p.serial) for p in children],
-    )
 
 
 def hierarchy():
@@ -140,7 +113,7 @@ def partner_packs(batch):
 
 def test_a_contract_manufacturers_commissioning_and_packing_apply(operator, site, batch):
     sscc = "106141412345678908"
-    commissioned = event(
+    commissioned = epcis_event(
         site,
         type="ObjectEvent",
         action="ADD",
@@ -149,7 +122,7 @@ def test_a_contract_manufacturers_commissioning_and_packing_apply(operator, site
         epcList=[epcis.pack_epc(batch.product.gtin, f"CMO-{n}") for n in range(3)],
         ilmd={"cbvmda:lotNumber": batch.batch_number},
     )
-    packed = event(
+    packed = epcis_event(
         site,
         type="AggregationEvent",
         action="ADD",
@@ -158,7 +131,7 @@ def test_a_contract_manufacturers_commissioning_and_packing_apply(operator, site
         childEPCs=commissioned["epcList"],
     )
 
-    response = send(operator, document_of(commissioned, packed))
+    response = send(operator, epcis_document(commissioned, packed))
 
     assert response.status_code == 200, response.content
     assert response.json()["captured"] == 2
@@ -177,22 +150,22 @@ def test_a_contract_manufacturers_commissioning_and_packing_apply(operator, site
 
 def test_one_refused_event_refuses_the_document_and_names_it(operator, site, partner_packs):
     other_site = SiteFactory()
-    good = packing(site, "106141412345678908", partner_packs[:2])
-    unknown = event(
+    good = packing_event(site, "106141412345678908", partner_packs[:2])
+    unknown = epcis_event(
         site,
         type="ObjectEvent",
         action="OBSERVE",
         bizStep="dispensing",
         epcList=[epcis.pack_epc(partner_packs[0].gtin, "NOSUCH")],
     )
-    elsewhere = event(
+    elsewhere = epcis_event(
         other_site,
         type="ObjectEvent",
         action="OBSERVE",
         bizStep="packing",
         epcList=[epcis.pack_epc(p.gtin, p.serial) for p in partner_packs[2:]],
     )
-    receiving = event(
+    receiving = epcis_event(
         site,
         type="ObjectEvent",
         action="OBSERVE",
@@ -200,7 +173,7 @@ def test_one_refused_event_refuses_the_document_and_names_it(operator, site, par
         epcList=[epcis.pack_epc(partner_packs[3].gtin, partner_packs[3].serial)],
     )
 
-    response = send(operator, document_of(good, unknown, elsewhere, receiving))
+    response = send(operator, epcis_document(good, unknown, elsewhere, receiving))
 
     assert response.status_code == 400
     errors = response.json()["events"]
@@ -253,10 +226,10 @@ def test_a_gs1_example_rewritten_to_our_packs_is_accepted(operator, site, partne
 
 
 def test_schema_errors_are_named_by_their_path(operator, site, partner_packs):
-    bad = packing(site, "106141412345678908", partner_packs)
+    bad = packing_event(site, "106141412345678908", partner_packs)
     bad["action"] = "UPSERT"
 
-    response = send(operator, document_of(bad))
+    response = send(operator, epcis_document(bad))
 
     assert response.status_code == 400
     assert any(e.startswith("$.epcisBody.eventList[0].action") for e in response.json()["document"])
@@ -270,7 +243,7 @@ def test_schema_errors_are_named_by_their_path(operator, site, partner_packs):
         "{",
         "{}",
         json.dumps({"@context": [], "type": "EPCISQueryDocument", "epcisBody": {}}),
-        json.dumps(document_of({"type": "ObjectEvent"})),
+        json.dumps(epcis_document({"type": "ObjectEvent"})),
     ],
 )
 def test_malformed_documents_are_400_never_500(operator, body):
@@ -290,23 +263,23 @@ def test_a_query_document_is_not_captured(operator, lifecycle):
 
 @override_settings(EPCIS_CAPTURE_MAX_EVENTS=1)
 def test_too_many_events_are_refused(operator, site, partner_packs):
-    events = [packing(site, "106141412345678908", [p]) for p in partner_packs[:2]]
+    events = [packing_event(site, "106141412345678908", [p]) for p in partner_packs[:2]]
 
-    response = send(operator, document_of(*events))
+    response = send(operator, epcis_document(*events))
 
     assert response.status_code == 400 and "At most 1 events" in str(response.json())
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1_000)
 def test_a_document_over_the_body_limit_is_413(operator, site, partner_packs):
-    document = document_of(packing(site, "106141412345678908", partner_packs))
+    document = epcis_document(packing_event(site, "106141412345678908", partner_packs))
     document["epcisBody"]["eventList"][0]["example:pad"] = "x" * 2_000
 
     assert send(operator, document).status_code == 413
 
 
 def test_json_ld_is_accepted(operator, site, partner_packs):
-    document = document_of(packing(site, "106141412345678908", partner_packs[:1]))
+    document = epcis_document(packing_event(site, "106141412345678908", partner_packs[:1]))
 
     response = operator.post(URL, json.dumps(document), content_type="application/ld+json")
 
@@ -314,7 +287,7 @@ def test_json_ld_is_accepted(operator, site, partner_packs):
 
 
 def test_capture_needs_serial_update_status(qa, site, partner_packs, auth_client):
-    document = document_of(packing(site, "106141412345678908", partner_packs[:1]))
+    document = epcis_document(packing_event(site, "106141412345678908", partner_packs[:1]))
     stranger = UserFactory()
     assign(stranger, "operator", SiteFactory())
 
@@ -329,7 +302,7 @@ def test_shipping_a_captured_pallet_needs_a_released_batch(operator, site, batch
     services.container_pack(
         container=case, codes=[f"(01){p.gtin}(21){p.serial}" for p in partner_packs]
     )
-    shipping = event(
+    shipping = epcis_event(
         site,
         type="ObjectEvent",
         action="OBSERVE",
@@ -338,12 +311,12 @@ def test_shipping_a_captured_pallet_needs_a_released_batch(operator, site, batch
         epcList=[epcis.sscc_epc(case.sscc)],
         destinationList=[{"type": "location", "destination": epcis.location("4012345000009")}],
     )
-    refused = send(operator, document_of(copy.deepcopy(shipping)))
+    refused = send(operator, epcis_document(copy.deepcopy(shipping)))
     assert refused.status_code == 400 and "not released" in str(refused.json())
 
     with reasons.given("Test"):
         type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.RELEASED)
-    accepted = send(operator, document_of(shipping))
+    accepted = send(operator, epcis_document(shipping))
 
     assert accepted.status_code == 200, accepted.content
     assert {s.status for s in SerialNumber.objects.filter(container=case)} == {"shipped"}
@@ -353,7 +326,7 @@ def test_shipping_a_captured_pallet_needs_a_released_batch(operator, site, batch
 def test_a_batch_of_another_product_is_never_commissioned_into(operator, site):
     mine = BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION)
     other = BatchFactory(site=site, status=BatchStatus.IN_PRODUCTION)
-    commissioning = event(
+    commissioning = epcis_event(
         site,
         type="ObjectEvent",
         action="ADD",
@@ -362,7 +335,7 @@ def test_a_batch_of_another_product_is_never_commissioned_into(operator, site):
         ilmd={"cbvmda:lotNumber": mine.batch_number},
     )
 
-    response = send(operator, document_of(commissioning))
+    response = send(operator, epcis_document(commissioning))
 
     assert response.status_code == 400 and "No batch" in str(response.json())
     assert not SerialNumber.objects.exists()
@@ -377,7 +350,9 @@ def test_the_command_applies_a_file_as_its_actor(tmp_path, site, operator_user, 
     from audit.models import AuditLog
 
     path = tmp_path / "cmo.json"
-    path.write_text(json.dumps(document_of(packing(site, "106141412345678908", partner_packs))))
+    path.write_text(
+        json.dumps(epcis_document(packing_event(site, "106141412345678908", partner_packs)))
+    )
 
     call_command("epcis_capture", str(path), actor=operator_user.username)
     call_command("epcis_capture", str(path), actor=operator_user.username)  # a duplicate
@@ -389,10 +364,10 @@ def test_the_command_applies_a_file_as_its_actor(tmp_path, site, operator_user, 
     assert EPCISEvent.objects.count() == 1
     stranger = UserFactory()
     assign(stranger, "qa", site)
-    unpacking = packing(site, "106141412345678908", partner_packs[:1])
+    unpacking = packing_event(site, "106141412345678908", partner_packs[:1])
     unpacking.update(action="DELETE", bizStep="unpacking")
     other = tmp_path / "unpack.json"
-    other.write_text(json.dumps(document_of(unpacking)))
+    other.write_text(json.dumps(epcis_document(unpacking)))
     with pytest.raises(CommandError, match="not one of your sites"):
         call_command("epcis_capture", str(other), actor=stranger.username)
     assert SerialNumber.objects.filter(container__sscc="106141412345678908").count() == 4
