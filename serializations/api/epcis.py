@@ -23,7 +23,9 @@ MEDIA_TYPE = "application/json"
 
 class JSONLDRenderer(renderers.JSONRenderer):
     media_type = "application/ld+json"
-    format = "jsonld"
+    # JSON-LD is JSON: no ?format= of its own (only the Accept header tells them apart),
+    # so ?format=json stays the one format the query string can name.
+    format = "json"
 
 
 class JSONLDParser(JSONParser):
@@ -31,6 +33,13 @@ class JSONLDParser(JSONParser):
 
 
 RENDERERS = [renderers.JSONRenderer, JSONLDRenderer]
+
+
+def _media_type(request: Request) -> str:
+    """What the client asked for: ``application/ld+json`` or (by default) JSON."""
+    renderer = getattr(request, "accepted_renderer", None)
+    return JSONLDRenderer.media_type if isinstance(renderer, JSONLDRenderer) else MEDIA_TYPE
+
 
 _LIST = "Values separated by | or commas, or the parameter repeated."
 QUERY_PARAMETERS = [
@@ -74,7 +83,7 @@ class EPCISEventViewSet(ScopedGenericViewSet):
         query parameters, oldest recorded first, ``perPage`` at a time: the next page's
         URL is in the ``Link`` header (``rel="next"``, with ``nextPageToken``)."""
         texts, token = selectors.epcis_events(self.get_queryset(), request.query_params)
-        response = HttpResponse(epcis.query_document(texts), content_type=MEDIA_TYPE)
+        response = HttpResponse(epcis.query_document(texts), content_type=_media_type(request))
         if token is not None:
             params = request.query_params.copy()
             params["nextPageToken"] = token
@@ -106,7 +115,8 @@ class BatchEPCISViewSet(ScopedGenericViewSet):
         pallet holding one), oldest first, streamed in constant memory."""
         batch = self.get_parent()
         response = StreamingHttpResponse(
-            epcis.stream_document(selectors.batch_event_texts(batch)), content_type=MEDIA_TYPE
+            epcis.stream_document(selectors.batch_event_texts(batch)),
+            content_type=_media_type(request),
         )
         response["Content-Disposition"] = f'attachment; filename="epcis-{batch.pk}.json"'
         return response

@@ -2,25 +2,13 @@ from rest_framework import serializers
 
 from core.serializers import CachedFieldsMixin, StrictInputSerializer
 from sites.models import Site
+from sites.services import SITE_FIELDS
 
 
 class SiteOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Site
-        fields = (
-            "id",
-            "code",
-            "name",
-            "gln",
-            "address",
-            "country",
-            "timezone",
-            "is_active",
-            "gs1_company_prefix",
-            "allow_mixed_cases",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", *SITE_FIELDS, "created_at", "updated_at")
         read_only_fields = fields
 
 

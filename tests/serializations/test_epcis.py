@@ -358,3 +358,22 @@ def test_both_ways_of_stating_a_generation_agree_with_gs1s_reference(batch, pref
     assert epcs == [epcis.pack_epc(s.gtin, s.serial) for s in serials]
     assert [e["eventID"] for e in document["epcisBody"]["eventList"]] == reference_hashes(document)
     assert_valid(document)
+
+
+def test_json_ld_is_served_when_asked_for(lifecycle, batch, operator):
+    query = operator.get(EVENTS, HTTP_ACCEPT="application/ld+json")
+    export = operator.get(f"/api/batches/{batch.pk}/epcis/", HTTP_ACCEPT="application/ld+json")
+
+    assert query.status_code == 200 and query["Content-Type"] == "application/ld+json"
+    assert export.status_code == 200 and export["Content-Type"] == "application/ld+json"
+    assert operator.get(EVENTS)["Content-Type"] == "application/json"
+
+
+def test_the_schema_offers_no_format_parameter_for_the_epcis_reads(client):
+    """A fuzzing finding: a second renderer with a format of its own made the schema
+    offer ?format=, and an unknown one was an undocumented 404."""
+    schema = client.get("/api/schema/?format=json").json()
+
+    for path in ("/api/epcis/events/", "/api/batches/{batch_pk}/epcis/"):
+        names = [p["name"] for p in schema["paths"][path]["get"].get("parameters", [])]
+        assert "format" not in names
