@@ -35,6 +35,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
+	$(BIN)/python -m tools.contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
@@ -50,6 +51,10 @@ format: install
 
 typecheck: install
 	$(BIN)/mypy .
+
+## Write the API contract, openapi/v1.yaml, from the code (commit what it changes).
+schema: install
+	$(MANAGE) spectacular --file openapi/v1.yaml
 
 check: install
 	$(MANAGE) check

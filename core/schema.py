@@ -9,6 +9,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from core import deprecation
+
 
 class ErrorSerializer(serializers.Serializer[Any]):
     """``{"detail": "...", "code": "..."}``: every error but validation errors."""
@@ -42,6 +44,9 @@ _ERRORS = {
 
 
 class AutoSchema(BaseAutoSchema):
+    def is_deprecated(self) -> bool:
+        return super().is_deprecated() or deprecation.of(self.view) is not None
+
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import permissions, viewsets
 
 from core.access import log_denied, scope, site_id_of
+from core.deprecation import DeprecationHeadersMixin
 from core.viewsets import ListFiltersOnlyMixin
 from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
 
-class ScopedViewSetMixin(ListFiltersOnlyMixin):
+class ScopedViewSetMixin(DeprecationHeadersMixin, ListFiltersOnlyMixin):
     """What a subclass declares, and what it gets.
 
     - ``required_permissions``: action -> codename. An action without an entry is
@@ -32,6 +33,8 @@ class ScopedViewSetMixin(ListFiltersOnlyMixin):
       (``batches/{batch_pk}/serials/``): ``get_parent()`` is the parent if the caller may
       see it (else 404) and holds the action's codename at its site (else 403).
     - ``base_queryset()``: the selector the rows come from.
+    - ``deprecations``: action -> ``core.deprecation.Deprecation`` for actions that are
+      going: their answers carry ``Deprecation`` and ``Sunset``, the schema marks them.
     """
 
     permission_classes: Sequence[_PermissionClass] = [HasPermission]

@@ -261,6 +261,11 @@ SIMPLE_JWT = {
 # --- REST framework ---------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # /api/ is version 1 of the contract (openapi/v1.yaml); a client may name it,
+    # ``Accept: application/json; version=1``, and another version is a 406.
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
+    "DEFAULT_VERSION": "1",
+    "ALLOWED_VERSIONS": ("1",),
     "DEFAULT_AUTHENTICATION_CLASSES": ["rbac.authentication.JWTAuthentication"],
     # Fail closed: a view states the codename of each action or it refuses everyone.
     "DEFAULT_PERMISSION_CLASSES": ["rbac.enforcement.HasPermission"],
