@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import jsonschema
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from rfc3986_validator import validate_rfc3986
 from stdnum import ean
@@ -178,10 +179,9 @@ def _base(kind: str, *, at: dt.datetime, site: Any, action: str, step: str) -> d
     }
 
 
-def _finish(body: dict[str, Any], site: Any, *, with_location: bool = True) -> dict[str, Any]:
+def _finish(body: dict[str, Any], site: Any) -> dict[str, Any]:
     body["readPoint"] = {"id": location(site.gln)}
-    if with_location:
-        body["bizLocation"] = {"id": location(site.gln)}
+    body["bizLocation"] = {"id": location(site.gln)}
     return {"eventID": event_hash(body), **body}
 
 
@@ -256,8 +256,6 @@ def store_commissioned_in_database(
     and all (the tests compare both with GS1's reference). Only where every serial needs
     no percent-encoding, which the caller knows from the generation's prefix; False
     (nothing done) elsewhere."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return False
     body = _base("ObjectEvent", at=at, site=site, action="ADD", step="commissioning")
