@@ -36,7 +36,7 @@ from rest_framework.exceptions import APIException
 
 from core import reasons
 from core.access import holds, holds_globally, site_path
-from core.exceptions import DomainError
+from core.exceptions import DomainError, error_messages
 
 REASON_FIELD = "change_reason"
 NOT_ALLOWED_ON_SELECTION = "You may not do this to any of the selected rows."
@@ -54,23 +54,6 @@ def saved_nothing(formset: Any, *, new: Any = (), deleted: Any = ()) -> None:
 # What a service refuses with. The sign-in guards (too many failed checks from this
 # address, every hashing slot busy) answer re-authentication in the admin too.
 REFUSALS = (DomainError, ValidationError, APIException)
-
-
-def error_messages(exc: Exception) -> list[str]:
-    """What a refusal says, as the admin shows it."""
-    if isinstance(exc, DomainError):
-        return [exc.message]
-    if isinstance(exc, APIException):
-        return [str(exc.detail)]
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return [
-                f"{field}: {message}" if field != "__all__" else message
-                for field, errors in exc.message_dict.items()
-                for message in errors
-            ]
-        return list(exc.messages)
-    return [str(exc)]
 
 
 def reason_field() -> forms.CharField:

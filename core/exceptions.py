@@ -59,6 +59,24 @@ class Forbidden(DomainError):
     code = "permission_denied"
 
 
+def error_messages(exc: Exception) -> list[str]:
+    """What a refusal says, one line a message: as the admin shows it, and as a door
+    that is not the API (a capture's event, a command) reports it."""
+    if isinstance(exc, DomainError):
+        return [exc.message]
+    if isinstance(exc, exceptions.APIException):
+        return [str(exc.detail)]
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return [
+                f"{field}: {message}" if field != "__all__" else message
+                for field, errors in exc.message_dict.items()
+                for message in errors
+            ]
+        return list(exc.messages)
+    return [str(exc)]
+
+
 def _error(detail: str, code: str, http_status: int, **extra: Any) -> Response:
     return Response({"detail": detail, "code": code, **extra}, status=http_status)
 

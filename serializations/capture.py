@@ -20,14 +20,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from stdnum import ean
 
 from accounts.models import User
-from audit.capture import record_bulk
 from batches.choices import BatchStatus
 from batches.models import Batch
+from batches.services import lock_batch
 from core import reasons
-from core.exceptions import DomainError
+from core.exceptions import DomainError, error_messages
 from core.models import recorded_by_caller
 from rbac.resolver import effective_permissions
 from serializations import epcis, events, services
@@ -45,27 +44,9 @@ class Captured(TypedDict):
     event_ids: list[str]
 
 
-def gln_of(uri: str) -> str | None:
-    """The GLN of a location: GS1 Digital Link ``…/414/{gln}`` (an extension ``/254/0``
-    allowed) or an SGLN EPC URN with extension 0."""
-    if uri.startswith("urn:epc:id:sgln:"):
-        pieces = uri[len("urn:epc:id:sgln:") :].split(".")
-        if len(pieces) != 3 or pieces[2] not in ("", "0"):
-            return None
-        body = pieces[0] + pieces[1]
-        if len(body) != 12 or not body.isdigit():
-            return None
-        return body + str(ean.calc_check_digit(body))
-    if "/414/" in uri:
-        tail = uri.split("?", 1)[0].split("/414/", 1)[1].split("/")
-        if tail[0].isdigit() and len(tail[0]) == 13 and tail[1:] in ([], ["254", "0"]):
-            return tail[0]
-    return None
-
-
 def _site(actor: User, event: Mapping[str, Any]) -> Site:
     where = (event.get("bizLocation") or event.get("readPoint") or {}).get("id", "")
-    gln = gln_of(where) if where else None
+    gln = epcis.gln_of(where) if where else None
     site = Site.objects.filter(gln=gln).first() if gln else None
     if site is None or not effective_permissions(actor).has("serial.update_status", site.pk):
         raise ValidationError(f"{where or 'no bizLocation or readPoint'}: not one of your sites.")
@@ -113,14 +94,11 @@ def _commission(site: Site, event: Mapping[str, Any]) -> None:
     for ref in dict.fromkeys(refs):
         by_gtin.setdefault(ref.gtin, []).append(ref.serial)
     for gtin, serials in by_gtin.items():
-        batch = (
-            Batch.objects.select_for_update(no_key=True)
-            .select_related("site", "product")
-            .filter(product__gtin=gtin, batch_number=lot, site=site)
-            .first()
-        )
-        if batch is None:
+        found = Batch.objects.filter(product__gtin=gtin, batch_number=lot, site=site).first()
+        if found is None:
             raise ValidationError(f"No batch {lot} of GTIN {gtin} is made at site {site.code}.")
+        # As a generation does: the batch locked while its serials are written.
+        batch = lock_batch(found.pk, no_key=True)
         if batch.status == BatchStatus.REJECTED:
             raise ValidationError(f"Batch {lot} of GTIN {gtin} is rejected.")
         now = timezone.now()
@@ -144,19 +122,10 @@ def _commission(site: Site, event: Mapping[str, Any]) -> None:
             raise ValidationError(
                 f"A pack of GTIN {gtin} in this commissioning is commissioned already."
             ) from None
-        ids = sorted(row.pk for row in created)
         # Stated as the partner's event itself (merged by ``epcis.capturing``).
         epcis.store([epcis.Event(body=dict(event), site_id=site.pk, batches={batch.pk})])
-        record_bulk(
-            action=events.SERIAL_GENERATE,
-            model=SerialNumber,
-            id_range=(ids[0], ids[-1]),
-            count=len(ids),
-            site_id=site.pk,
-            resource_id=batch.pk,
-            values={"batch": str(batch.pk), "gtin": gtin, "strategy": "captured"},
-            summary={"event": event.get("eventID", "")},
-            changed_fields=["serial", "status"],
+        events.serials_captured(
+            batch=batch, ids=sorted(row.pk for row in created), event_id=event.get("eventID", "")
         )
 
 
@@ -166,12 +135,12 @@ def _container(site: Site, parent: str, *, children: list[str], create: bool) ->
         raise ValidationError(f"{parent}: the parentID is no SSCC.")
     container = Container.objects.filter(sscc=found.sscc).first()
     if container is None and create:
-        kind = ContainerKind.PALLET if any(c.startswith("(00)") for c in children) else None
-        container = Container(
-            site=site, kind=kind or ContainerKind.CASE, sscc=found.sscc, batch=None
+        holds_cases = any(c.startswith("(00)") for c in children)
+        container = services.container_create(
+            site=site,
+            kind=ContainerKind.PALLET if holds_cases else ContainerKind.CASE,
+            number=found.sscc,
         )
-        container.full_clean(validate_unique=False)
-        container.save()
     if container is None or container.site_id != site.pk:
         raise ValidationError(f"(00){found.sscc}: unknown container, or not at site {site.code}.")
     return container
@@ -181,14 +150,14 @@ def _ship(site: Site, event: Mapping[str, Any]) -> None:
     destinations = [
         d["destination"] for d in event.get("destinationList") or [] if d.get("type") == "location"
     ]
-    gln = gln_of(destinations[0]) if destinations else None
+    gln = epcis.gln_of(destinations[0]) if destinations else None
     if gln is None:
         raise ValidationError("A shipping names its destination (destinationList, location).")
     reference = ""
     for transaction_ in event.get("bizTransactionList") or []:
         value = str(transaction_.get("bizTransaction", ""))
         if value.startswith("urn:epcglobal:cbv:bt:"):
-            reference = unquote(value.rsplit(":", 1)[-1])[:64]
+            reference = unquote(value.rsplit(":", 1)[-1])[: services.MAX_REFERENCE]
     codes = _codes(list(event.get("epcList") or []))
     if not codes or not all(c.startswith("(00)") for c in codes):
         raise ValidationError("A shipping this service applies names containers (SSCCs) only.")
@@ -199,7 +168,7 @@ def _ship(site: Site, event: Mapping[str, Any]) -> None:
 
 def _apply(actor: User, site: Site, event: Mapping[str, Any]) -> None:
     kind, action, step = event.get("type"), event.get("action"), event.get("bizStep", "")
-    step = str(step).rsplit("BizStep-", 1)[-1].rsplit(":", 1)[-1]
+    step = epcis.bare_term(str(step))
     if kind == "AggregationEvent" and action in ("ADD", "DELETE"):
         children = _codes(list(event.get("childEPCs") or []))
         container = _container(
@@ -217,7 +186,7 @@ def _apply(actor: User, site: Site, event: Mapping[str, Any]) -> None:
     elif action == "OBSERVE" and step == "shipping":
         _ship(site, event)
     elif action == "DELETE" and step == "decommissioning":
-        disposition = str(event.get("disposition", "")).rsplit("Disp-", 1)[-1]
+        disposition = epcis.bare_term(str(event.get("disposition", "")))
         reason = epcis.REASON_OF_DISPOSITION.get(disposition)
         if reason is None:
             raise ValidationError(
@@ -243,12 +212,20 @@ def _apply(actor: User, site: Site, event: Mapping[str, Any]) -> None:
         )
 
 
-def _messages(exc: Exception) -> list[str]:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return [m for messages in exc.message_dict.values() for m in messages]
-        return list(exc.messages)
-    return [str(getattr(exc, "message", exc))]
+_TERM_MAX = EPCISEvent._meta.get_field("biz_step").max_length
+
+
+def _too_long(body: Mapping[str, Any]) -> str:
+    """What of an event is longer than its stored column holds, if anything."""
+    limits = {
+        "eventID": (str(body["eventID"]), EPCISEvent._meta.get_field("event_id").max_length),
+        "bizStep": (epcis.bare_term(str(body.get("bizStep", ""))), _TERM_MAX),
+        "disposition": (epcis.bare_term(str(body.get("disposition", ""))), _TERM_MAX),
+    }
+    for name, (value, limit) in limits.items():
+        if len(value) > int(limit or 0):
+            return f"its {name} is longer than {limit} characters."
+    return ""
 
 
 def epcis_capture(*, actor: User, document: Any) -> Captured:
@@ -278,6 +255,10 @@ def epcis_capture(*, actor: User, document: Any) -> Captured:
                 errors.append(f"eventList[{index}]: it has no eventID and none can be computed.")
                 continue
             event_id = body["eventID"]
+            too_long = _too_long(body)
+            if too_long:
+                errors.append(f"eventList[{index}]: {too_long}")
+                continue
             if event_id in seen or EPCISEvent.objects.filter(event_id=event_id).exists():
                 duplicates += 1
                 continue
@@ -288,7 +269,7 @@ def epcis_capture(*, actor: User, document: Any) -> Captured:
                     with epcis.capturing(body):
                         _apply(actor, site, body)
             except (ValidationError, DomainError) as exc:
-                errors += [f"eventList[{index}]: {message}" for message in _messages(exc)]
+                errors += [f"eventList[{index}]: {message}" for message in error_messages(exc)]
                 continue
             captured.append(event_id)
         if errors:

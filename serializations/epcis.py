@@ -16,6 +16,7 @@ Choices (see docs/epcis.md):
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import contextvars
 import datetime as dt
@@ -33,9 +34,9 @@ from zoneinfo import ZoneInfo
 import jsonschema
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from rfc3986_validator import validate_rfc3986
-from stdnum import ean
 
 from serializations.choices import DecommissionReason, SerialStatus
 from serializations.models import (
@@ -45,7 +46,7 @@ from serializations.models import (
     EPCRole,
     SerialNumber,
 )
-from serializations.sscc import check_digit
+from serializations.validators import check_digit, is_valid_sscc
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 ID_BASE = "https://id.gs1.org"
@@ -107,18 +108,31 @@ def read_epc(uri: str) -> Identifier | None:
     parts = path.split("/")[1:]
     for i in range(len(parts) - 1):
         if parts[i] == "00" and i + 2 == len(parts):
-            return Identifier(sscc=parts[i + 1])
+            return Identifier(sscc=parts[i + 1]) if is_valid_sscc(parts[i + 1]) else None
         if parts[i] == "01" and i + 4 == len(parts) and parts[i + 2] == "21":
-            return Identifier(gtin=parts[i + 1], serial=unquote(parts[i + 3]))
+            gtin, serial = parts[i + 1], unquote(parts[i + 3])
+            return Identifier(gtin=gtin, serial=serial) if _is_gtin(gtin) and serial else None
     return None
+
+
+def _is_gtin(value: str) -> bool:
+    return (
+        len(value) == 14
+        and value.isascii()
+        and value.isdigit()
+        and check_digit(value[:-1]) == value[-1]
+    )
+
+
+def epc_of(found: Identifier) -> str:
+    """The EPC of a pack or container in this service's form."""
+    return sscc_epc(found.sscc) if found.sscc else pack_epc(found.gtin, found.serial)
 
 
 def canonical(uri: str) -> str:
     """A pack's or container's EPC in this service's form (any other URI as it is)."""
     found = read_epc(uri)
-    if found is None:
-        return uri
-    return sscc_epc(found.sscc) if found.sscc else pack_epc(found.gtin, found.serial)
+    return uri if found is None else epc_of(found)
 
 
 def _read_urn(uri: str) -> Identifier | None:
@@ -129,14 +143,53 @@ def _read_urn(uri: str) -> Identifier | None:
         if not (item and prefix.isdigit() and item.isdigit()):
             return None
         body = item[0] + prefix + item[1:]
-        return Identifier(gtin=body + str(ean.calc_check_digit(body)), serial=unquote(serial))
+        if len(body) != 13 or not serial:
+            return None
+        return Identifier(gtin=body + check_digit(body), serial=unquote(serial))
     if scheme == "sscc" and len(pieces) == 2:
         prefix, reference = pieces
         if not (reference and prefix.isdigit() and reference.isdigit()):
             return None
         body = reference[0] + prefix + reference[1:]
+        if len(body) != 17:
+            return None
         return Identifier(sscc=body + check_digit(body))
     return None
+
+
+def gln_of(uri: str) -> str | None:
+    """The GLN of a location: GS1 Digital Link ``.../414/{gln}`` (an extension
+    ``/254/0`` allowed) or an SGLN EPC URN with extension 0; None for anything else."""
+    if uri.startswith("urn:epc:id:sgln:"):
+        pieces = uri[len("urn:epc:id:sgln:") :].split(".")
+        if len(pieces) != 3 or pieces[2] not in ("", "0"):
+            return None
+        body = pieces[0] + pieces[1]
+        if len(body) != 12 or not (body.isascii() and body.isdigit()):
+            return None
+        return body + check_digit(body)
+    if "/414/" in uri:
+        tail = uri.split("?", 1)[0].split("/414/", 1)[1].split("/")
+        gln = tail[0]
+        if len(gln) == 13 and gln.isascii() and gln.isdigit() and tail[1:] in ([], ["254", "0"]):
+            return gln if check_digit(gln[:-1]) == gln[-1] else None
+    return None
+
+
+_TERM_PREFIXES = (
+    "https://ref.gs1.org/cbv/BizStep-",
+    "https://ref.gs1.org/cbv/Disp-",
+    "urn:epcglobal:cbv:bizstep:",
+    "urn:epcglobal:cbv:disp:",
+)
+
+
+def bare_term(value: str) -> str:
+    """A CBV bizStep or disposition by its bare name, from any of its spellings."""
+    for prefix in _TERM_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
 
 
 # --- events -----------------------------------------------------------------------
@@ -153,6 +206,11 @@ class Event:
     serial_range: tuple[int, int] | None = None
     epcs: list[tuple[str, str]] = field(default_factory=list)  # (epc, EPCRole)
     captured: bool = False
+
+
+def parse_time(text: Any) -> dt.datetime:
+    """An EPCIS time (RFC 3339, as the schema checks it); ValueError otherwise."""
+    return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
 def _time(at: dt.datetime) -> str:
@@ -399,9 +457,7 @@ def prehash(event: Mapping[str, Any]) -> str:
     """The canonical pre-hash string of an event of the shapes this service writes (CBV
     2.0, section 8.9): fields in the standard's order, list values sorted, vocabulary
     as web URIs, times in UTC to the millisecond."""
-    parts = [f"eventType={event['type']}"]
-    at = dt.datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00"))
-    parts.append(f"eventTime={_time(at)}")
+    parts = [f"eventType={event['type']}", f"eventTime={_time(parse_time(event['eventTime']))}"]
     parts.append(f"eventTimeZoneOffset={event['eventTimeZoneOffset']}")
     if event.get("parentID"):
         parts.append(f"parentID={event['parentID']}")
@@ -422,7 +478,8 @@ def prehash(event: Mapping[str, Any]) -> str:
             rest.append(
                 name
                 + "".join(
-                    f"type={_term(entry['type'], vocabulary)}{key}={entry[key]}"
+                    (f"type={_term(entry['type'], vocabulary)}" if entry.get("type") else "")
+                    + f"{key}={entry[key]}"
                     for entry in event[name]
                 )
             )
@@ -517,9 +574,9 @@ def store(events: Iterable[Event]) -> list[EPCISEvent]:
             event_id=event_id,
             event_type=body["type"],
             action=body["action"],
-            biz_step=body.get("bizStep", ""),
-            disposition=body.get("disposition", ""),
-            event_time=dt.datetime.fromisoformat(body["eventTime"].replace("Z", "+00:00")),
+            biz_step=bare_term(body.get("bizStep", "")),
+            disposition=bare_term(body.get("disposition", "")),
+            event_time=parse_time(body["eventTime"]),
             record_time=now,
             site_id=event.site_id,
             batch_id=event.batch_id,
@@ -557,21 +614,36 @@ def store(events: Iterable[Event]) -> list[EPCISEvent]:
 BY_RANGE = "the batch's serials from serial_first_id to serial_last_id"
 _BY_RANGE_TEXT = f'"epcList":{dumps(BY_RANGE)}'
 SERVED_COLUMNS = ("id", "document", "batch_id", "serial_first_id", "serial_last_id")
+_MAX_ID = 2**63
 
 
-def served(row: Sequence[Any]) -> str:
-    """An event's JSON text as served, from its ``SERVED_COLUMNS``: a commissioning's
-    packs written out (one indexed range read), any other event as stored."""
-    _, text, batch_id, first, last = row
-    if first is None or _BY_RANGE_TEXT not in text:
-        return str(text)
-    packs = (
-        SerialNumber.objects.filter(batch_id=batch_id, id__gte=first, id__lte=last)
-        .order_by("id")
-        .values_list("gtin", "serial")
-    )
-    epcs = dumps([pack_epc(gtin, serial) for gtin, serial in packs])
-    return str(text).replace(_BY_RANGE_TEXT, f'"epcList":{epcs}', 1)
+def served(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Events' JSON texts as served, from their ``SERVED_COLUMNS``: the commissionings'
+    packs written out (one query for all of them, along the ``(batch, id)`` index), any
+    other event as stored."""
+    ranges = [
+        (row[2], row[3], row[4]) for row in rows if row[3] is not None and _BY_RANGE_TEXT in row[1]
+    ]
+    packs: dict[tuple[Any, int, int], list[str]] = {key: [] for key in ranges}
+    if ranges:
+        match = Q()
+        for batch_id, first, last in ranges:
+            match |= Q(batch_id=batch_id, id__gte=first, id__lte=last)
+        starts: dict[Any, list[tuple[int, int]]] = {}
+        for batch_id, first, last in sorted(ranges, key=lambda r: (str(r[0]), r[1])):
+            starts.setdefault(batch_id, []).append((first, last))
+        found = SerialNumber.objects.filter(match).order_by("id")
+        for pk, batch_id, gtin, serial in found.values_list("id", "batch_id", "gtin", "serial"):
+            spans = starts[batch_id]
+            first, last = spans[bisect.bisect_right(spans, (pk, _MAX_ID)) - 1]
+            packs[batch_id, first, last].append(pack_epc(gtin, serial))
+    texts = []
+    for _, text, batch_id, first, last in rows:
+        key = (batch_id, first, last)
+        if key in packs:
+            text = str(text).replace(_BY_RANGE_TEXT, f'"epcList":{dumps(packs[key])}', 1)
+        texts.append(str(text))
+    return texts
 
 
 def _head(kind: str) -> str:

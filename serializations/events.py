@@ -154,3 +154,24 @@ def container_shipped(
         },
         changed_fields=["status", "destination_gln", "shipping_reference"],
     )
+
+
+def serials_captured(*, batch: Batch, ids: list[Any], event_id: str) -> None:
+    """Serials a trading partner commissioned for ``batch`` (an EPCIS capture): one
+    ``serial_generate`` record, as a generation writes, naming the partner's event."""
+    record_bulk(
+        action=SERIAL_GENERATE,
+        model=SerialNumber,
+        id_range=(ids[0], ids[-1]),
+        count=len(ids),
+        site_id=batch.site_id,
+        resource_id=batch.pk,
+        values={
+            "batch": str(batch.pk),
+            "gtin": batch.product.gtin,
+            "strategy": "captured",
+            "status": SerialStatus.COMMISSIONED,
+        },
+        summary={"event": event_id},
+        changed_fields=["serial", "status"],
+    )

@@ -17,9 +17,9 @@ from biip import ParseError
 from biip.gs1_messages import GS1Message
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from stdnum import ean
 
 from batches.validators import validate_gtin
+from serializations.validators import SSCC_LENGTH, is_valid_sscc
 
 GS = "\x1d"
 # Symbology identifiers a scanner may put in front of the data (GS1-128, DataMatrix,
@@ -64,9 +64,9 @@ def parse_sscc(code: str) -> str | None:
         value = text[2:]
     else:
         return None
-    if not (len(value) == 18 and value.isascii() and value.isdigit()):
+    if not (len(value) == SSCC_LENGTH and value.isascii() and value.isdigit()):
         raise CodeError("The (00) SSCC must be 18 digits.")
-    if str(ean.calc_check_digit(value[:-1])) != value[-1]:
+    if not is_valid_sscc(value):
         raise CodeError("The (00) SSCC has an invalid check digit.")
     return value
 

@@ -17,7 +17,7 @@ from serializations.choices import (
     SerialStatus,
     Strategy,
 )
-from serializations.validators import validate_serial
+from serializations.validators import validate_serial, validate_sscc
 
 
 class ByteOrderCharField(models.CharField):
@@ -170,7 +170,7 @@ class Container(AuditedModel, BaseModel):
         blank=True,
         help_text="When set, the container holds packs of this batch only.",
     )
-    sscc = ByteOrderCharField("SSCC", max_length=18, unique=True)
+    sscc = ByteOrderCharField("SSCC", max_length=18, unique=True, validators=[validate_sscc])
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, related_name="children", null=True, blank=True
     )

@@ -205,12 +205,6 @@ QUERY_PARAMETERS = (
     "perPage",
     "nextPageToken",
 )
-_VOCABULARY_PREFIXES = (
-    "https://ref.gs1.org/cbv/BizStep-",
-    "https://ref.gs1.org/cbv/Disp-",
-    "urn:epcglobal:cbv:bizstep:",
-    "urn:epcglobal:cbv:disp:",
-)
 
 
 def _values(params: Any, name: str) -> list[str]:
@@ -228,13 +222,6 @@ def _values(params: Any, name: str) -> list[str]:
     return values
 
 
-def _bare(value: str) -> str:
-    for prefix in _VOCABULARY_PREFIXES:
-        if value.startswith(prefix):
-            return value[len(prefix) :]
-    return value
-
-
 def _time(params: Any, name: str) -> dt.datetime | None:
     value = params.get(name)
     if value is None:
@@ -248,30 +235,36 @@ def _time(params: Any, name: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def serials_named(pairs: Iterable[tuple[str, str]]) -> Q:
+    """Serial rows by (GTIN, serial): one ``serial IN (...)`` per GTIN, which the unique
+    (gtin, serial) index answers; no pairs match nothing."""
+    by_gtin: dict[str, list[str]] = {}
+    for gtin, serial in pairs:
+        by_gtin.setdefault(gtin, []).append(serial)
+    match = Q(pk__in=[])
+    for gtin, serials in by_gtin.items():
+        match |= Q(gtin=gtin, serial__in=serials)
+    return match
+
+
 def _epc_match(name: str, epcs: list[str], roles: tuple[str, ...], *, ranges: bool) -> Q:
     """Events naming any of ``epcs`` in ``roles``; ``ranges``: also commissioning events
     whose id range holds the pack."""
-    canonical = [epcis.canonical(uri) for uri in epcs]
+    named = [(uri, epcis.read_epc(uri)) for uri in epcs]
+    canonical = [uri if found is None else epcis.epc_of(found) for uri, found in named]
     ids = set(
         EPCISEventEPC.objects.filter(epc__in=canonical, role__in=roles).values_list(
             "event_id", flat=True
         )[:MAX_MATCHED]
     )
-    by_gtin: dict[str, list[str]] = {}
-    for uri in epcs:
-        found = epcis.read_epc(uri)
-        if found is not None and found.gtin:
-            by_gtin.setdefault(found.gtin, []).append(found.serial)
-    if ranges and by_gtin:
-        packs = Q()
-        for gtin, serials in by_gtin.items():
-            packs |= Q(gtin=gtin, serial__in=serials)
-        for pack_id, batch_id in SerialNumber.objects.filter(packs).values_list("id", "batch_id"):
-            ids.update(
-                EPCISEvent.objects.filter(
-                    batch_id=batch_id, serial_first_id__lte=pack_id, serial_last_id__gte=pack_id
-                ).values_list("id", flat=True)
-            )
+    packs = [(found.gtin, found.serial) for _, found in named if found is not None and found.gtin]
+    if ranges and packs:
+        held = Q(pk__in=[])
+        for pack_id, batch_id in SerialNumber.objects.filter(serials_named(packs)).values_list(
+            "id", "batch_id"
+        ):
+            held |= Q(batch_id=batch_id, serial_first_id__lte=pack_id, serial_last_id__gte=pack_id)
+        ids.update(EPCISEvent.objects.filter(held).values_list("id", flat=True)[:MAX_MATCHED])
     if len(ids) >= MAX_MATCHED:
         raise ValidationError({name: [f"More than {MAX_MATCHED} events match: narrow it."]})
     # The matching ids first, each lookup on its own index; one OR across them would
@@ -285,14 +278,12 @@ def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str]
     page (None on the last). Unknown parameters and malformed values are a 400."""
     unknown = sorted(set(params) - set(QUERY_PARAMETERS))
     if unknown:
-        raise ValidationError(
-            {name: ["Not a query parameter of this endpoint."] for name in unknown}
-        )
+        raise ValidationError({name: [NOT_A_PARAMETER] for name in unknown})
     size = _page_size_of(params.get("perPage"), "perPage", EPCIS_PAGE, EPCIS_PAGE_MAX)
     if steps := _values(params, "EQ_bizStep"):
-        queryset = queryset.filter(biz_step__in=[_bare(v) for v in steps])
+        queryset = queryset.filter(biz_step__in=[epcis.bare_term(v) for v in steps])
     if dispositions := _values(params, "EQ_disposition"):
-        queryset = queryset.filter(disposition__in=[_bare(v) for v in dispositions])
+        queryset = queryset.filter(disposition__in=[epcis.bare_term(v) for v in dispositions])
     if actions := _values(params, "EQ_action"):
         if set(actions) - set(_ACTIONS):
             raise ValidationError({"EQ_action": ["ADD, OBSERVE or DELETE."]})
@@ -316,7 +307,7 @@ def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str]
             _epc_match("MATCH_anyEPC", anys, tuple(EPCRole.values), ranges=True)
         )
     if locations := _values(params, "EQ_bizLocation"):
-        glns = [loc.rsplit("/414/", 1)[-1].split("/")[0] for loc in locations]
+        glns = [gln for gln in map(epcis.gln_of, locations) if gln is not None]
         queryset = queryset.filter(site__gln__in=glns)
     token = params.get("nextPageToken")
     if token is not None:
@@ -330,7 +321,7 @@ def epcis_events(queryset: QuerySet[EPCISEvent], params: Any) -> tuple[list[str]
     if len(rows) > size:
         rows = rows[:size]
         next_token = signing.dumps(rows[-1][0], salt=_PAGE_SALT)
-    return [epcis.served(row) for row in rows], next_token
+    return epcis.served(rows), next_token
 
 
 def batch_event_texts(batch: Any, *, chunk: int = 500) -> Iterator[str]:
@@ -346,6 +337,5 @@ def batch_event_texts(batch: Any, *, chunk: int = 500) -> Iterator[str]:
         )
         if not rows:
             return
-        for row in rows:
-            yield epcis.served(row)
+        yield from epcis.served(rows)
         after = rows[-1][0]

@@ -44,6 +44,7 @@ from serializations.jobs import (
     lock_batch_for_generation,
 )
 from serializations.models import Container, SerialJob, SerialNumber
+from serializations.selectors import serials_named
 from serializations.tasks import run_serial_job
 from sites.models import Site
 from sites.validators import validate_gln
@@ -188,16 +189,10 @@ def serials_move(*, actor: User, refs: list[SerialRef], status: str, reason: str
 
 def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> Moved:
     refs = list(dict.fromkeys(refs))
-    by_gtin: dict[str, list[str]] = {}
-    for ref in refs:
-        by_gtin.setdefault(ref.gtin, []).append(ref.serial)
-    match = Q()
-    for gtin, serials in by_gtin.items():
-        match |= Q(gtin=gtin, serial__in=serials)
     with transaction.atomic():
         scoped = SerialNumber.objects.restrict(actor, "serial.update_status")
         rows = list(
-            scoped.filter(match)
+            scoped.filter(serials_named((ref.gtin, ref.serial) for ref in refs))
             .select_for_update(of=("self",))
             .order_by("id")
             .values(
@@ -470,13 +465,18 @@ def _refuse(errors: list[str], name: str) -> None:
 
 
 @transaction.atomic
-def container_create(*, site: Site, kind: str, batch: Batch | None = None) -> Container:
-    """A new empty case or pallet at ``site``, numbered with the next SSCC."""
+def container_create(
+    *, site: Site, kind: str, batch: Batch | None = None, number: str = ""
+) -> Container:
+    """A new empty case or pallet at ``site``, numbered with the next SSCC, or with
+    ``number``, the SSCC a trading partner gave it (checked, and refused if taken)."""
     if not site.is_active:
         raise ValidationError({"site": [f"Site {site.code} is inactive."]})
     if batch is not None and batch.site_id != site.pk:
         raise ValidationError({"batch": [f"The batch is not made at site {site.code}."]})
-    container = Container(site=site, kind=kind, batch=batch, sscc=sscc.allocate(site))
+    if number and Container.objects.filter(sscc=number).exists():
+        raise ValidationError({"sscc": [f"(00){number} is another container's."]})
+    container = Container(site=site, kind=kind, batch=batch, sscc=number or sscc.allocate(site))
     container.full_clean(validate_unique=False)
     container.save()
     return container
@@ -496,17 +496,11 @@ def _lock_container(container: Container) -> Container:
 
 
 def _pack_rows(children: list[Child]) -> list[dict[str, Any]]:
-    by_gtin: dict[str, list[str]] = {}
-    for child in children:
-        if child.gtin:
-            by_gtin.setdefault(child.gtin, []).append(child.serial)
-    if not by_gtin:
+    named = [(child.gtin, child.serial) for child in children if child.gtin]
+    if not named:
         return []
-    match = Q()
-    for gtin, serials in by_gtin.items():
-        match |= Q(gtin=gtin, serial__in=serials)
     return list(
-        SerialNumber.objects.filter(match)
+        SerialNumber.objects.filter(serials_named(named))
         .select_for_update(of=("self",))
         .order_by("id")
         .values(
@@ -715,14 +709,12 @@ def container_unpack(*, container: Container, codes: list[str] | None = None) ->
         else:
             by_sscc = {b.sscc: b for b in _container_rows([c.sscc for c in children if c.sscc])}
             found = {(r["gtin"], r["serial"]): r for r in _pack_rows(children)}
+            inside = {b.sscc for b in by_sscc.values() if b.parent_id == target.pk}
+            inside |= {key for key, row in found.items() if row["container_id"] == target.pk}
             errors = [
                 f"{c.text}: is not in {target}."
                 for c in children
-                if (c.sscc and getattr(by_sscc.get(c.sscc), "parent_id", None) != target.pk)
-                or (
-                    c.gtin
-                    and (found.get((c.gtin, c.serial)) or {}).get("container_id") != target.pk
-                )
+                if (c.sscc or (c.gtin, c.serial)) not in inside
             ]
             _refuse(errors, "children")
             boxes = [by_sscc[c.sscc] for c in children if c.sscc]

@@ -3,44 +3,29 @@
 An SSCC is 18 digits: the extension digit, the GS1 company prefix, a serial reference
 filling the rest up to 17 digits, and the GS1 check digit. References are counted per
 extension digit and prefix in ``SSCCCounter``, whose row is locked while a number is
-taken: concurrent allocations never collide, and a number is never given twice.
+taken: concurrent allocations never collide, and a number is never given twice (nor one
+a captured container already carries).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from stdnum import ean
 
 from core.exceptions import StateConflict
-from serializations.models import SSCCCounter
+from serializations.models import Container, SSCCCounter
+from serializations.validators import SSCC_LENGTH as LENGTH
+from serializations.validators import check_digit
+from serializations.validators import is_valid_sscc as is_valid
+from serializations.validators import validate_sscc as validate
 from sites.models import Site
 
-LENGTH = 18
+__all__ = ["LENGTH", "allocate", "check_digit", "is_valid", "validate"]
+
 NO_PREFIX = (
     "Site {code} has no GS1 company prefix and the GS1_COMPANY_PREFIX setting is blank: "
     "set one before making cases or pallets."
 )
 EXHAUSTED = "Every serial reference of GS1 company prefix {prefix} is used: use another prefix."
-
-
-def check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of ``body`` (the first 17 digits of an SSCC)."""
-    return str(ean.calc_check_digit(body))
-
-
-def is_valid(sscc: str) -> bool:
-    return (
-        len(sscc) == LENGTH
-        and sscc.isascii()
-        and sscc.isdigit()
-        and check_digit(sscc[:-1]) == sscc[-1]
-    )
-
-
-def validate(sscc: str) -> None:
-    if not is_valid(sscc):
-        raise ValidationError("Enter an SSCC: 18 digits with a valid GS1 check digit.")
 
 
 def company_prefix(site: Site) -> str:
@@ -60,12 +45,18 @@ def allocate(site: Site) -> str:
     width = LENGTH - 1 - len(key)
     SSCCCounter.objects.bulk_create([SSCCCounter(key=key)], ignore_conflicts=True)
     counter = SSCCCounter.objects.select_for_update().get(key=key)
-    reference = counter.last_reference + 1
-    if reference >= 10**width:
-        raise StateConflict(EXHAUSTED.format(prefix=prefix), code="sscc_exhausted")
+    reference = counter.last_reference
+    while True:
+        reference += 1
+        if reference >= 10**width:
+            raise StateConflict(EXHAUSTED.format(prefix=prefix), code="sscc_exhausted")
+        body = f"{key}{reference:0{width}d}"
+        number = body + check_digit(body)
+        # A partner's captured container may already carry a number of our prefix.
+        if not Container.objects.filter(sscc=number).exists():
+            break
     SSCCCounter.objects.filter(key=key).update(last_reference=reference)
-    body = f"{key}{reference:0{width}d}"
-    return body + check_digit(body)
+    return number
 
 
 def element_string(sscc: str) -> str:

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import serializations.models
+import serializations.validators
 import uuid
 from django.db import migrations, models
 
@@ -117,7 +118,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('kind', models.CharField(choices=[('case', 'Case'), ('pallet', 'Pallet')], max_length=8)),
-                ('sscc', serializations.models.ByteOrderCharField(max_length=18, unique=True, verbose_name='SSCC')),
+                ('sscc', serializations.models.ByteOrderCharField(max_length=18, unique=True, validators=[serializations.validators.validate_sscc], verbose_name='SSCC')),
                 ('status', models.CharField(choices=[('open', 'Open'), ('shipped', 'Shipped')], default='open', max_length=8)),
                 ('shipped_at', models.DateTimeField(blank=True, null=True)),
                 ('destination_gln', models.CharField(blank=True, max_length=13, verbose_name='destination GLN')),

@@ -30,6 +30,7 @@ STATE_REFERENCES = {
     "accounts.usernames.UsernameValidator",
     "batches.validators.validate_gtin",
     "serializations.models.ByteOrderCharField",
+    "serializations.validators.validate_sscc",
     "sites.validators.validate_country",
     "sites.validators.validate_gln",
     "sites.validators.validate_timezone",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from epcis_event_hash_generator import hash_generator, json_to_py
 
 from batches.choices import BatchStatus
@@ -34,13 +35,13 @@ def assert_valid(document):
 
 def stored_document():
     rows = EPCISEvent.objects.order_by("id").values_list(*epcis.SERVED_COLUMNS)
-    return json.loads("".join(epcis.stream_document(epcis.served(row) for row in rows)))
+    return json.loads("".join(epcis.stream_document(epcis.served(list(rows)))))
 
 
 def served(event):
     """The event as the API serves it."""
     row = EPCISEvent.objects.filter(pk=event.pk).values_list(*epcis.SERVED_COLUMNS).get()
-    return json.loads(epcis.served(row))
+    return json.loads(epcis.served([row])[0])
 
 
 def test_every_event_written_has_the_reference_event_hash(lifecycle):
@@ -377,3 +378,28 @@ def test_the_schema_offers_no_format_parameter_for_the_epcis_reads(client):
     for path in ("/api/epcis/events/", "/api/batches/{batch_pk}/epcis/"):
         names = [p["name"] for p in schema["paths"][path]["get"].get("parameters", [])]
         assert "format" not in names
+
+
+def test_biz_location_as_an_sgln_urn(lifecycle, operator, site):
+    urn = f"urn:epc:id:sgln:{site.gln[:7]}.{site.gln[7:12]}.0"
+
+    response = operator.get(EVENTS, {"EQ_bizLocation": urn})
+
+    assert len(_steps(response)) == 9
+
+
+def test_a_page_of_commissionings_costs_the_same_queries_however_many(
+    batch, operator, settings, django_assert_max_num_queries
+):
+    settings.EPCIS_EPCS_PER_EVENT = 3
+    generate(batch, 6)
+    with CaptureQueriesContext(connection) as few:
+        assert len(_events(operator.get(EVENTS))) == 2
+    generate(batch, 30)
+
+    with django_assert_max_num_queries(len(few)):
+        assert len(_events(operator.get(EVENTS))) == 12
+
+
+def _events(response):
+    return response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

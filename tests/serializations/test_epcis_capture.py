@@ -385,3 +385,70 @@ def test_the_command_refuses_what_the_api_refuses(tmp_path, site, operator_user)
         call_command("epcis_capture", str(missing), actor=operator_user.username)
     with pytest.raises(CommandError):
         call_command("epcis_capture", str(bad))  # no --actor
+
+
+# --- what the API's own rules refuse, capture refuses too --------------------------------
+
+
+def test_a_parent_with_a_wrong_check_digit_is_no_sscc(operator, site, partner_packs):
+    event = packing_event(site, "106141412345678908", partner_packs[:1])
+    event["parentID"] = "https://id.gs1.org/00/106141412345678907"
+
+    response = send(operator, epcis_document(event))
+
+    assert response.status_code == 400 and "is no SSCC" in str(response.json())
+    assert not Container.objects.exists()
+
+
+def test_no_container_is_made_at_an_inactive_site(operator, site, partner_packs):
+    type(site).objects.filter(pk=site.pk).update(is_active=False)
+
+    response = send(
+        operator, epcis_document(packing_event(site, "106141412345678908", partner_packs))
+    )
+
+    assert response.status_code == 400 and "inactive" in str(response.json())
+    assert not Container.objects.exists()
+
+
+def test_our_numbering_skips_an_sscc_a_partner_already_used(operator, site, partner_packs):
+    from serializations.sscc import check_digit
+
+    site.gs1_company_prefix = "4012345"
+    site.save()
+    taken = "0" + "4012345" + "000000001"
+    taken += check_digit(taken)
+    assert (
+        send(operator, epcis_document(packing_event(site, taken, partner_packs))).status_code == 200
+    )
+
+    made = services.container_create(site=site, kind="case")
+
+    assert made.sscc != taken and made.sscc[:17] == "0" + "4012345" + "000000002"
+
+
+def test_vocabulary_in_full_is_found_by_its_bare_name(operator, site, partner_packs):
+    event = packing_event(site, "106141412345678908", partner_packs[:1])
+    event.update(bizStep="https://ref.gs1.org/cbv/BizStep-packing", disposition="in_progress")
+    assert send(operator, epcis_document(event)).status_code == 200
+
+    found = operator.get("/api/epcis/events/", {"EQ_bizStep": "packing"}).json()
+
+    assert len(found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"eventID": "urn:uuid:" + "a" * 200},
+        {"disposition": "https://example.com/" + "d" * 100},
+    ],
+)
+def test_values_longer_than_their_columns_are_400_not_500(operator, site, partner_packs, field):
+    event = packing_event(site, "106141412345678908", partner_packs[:1])
+    event.update(field)
+
+    response = send(operator, epcis_document(event))
+
+    assert response.status_code == 400 and "longer than" in str(response.json())
+    assert not EPCISEvent.objects.exists()

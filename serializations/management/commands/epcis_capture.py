@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from core.exceptions import error_messages
 from core.management.base import ActorCommand
 from serializations import capture
 
@@ -39,7 +40,7 @@ class Command(ActorCommand):
         try:
             result = capture.epcis_capture(actor=actor, document=document)
         except ValidationError as exc:
-            lines = [m for messages in exc.message_dict.values() for m in messages]
+            lines = error_messages(exc)
             raise CommandError("The document was not applied:\n" + "\n".join(lines)) from exc
         self.stdout.write(
             f"Captured {result['captured']} events; {result['duplicates']} stored before."
