@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema, signals  # noqa: F401
+        from accounts import topics as published
+        from core import topics
+
+        topics.register(*published.TOPICS)

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import auth_cache, signin_guard
+from accounts import auth_cache, events, signin_guard
 from accounts.authentication import check_token_user
 from accounts.hashers import hashing_slot
 from accounts.models import Actor, User, UserSession
@@ -93,6 +93,7 @@ def user_create(
     _check_email_free(user)
     user.full_clean()
     user.save()
+    events.user_created(user=user)
     if not user.is_active:
         return user
     queue_email(
@@ -156,6 +157,7 @@ def user_update(
     user.save()
     if deactivating:
         _revoke_everything(user=user, reason="deactivated")
+        events.user_deactivated(user=user)
     return user
 
 

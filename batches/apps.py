@@ -9,5 +9,8 @@ class BatchesConfig(AppConfig):
     def ready(self) -> None:
         from audit import kinds
         from batches import events
+        from batches import topics as published
+        from core import topics
 
         kinds.register(*events.KINDS)
+        topics.register(*published.TOPICS)

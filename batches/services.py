@@ -151,6 +151,7 @@ def batch_create(
     )
     batch.full_clean()
     batch.save()
+    events.batch_planned(batch=batch)
     return batch
 
 

@@ -20,6 +20,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("audit.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script from ?script, not inline, so the
     # Content-Security-Policy needs no 'unsafe-inline' for scripts.

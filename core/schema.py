@@ -51,6 +51,8 @@ class AutoSchema(BaseAutoSchema):
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        if not getattr(self.view, "error_responses", True):
+            return responses  # not our endpoint: a request we send (webhooks.schema)
         method = self.method.upper()
         codes = ["400", "405", "406", "503"]
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):

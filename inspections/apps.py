@@ -8,6 +8,9 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import kinds
+        from core import topics
         from inspections import events
+        from inspections import topics as published
 
         kinds.register(*events.KINDS)
+        topics.register(*published.TOPICS)

@@ -7,9 +7,13 @@ from typing import Any
 
 from audit.capture import record_change
 from audit.kinds import Kind
+from core.topics import publish
 from inspections.models import Inspection
 
 INSPECTION_COMPLETE = "inspection_complete"
+
+# Published to subscribers (inspections.topics), in the same transaction as the record.
+INSPECTION_COMPLETED_TOPIC = "inspection.completed"
 
 KINDS = (Kind(INSPECTION_COMPLETE, "Inspection completed"),)
 
@@ -27,3 +31,4 @@ def inspection_completed(*, inspection: Inspection, old: dict[str, Any], site_id
         },
         changed_fields=fields,
     )
+    publish(INSPECTION_COMPLETED_TOPIC, instance=inspection, site_id=site_id)

@@ -8,6 +8,9 @@ class SerializationsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import kinds
+        from core import topics
         from serializations import events
+        from serializations import topics as published
 
         kinds.register(*events.KINDS)
+        topics.register(*published.TOPICS)

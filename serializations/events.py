@@ -9,6 +9,7 @@ from typing import Any
 from audit.capture import record_bulk, record_change
 from audit.kinds import Kind
 from batches.models import Batch
+from core.topics import publish
 from serializations.choices import SerialStatus
 from serializations.generation import Written
 from serializations.models import Container, SerialJob, SerialNumber
@@ -18,6 +19,11 @@ SERIAL_STATUS = "serial_status"
 CONTAINER_PACK = "container_pack"
 CONTAINER_UNPACK = "container_unpack"
 CONTAINER_SHIP = "container_ship"
+
+# Published to subscribers (serializations.topics), in the same transaction as the record.
+SERIALS_GENERATED_TOPIC = "serials.generated"
+SERIALS_STATUS_CHANGED_TOPIC = "serials.status_changed"
+CONTAINER_SHIPPED_TOPIC = "container.shipped"
 
 KINDS = (
     Kind(SERIAL_GENERATE, "Serial numbers generated"),
@@ -60,19 +66,34 @@ def serials_generated(
         },
         changed_fields=["serial", "status"],
     )
+    publish(
+        SERIALS_GENERATED_TOPIC,
+        site_id=batch.site_id,
+        data={
+            "batch": str(batch.pk),
+            "batch_number": batch.batch_number,
+            "gtin": batch.product.gtin,
+            "count": written.count,
+            "first_serial": written.first_serial,
+            "last_serial": written.last_serial,
+            "strategy": strategy,
+            "job": str(job.pk) if job else None,
+        },
+    )
 
 
 def serials_status_changed(
     *,
-    ids: list[Any],
-    previous: list[str],
-    sites: list[str],
+    rows: list[dict[str, Any]],
     status: str,
     reason: str,
     unpacked: list[str] | None = None,
 ) -> None:
-    """``previous``: each moved serial's status before the move; ``unpacked``: the
-    SSCCs of the containers decommissioned packs were taken out of."""
+    """``rows``: the moved serials (``id``, ``gtin``, ``serial``, ``batch_id``,
+    ``batch__site_id``, and ``status`` before the move); ``unpacked``: the SSCCs of the
+    containers decommissioned packs were taken out of."""
+    ids = [row["id"] for row in rows]
+    sites = sorted({str(row["batch__site_id"]) for row in rows})
     record_bulk(
         action=SERIAL_STATUS,
         model=SerialNumber,
@@ -81,7 +102,7 @@ def serials_status_changed(
         site_id=sites[0] if len(sites) == 1 else None,
         values={"status": status, "decommission_reason": reason},
         summary={
-            "from": dict(Counter(previous)),
+            "from": dict(Counter(row["status"] for row in rows)),
             "sites": sites,
             **({"unpacked_from": unpacked} if unpacked else {}),
         },
@@ -92,6 +113,27 @@ def serials_status_changed(
             *(["container"] if unpacked else []),
         ],
     )
+    for site in sites:
+        here = [row for row in rows if str(row["batch__site_id"]) == site]
+        publish(
+            SERIALS_STATUS_CHANGED_TOPIC,
+            site_id=site,
+            data={
+                "status": status,
+                "decommission_reason": reason,
+                "count": len(here),
+                "serials": [
+                    {
+                        "gtin": row["gtin"],
+                        "serial": row["serial"],
+                        "batch": str(row["batch_id"]),
+                        "previous_status": row["status"],
+                    }
+                    for row in here[:MAX_IDS_NAMED]
+                ],
+                "truncated": len(here) > MAX_IDS_NAMED,
+            },
+        )
 
 
 def _packs(ids: list[Any]) -> dict[str, Any]:
@@ -153,6 +195,12 @@ def container_shipped(
             "containers": ssccs,
         },
         changed_fields=["status", "destination_gln", "shipping_reference"],
+    )
+    container.refresh_from_db()
+    publish(
+        CONTAINER_SHIPPED_TOPIC,
+        instance={"container": container, "packs": len(pack_ids), "cases": ssccs},
+        site_id=container.site_id,
     )
 
 

@@ -244,11 +244,8 @@ def _move(*, actor: User, refs: list[SerialRef], status: str, reason: str) -> Mo
                 changes["container"] = None
             SerialNumber.objects.filter(id__in=ids).update(**changes)
         _state_move(rows, unpacked, status=status, reason=reason, at=now)
-        sites = sorted({str(row["batch__site_id"]) for row in rows})
         events.serials_status_changed(
-            ids=ids,
-            previous=[row["status"] for row in rows],
-            sites=sites,
+            rows=rows,
             status=status,
             reason=reason,
             unpacked=sorted(unpacked),

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "serializations",
     "inspections",
     "notifications",
+    "webhooks",
     "reports",
     "demo",
 ]
@@ -309,6 +310,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The published events' payloads (webhooks.schema), then drf-spectacular's own.
+    "POSTPROCESSING_HOOKS": [
+        "webhooks.schema.webhook_events",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
     "SCHEMA_PATH_PREFIX": "/api/",
     # No online validator badge: it would send the schema URL to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
@@ -321,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "inspections.choices.InspectionKind",
         "ContainerStatusEnum": "serializations.choices.ContainerStatus",
         "BroadcastStatusEnum": "notifications.models.BroadcastStatus",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
     },
 }
 
@@ -477,6 +484,31 @@ AUTH_CACHE_GENERATION_POLL_SECONDS = env.float("AUTH_CACHE_GENERATION_POLL_SECON
 # The site detail is served from the cache, checked against the site's version, at most
 # this long after it was read from the database (sites/cache.py).
 SITE_CACHE_TIMEOUT = env.int("SITE_CACHE_TIMEOUT", default=300)
+
+# --- webhooks ---------------------------------------------------------------------
+
+# Subscriber URLs must be https; plain http only with this (development, tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+# Hosts, addresses or networks a subscriber URL may resolve to although not public
+# (loopback, private, link-local): an ERP on the plant network, say.
+WEBHOOK_ALLOWED_HOSTS: list[str] = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# The whole exchange with a receiver, connect to last byte read.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Retries: doubling from the base (with jitter), at most the max delay apart, for this
+# many hours after the event; then the delivery is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.float("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3600.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
+# This many failed deliveries in a row disable a subscription (its creator is e-mailed).
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+# A sender holds a subscription for the timeout plus this; a killed sender's hold lapses.
+WEBHOOK_LEASE_MARGIN_SECONDS = env.float("WEBHOOK_LEASE_MARGIN_SECONDS", default=10.0)
+# One task serves a subscription this long at most before handing over to the next.
+WEBHOOK_DRAIN_SECONDS = env.float("WEBHOOK_DRAIN_SECONDS", default=30.0)
+# After a secret rotation the old secret signs too, this long.
+WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
+# Finished deliveries and their events are kept this long.
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
 
 # --- admin ------------------------------------------------------------------------
 

@@ -29,3 +29,7 @@ AUDIT_ACCESS_FLUSH_SECONDS = 0.0
 
 # Numbers the SSCCs of sites without a GS1 company prefix of their own.
 GS1_COMPANY_PREFIX = "4012345"
+
+# Webhook receivers in tests listen on plain http at 127.0.0.1 (started by the tests).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=True)
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=["127.0.0.1"])

@@ -1,0 +1,302 @@
+"""From a published event to a delivered one: the outbox, fanning out, and sending.
+
+1. ``webhooks.outbox.write`` (the sink of ``core.topics.publish``) inserts the event
+   into the outbox in the change's transaction and asks for a fan-out once it commits.
+   A change that rolls back leaves no event; a committed one is never lost: if the
+   broker cannot take the request, the ``webhooks: sweep`` beat job fans out what is
+   left.
+2. ``fan_out`` makes one ``Delivery`` per active subscription that wants the event's
+   type, is bound to its site (or to none), and whose creator may read it now
+   (``Topic.codename`` at the event's site): a subscriber never receives what its
+   creator could not read.
+3. ``drain`` serves one subscription: it takes the subscription's lease (one sender at a
+   time), sends its due deliveries oldest first, and records every attempt. A failed
+   attempt schedules that delivery's retry (exponential backoff with jitter, up to
+   ``WEBHOOK_RETRY_HOURS``, then it is failed) and pauses the subscription until then,
+   so a dead or hanging receiver costs one attempt per retry, holds one worker at most
+   for ``WEBHOOK_TIMEOUT_SECONDS``, and never delays another subscription's deliveries.
+   ``WEBHOOK_DISABLE_AFTER`` failed deliveries in a row disable the subscription and
+   e-mail its creator.
+
+A worker killed mid-send leaves the delivery pending and the lease to expire; the sweep
+sends it again. A receiver may thus see an event twice, always with the same
+``webhook-id`` (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from core.emails import queue_email
+from rbac.resolver import compute
+from webhooks import events, sending
+from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, Subscription
+
+logger = logging.getLogger(__name__)
+
+FAN_OUT_BATCH = 500
+# Events older than this that were not fanned out are the sweep's (the commit hook
+# could not publish their fan-out).
+SWEEP_AFTER = timedelta(seconds=5)
+
+
+def window() -> timedelta:
+    return timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: doubling from
+    ``WEBHOOK_RETRY_BASE_SECONDS``, capped, with half of it random (jitter)."""
+    delay = min(
+        settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+        settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 (not a secret)
+
+
+class _Readers:
+    """Who may read what, fresh from the database, once per creator per fan-out."""
+
+    def __init__(self) -> None:
+        self._permissions: dict[Any, Any] = {}
+
+    def may_read(self, subscription: Subscription, event: OutboxEvent) -> bool:
+        creator = subscription.created_by
+        if creator.pk not in self._permissions:
+            self._permissions[creator.pk] = compute(creator)
+        permissions = self._permissions[creator.pk]
+        if event.site_id is None:
+            return bool(permissions.sites_for(event.codename) is None)
+        return bool(permissions.has(event.codename, str(event.site_id)))
+
+
+def _wants(subscription: Subscription, event: OutboxEvent) -> bool:
+    if event.only_for_id is not None:
+        return event.only_for_id == subscription.pk
+    if event.type not in subscription.events:
+        return False
+    return subscription.site_id is None or subscription.site_id == event.site_id
+
+
+def fan_out(*, older_than: timedelta | None = None) -> tuple[set[str], bool]:
+    """Deliveries for a batch of outbox events not yet fanned out: the ids of the
+    subscriptions that got some, and whether more events wait. Runs concurrently with
+    itself (``SKIP LOCKED``)."""
+    now = timezone.now()
+    pending = OutboxEvent.objects.filter(fanned_out_at=None)
+    if older_than is not None:
+        pending = pending.filter(occurred_at__lt=now - older_than)
+    with transaction.atomic():
+        batch = list(pending.select_for_update(skip_locked=True).order_by("seq")[:FAN_OUT_BATCH])
+        if not batch:
+            return set(), False
+        subscriptions = list(
+            Subscription.objects.filter(is_active=True).select_related("created_by")
+        )
+        readers = _Readers()
+        deliveries = [
+            Delivery(
+                subscription=subscription,
+                event=event,
+                next_attempt_at=now,
+                give_up_after=now + window(),
+            )
+            for event in batch
+            for subscription in subscriptions
+            if _wants(subscription, event) and readers.may_read(subscription, event)
+        ]
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+        OutboxEvent.objects.filter(seq__in=[event.seq for event in batch]).update(fanned_out_at=now)
+    return {str(delivery.subscription_id) for delivery in deliveries}, len(batch) == FAN_OUT_BATCH
+
+
+def _lease_length() -> timedelta:
+    """A lease outlives the longest send by a margin; a killed sender's lease lapses."""
+    return timedelta(
+        seconds=settings.WEBHOOK_TIMEOUT_SECONDS + settings.WEBHOOK_LEASE_MARGIN_SECONDS
+    )
+
+
+def _lease(subscription_id: str, now: datetime) -> datetime | None:
+    """Take the subscription's lease if it is free and the subscription may be served."""
+    until = now + _lease_length()
+    taken = (
+        Subscription.objects.filter(pk=subscription_id, is_active=True)
+        .filter(Q(lease_until=None) | Q(lease_until__lt=now))
+        .update(lease_until=until)
+    )
+    return until if taken else None
+
+
+def _next_due(subscription: Subscription, now: datetime) -> Delivery | None:
+    return (
+        Delivery.objects.filter(
+            subscription=subscription, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
+        .select_related("event")
+        .order_by("event__seq", "created_at")
+        .first()
+    )
+
+
+def secrets_in_force(subscription: Subscription, now: datetime) -> list[str]:
+    found = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and expires > now:
+        found.append(subscription.previous_secret)
+    return found
+
+
+def _record(subscription: Subscription, delivery: Delivery, outcome: sending.Outcome) -> bool:
+    """Write the attempt and its consequences; whether the subscription may go on."""
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            at=now,
+            response_status=outcome.status,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+            succeeded=outcome.ok,
+        )
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.response_status = outcome.status
+        delivery.duration_ms = outcome.duration_ms
+        delivery.error = outcome.error
+        if outcome.ok:
+            delivery.status = DeliveryStatus.SUCCEEDED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            Subscription.objects.filter(pk=subscription.pk).update(
+                consecutive_failures=0, paused_until=None
+            )
+        elif now >= delivery.give_up_after:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+            _failed(subscription)
+        else:
+            delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts))
+            Subscription.objects.filter(pk=subscription.pk).update(
+                paused_until=delivery.next_attempt_at
+            )
+        delivery.save()
+    return outcome.ok
+
+
+def _failed(subscription: Subscription) -> None:
+    """A delivery given up on: count it, and disable the subscription at the limit."""
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    locked.consecutive_failures += 1
+    locked.paused_until = None  # the next delivery gets its own tries
+    fields = ["consecutive_failures", "paused_until"]
+    if locked.is_active and locked.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER:
+        locked.is_active = False
+        locked.disabled_at = timezone.now()
+        locked.disabled_reason = (
+            f"{locked.consecutive_failures} deliveries in a row failed for "
+            f"{settings.WEBHOOK_RETRY_HOURS} hours."
+        )
+        fields += ["is_active", "disabled_at", "disabled_reason"]
+        events.subscription_disabled(subscription=locked)
+        creator = locked.created_by
+        queue_email(
+            template="webhook_disabled",
+            to=[creator.email],
+            context={
+                "name": creator.printed_name,
+                "url": locked.url,
+                "subscription": str(locked.pk),
+                "failures": locked.consecutive_failures,
+                "reason": locked.disabled_reason,
+            },
+        )
+        logger.warning("webhook_disabled", extra={"subscription": str(locked.pk)})
+    locked.save(update_fields=fields)
+
+
+def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int:
+    """Send the subscription's due deliveries, oldest first, until none is due, one
+    fails, or the time budget is spent; how many were sent successfully."""
+    now = timezone.now()
+    lease = _lease(subscription_id, now)
+    if lease is None:
+        return 0  # being served by another sender, or inactive
+    budget = settings.WEBHOOK_DRAIN_SECONDS if budget_seconds is None else budget_seconds
+    deadline = now + timedelta(seconds=budget)
+    sent = 0
+    try:
+        while timezone.now() < deadline:
+            subscription = Subscription.objects.select_related("created_by").get(pk=subscription_id)
+            now = timezone.now()
+            if not subscription.is_active or (
+                subscription.paused_until is not None and subscription.paused_until > now
+            ):
+                break
+            delivery = _next_due(subscription, now)
+            if delivery is None:
+                break
+            lease = now + _lease_length()
+            Subscription.objects.filter(pk=subscription_id).update(lease_until=lease)
+            outcome = sending.send(
+                url=subscription.url,
+                secrets_in_force=secrets_in_force(subscription, now),
+                msg_id=delivery.event.event_id,
+                body=delivery.event.body,
+            )
+            if not _record(subscription, delivery, outcome):
+                break
+            sent += 1
+    finally:
+        Subscription.objects.filter(pk=subscription_id, lease_until=lease).update(lease_until=None)
+    return sent
+
+
+def next_attempt(subscription_id: str) -> datetime | None:
+    """When the subscription has something to send next (None: nothing pending)."""
+    subscription = Subscription.objects.filter(pk=subscription_id, is_active=True).first()
+    if subscription is None:
+        return None
+    due = Delivery.objects.filter(
+        subscription_id=subscription_id, status=DeliveryStatus.PENDING
+    ).aggregate(at=Min("next_attempt_at"))["at"]
+    if due is None:
+        return None
+    if subscription.paused_until is not None:
+        return max(due, subscription.paused_until)
+    return due
+
+
+def due_subscriptions(now: datetime) -> list[str]:
+    """Active subscriptions with a due delivery, not paused and not being served."""
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).values(
+        "subscription_id"
+    )
+    return [
+        str(pk)
+        for pk in Subscription.objects.filter(is_active=True, pk__in=due)
+        .filter(Q(paused_until=None) | Q(paused_until__lte=now))
+        .filter(Q(lease_until=None) | Q(lease_until__lt=now))
+        .values_list("pk", flat=True)
+    ]
+
+
+def prune(now: datetime) -> int:
+    """Forget finished deliveries (and their events) past ``WEBHOOK_KEEP_DAYS``."""
+    cutoff = now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
+    unfinished = Delivery.objects.filter(status=DeliveryStatus.PENDING).values("event_id")
+    deleted, _ = (
+        OutboxEvent.objects.filter(occurred_at__lt=cutoff)
+        .exclude(fanned_out_at=None)
+        .exclude(seq__in=unfinished)
+        .delete()
+    )
+    return deleted
