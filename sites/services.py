@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from core.exceptions import StateConflict
+from sites import events
 from sites.models import Site
 
 SITE_IN_USE = (
@@ -43,6 +44,7 @@ def site_update(*, site: Site, data: Mapping[str, object]) -> Site:
             setattr(site, name, value)
     site.full_clean()
     site.save()
+    events.site_updated(site=site)
     return site
 
 

@@ -106,6 +106,7 @@ def fan_out(*, older_than: timedelta | None = None) -> tuple[set[str], bool]:
             Delivery(
                 subscription=subscription,
                 event=event,
+                position=event.seq,
                 next_attempt_at=now,
                 give_up_after=now + window(),
             )
@@ -136,14 +137,20 @@ def _lease(subscription_id: str, now: datetime) -> datetime | None:
     return until if taken else None
 
 
-def _next_due(subscription: Subscription, now: datetime) -> Delivery | None:
-    return (
+DUE_BATCH = 50
+
+
+def _due(subscription_id: str, now: datetime) -> list[Delivery]:
+    """The next due deliveries in the order of their events (the partial index on
+    subscription and position serves this): a retried one keeps its place."""
+    return list(
         Delivery.objects.filter(
-            subscription=subscription, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+            subscription_id=subscription_id,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=now,
         )
         .select_related("event")
-        .order_by("event__seq", "created_at")
-        .first()
+        .order_by("position")[:DUE_BATCH]
     )
 
 
@@ -155,10 +162,31 @@ def secrets_in_force(subscription: Subscription, now: datetime) -> list[str]:
     return found
 
 
-def _record(subscription: Subscription, delivery: Delivery, outcome: sending.Outcome) -> bool:
-    """Write the attempt and its consequences; whether the subscription may go on."""
+def _record(
+    subscription: Subscription, delivery: Delivery, outcome: sending.Outcome
+) -> datetime | None:
+    """Write the attempt and what follows from it; the sender's renewed lease when it
+    may go on (None: it failed, or the delivery is gone with its subscription)."""
     now = timezone.now()
+    changes: dict[str, Any] = {
+        "attempts": delivery.attempts + 1,
+        "last_attempt_at": now,
+        "response_status": outcome.status,
+        "duration_ms": outcome.duration_ms,
+        "error": outcome.error,
+    }
+    lease = None
     with transaction.atomic():
+        if outcome.ok:
+            changes.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now, next_attempt_at=None)
+        elif now >= delivery.give_up_after:
+            changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+        else:
+            changes["next_attempt_at"] = now + timedelta(seconds=backoff(delivery.attempts + 1))
+        if not Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            **changes
+        ):
+            return None  # deleted with its subscription, or resent meanwhile
         DeliveryAttempt.objects.create(
             delivery=delivery,
             at=now,
@@ -167,29 +195,18 @@ def _record(subscription: Subscription, delivery: Delivery, outcome: sending.Out
             error=outcome.error,
             succeeded=outcome.ok,
         )
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        delivery.response_status = outcome.status
-        delivery.duration_ms = outcome.duration_ms
-        delivery.error = outcome.error
         if outcome.ok:
-            delivery.status = DeliveryStatus.SUCCEEDED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
+            lease = now + _lease_length()
             Subscription.objects.filter(pk=subscription.pk).update(
-                consecutive_failures=0, paused_until=None
+                consecutive_failures=0, paused_until=None, lease_until=lease
             )
-        elif now >= delivery.give_up_after:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
+        elif changes["next_attempt_at"] is None:
             _failed(subscription)
         else:
-            delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts))
             Subscription.objects.filter(pk=subscription.pk).update(
-                paused_until=delivery.next_attempt_at
+                paused_until=changes["next_attempt_at"]
             )
-        delivery.save()
-    return outcome.ok
+    return lease
 
 
 def _failed(subscription: Subscription) -> None:
@@ -223,40 +240,48 @@ def _failed(subscription: Subscription) -> None:
     locked.save(update_fields=fields)
 
 
-def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int:
+def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int | None:
     """Send the subscription's due deliveries, oldest first, until none is due, one
-    fails, or the time budget is spent; how many were sent successfully."""
+    fails, or the time budget is spent; how many were sent successfully, or None if
+    another sender serves the subscription (or it is inactive)."""
     now = timezone.now()
     lease = _lease(subscription_id, now)
     if lease is None:
-        return 0  # being served by another sender, or inactive
+        return None
     budget = settings.WEBHOOK_DRAIN_SECONDS if budget_seconds is None else budget_seconds
     deadline = now + timedelta(seconds=budget)
     sent = 0
     try:
-        while timezone.now() < deadline:
-            subscription = Subscription.objects.select_related("created_by").get(pk=subscription_id)
+        while lease is not None and timezone.now() < deadline:
+            subscription = Subscription.objects.get(pk=subscription_id)
             now = timezone.now()
-            if not subscription.is_active or (
-                subscription.paused_until is not None and subscription.paused_until > now
-            ):
+            paused = subscription.paused_until
+            if not subscription.is_active or (paused is not None and paused > now):
                 break
-            delivery = _next_due(subscription, now)
-            if delivery is None:
+            due = _due(subscription_id, now)
+            if not due:
                 break
-            lease = now + _lease_length()
-            Subscription.objects.filter(pk=subscription_id).update(lease_until=lease)
-            outcome = sending.send(
-                url=subscription.url,
-                secrets_in_force=secrets_in_force(subscription, now),
-                msg_id=delivery.event.event_id,
-                body=delivery.event.body,
-            )
-            if not _record(subscription, delivery, outcome):
-                break
-            sent += 1
+            for delivery in due:
+                if timezone.now() >= deadline:
+                    break
+                outcome = sending.send(
+                    url=subscription.url,
+                    secrets_in_force=secrets_in_force(subscription, now),
+                    msg_id=delivery.event.event_id,
+                    body=delivery.event.body,
+                )
+                renewed = _record(subscription, delivery, outcome)
+                if renewed is None:
+                    break
+                lease = renewed
+                sent += 1
+            else:
+                continue  # the whole batch went out: fetch the next one
+            break  # a failure (or the deadline) inside the batch
     finally:
-        Subscription.objects.filter(pk=subscription_id, lease_until=lease).update(lease_until=None)
+        Subscription.objects.filter(pk=subscription_id).filter(
+            Q(lease_until=lease) | Q(lease_until__lt=timezone.now())
+        ).update(lease_until=None)
     return sent
 
 

@@ -91,16 +91,31 @@ def _listed(host: str, address: IPAddress) -> bool:
     return False
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(address: IPAddress) -> IPAddress | None:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4), if any."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
 def _public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    inner = _embedded(address)
+    if inner is not None and not _public(inner):
+        return False
     return address.is_global and not address.is_multicast and address not in METADATA
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise UnsafeURL(f"The host {host} does not resolve ({exc}).") from None
     found: list[IPAddress] = []
     for info in infos:

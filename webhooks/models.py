@@ -101,6 +101,8 @@ class Delivery(models.Model):
         Subscription, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # The event's place in the outbox: a subscription's deliveries go out in this order.
+    position = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -122,7 +124,7 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["subscription", "next_attempt_at"],
+                fields=["subscription", "position"],
                 condition=models.Q(status="pending"),
                 name="webhooks_delivery_due_idx",
             )

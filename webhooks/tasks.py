@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
@@ -49,8 +50,12 @@ def fan_out() -> int:
 
 @shared_task
 def drain(subscription_id: str) -> int:
-    """Serve one subscription, then ask for its next turn when something is left."""
+    """Serve one subscription, then ask for its next turn when something is left. If
+    another sender holds it, that sender does (or, killed, the sweep once its lease
+    lapses)."""
     sent = delivery.drain(subscription_id)
+    if sent is None:
+        return 0
     at = delivery.next_attempt(subscription_id)
     if at is not None:
         delay = max((at - timezone.now()).total_seconds(), 0.0)
@@ -59,13 +64,17 @@ def drain(subscription_id: str) -> int:
 
 
 @shared_task
-def sweep() -> int:
-    """Beat job: events the commit hook could not fan out, subscriptions with due
-    deliveries nobody serves (a retry whose task was lost, a killed sender), and
-    finished deliveries past their keeping time."""
+def sweep(min_age_seconds: float | None = None) -> int:
+    """Beat job: events the commit hook could not fan out (older than
+    ``min_age_seconds``), subscriptions with due deliveries nobody serves (a retry
+    whose task was lost, a killed sender), and finished deliveries past their keeping
+    time."""
+    older_than = delivery.SWEEP_AFTER
+    if min_age_seconds is not None:
+        older_than = timedelta(seconds=min_age_seconds)
     more = True
     while more:
-        _, more = delivery.fan_out(older_than=delivery.SWEEP_AFTER)
+        _, more = delivery.fan_out(older_than=older_than)
     now = timezone.now()
     due = delivery.due_subscriptions(now)
     for subscription_id in due:

@@ -87,7 +87,7 @@ def test_every_codename_is_declared_with_its_scope():
     assert declared["product.manage"].scope == GLOBAL
     assert declared["batch.release"].roles == {"qa"}
     assert catalogue.global_codenames() == {
-        name for name, c in declared.items() if c.resource in {"user", "role", "product"}
+        name for name, c in declared.items() if c.resource in {"user", "role", "product", "webhook"}
     }
 
 

@@ -43,6 +43,9 @@ from tests.serializations.factories import (
     packing_event,
 )
 from tests.sites.factories import SiteFactory
+from tests.webhooks.factories import make_delivery
+from webhooks import services as webhook_services
+from webhooks.models import Subscription
 
 ROLES = ("admin", "qa", "operator", "auditor", "none", "anon")
 VIEW_METHODS = ("get", "post", "put", "patch", "delete")
@@ -150,6 +153,17 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     # Broadcasts: user.update (admin); 202, the job runs after commit.
     ("api/notifications/", "POST"):             (202,  F,   F,   F,   F,   A),
     ("api/notifications/<pk>/", "GET"):         (OK,   F,   F,   F,   F,   A),
+    # Webhook subscriptions: webhook.manage, a global permission (admin).
+    ("api/webhooks/", "GET"):                   (OK,   F,   F,   F,   F,   A),
+    ("api/webhooks/", "POST"):                  (NEW,  F,   F,   F,   F,   A),
+    ("api/webhooks/event-types/", "GET"):       (OK,   F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/", "GET"):              (OK,   F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/", "PATCH"):            (OK,   F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/", "DELETE"):           (GONE, F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/rotate-secret/", "POST"):  (OK,  F, F,   F,   F,   A),
+    ("api/webhooks/<pk>/test/", "POST"):        (202,  F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/deliveries/", "GET"):   (OK,   F,   F,   F,   F,   A),
+    ("api/webhooks/<pk>/deliveries/<delivery_id>/redeliver/", "POST"): (202, F, F, F, F, A),
     # API documentation: public.
     ("api/schema/", "GET"):                     (OK,   OK,  OK,  OK,  OK,  OK),
     ("api/docs/", "GET"):                       (OK,   OK,  OK,  OK,  OK,  OK),
@@ -226,6 +240,7 @@ class World:
     target_refresh: str
     product: Product
     pack: SerialNumber | None = None
+    delivery: Any = None
 
     def own_session(self) -> UserSession:
         # A second session of the caller (the target's for the anonymous client), so
@@ -268,6 +283,18 @@ class World:
         serial = self.serial()
         return epcis_document(packing_event(serial.batch.site, "106141412345678908", [serial]))
 
+    def subscription(self) -> Subscription:
+        """A webhook subscription of someone else's, with one failed delivery."""
+        creator = UserFactory()
+        assign(creator, "admin")
+        subscription, _ = webhook_services.subscription_create(
+            actor=creator,
+            url="http://127.0.0.1:9/hook",
+            types=["batch.released"],
+        )
+        self.delivery = make_delivery(subscription)
+        return subscription
+
     def inspection(self) -> Inspection:
         """A pending inspection, all results in spec, of a batch in production."""
         return InspectionFactory(batch=self.batch(BatchStatus.IN_PRODUCTION))
@@ -298,6 +325,14 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/inspections/<pk>/": lambda w: w.inspection().pk,
     "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
     "api/notifications/<pk>/": lambda w: Broadcast.objects.create(subject="Policy", body="x").pk,
+    "api/webhooks/<pk>/": lambda w: w.subscription().pk,
+    "api/webhooks/<pk>/rotate-secret/": lambda w: w.subscription().pk,
+    "api/webhooks/<pk>/test/": lambda w: w.subscription().pk,
+    "api/webhooks/<pk>/deliveries/": lambda w: w.subscription().pk,
+    "api/webhooks/<pk>/deliveries/<delivery_id>/redeliver/": lambda w: (
+        w.subscription().pk,
+        w.delivery.pk,
+    ),
 }
 
 BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
@@ -397,6 +432,14 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "body": "Sent by the policy table.",
         "role": "qa",
     },
+    ("api/webhooks/", "POST"): lambda w: {
+        "url": "http://127.0.0.1:9/hook",
+        "events": ["batch.released"],
+    },
+    ("api/webhooks/<pk>/", "PATCH"): lambda w: {"description": "Changed by the policy table."},
+    ("api/webhooks/<pk>/rotate-secret/", "POST"): lambda w: {},
+    ("api/webhooks/<pk>/test/", "POST"): lambda w: {},
+    ("api/webhooks/<pk>/deliveries/<delivery_id>/redeliver/", "POST"): lambda w: {},
     ("api/inspections/<pk>/complete/", "POST"): lambda w: {
         "outcome": "passed",
         "password": DEFAULT_PASSWORD,
@@ -416,7 +459,13 @@ def _url(route: str, world: World) -> str:
     if "<" not in route:
         return f"/{route}{query}"
     assert route in PATH_ARGS, f"{route}: add how to fill its URL arguments to PATH_ARGS"
-    return "/" + re.sub(r"<[\w:]+>", str(PATH_ARGS[route](world)), route) + query
+    values = PATH_ARGS[route](world)
+    # One value for every argument, or a tuple of them in the route's order.
+    parts = iter(values if isinstance(values, tuple) else ())
+    filled = re.sub(
+        r"<[\w:]+>", lambda _: str(next(parts) if isinstance(values, tuple) else values), route
+    )
+    return "/" + filled + query
 
 
 @pytest.fixture

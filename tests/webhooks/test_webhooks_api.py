@@ -168,6 +168,7 @@ def test_the_event_catalogue_lists_every_type(admin):
         "serials.generated",
         "serials.status_changed",
         "container.shipped",
+        "site.updated",
         "user.created",
         "user.deactivated",
         "webhook.test",
