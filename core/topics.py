@@ -84,6 +84,11 @@ def install_sink(sink: Callable[[Event], None]) -> None:
         _sinks.append(sink)
 
 
+def remove_sinks() -> None:
+    """Publish nowhere (the benchmark's baseline of what publishing costs)."""
+    _sinks.clear()
+
+
 def payload(
     *,
     event_id: str,

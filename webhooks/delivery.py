@@ -251,6 +251,7 @@ def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int |
     budget = settings.WEBHOOK_DRAIN_SECONDS if budget_seconds is None else budget_seconds
     deadline = now + timedelta(seconds=budget)
     sent = 0
+    sender = sending.Sender()
     try:
         while lease is not None and timezone.now() < deadline:
             subscription = Subscription.objects.get(pk=subscription_id)
@@ -264,7 +265,7 @@ def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int |
             for delivery in due:
                 if timezone.now() >= deadline:
                     break
-                outcome = sending.send(
+                outcome = sender.send(
                     url=subscription.url,
                     secrets_in_force=secrets_in_force(subscription, now),
                     msg_id=delivery.event.event_id,
@@ -279,6 +280,7 @@ def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int |
                 continue  # the whole batch went out: fetch the next one
             break  # a failure (or the deadline) inside the batch
     finally:
+        sender.close()
         Subscription.objects.filter(pk=subscription_id).filter(
             Q(lease_until=lease) | Q(lease_until__lt=timezone.now())
         ).update(lease_until=None)

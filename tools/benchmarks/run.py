@@ -24,6 +24,12 @@ The aggregation section (``tools/benchmarks/aggregation.py``; ``BENCH_AGGREGATIO
 skips it) packs ``BENCH_AGG_PACKS`` packs into cases and pallets through the API, ships
 the pallets, reads the batch's EPCIS document, and measures ``MATCH_epc`` with the event
 table topped up to ``BENCH_EPCIS_EVENTS`` rows.
+
+The audited site PATCH publishes an event (``site.updated``): a third server with
+publishing switched off (``tools/benchmarks/gunicorn_no_publish.py``) gives what that
+adds to the request. The webhook section (``tools/benchmarks/webhooks.py``;
+``BENCH_WEBHOOKS=0`` skips it) fans ``BENCH_WEBHOOK_EVENTS`` events out to ten
+subscriptions, one of them down, through a real worker to nine real receivers.
 """
 
 from __future__ import annotations
@@ -537,14 +543,20 @@ def main() -> None:
             env, str(Path(__file__).parent / "gunicorn_no_capture.py"), port=baseline_port
         )
         baseline_base = f"http://{HOST}:{baseline_port}"
-        runs: dict[str, list[dict[str, float]]] = {"audited": [], "unaudited": []}
-        run_wrk(wrk, bench_site_url, admin_token, "patch.lua")
-        run_wrk(wrk, bench_site_url, admin_token, "patch.lua", base=baseline_base)
+        # And with no event published (a site PATCH publishes site.updated), for what
+        # publishing adds to the request that causes it.
+        unpublished = start_gunicorn(
+            env, str(Path(__file__).parent / "gunicorn_no_publish.py"), port=PORT + 2
+        )
+        unpublished_base = f"http://{HOST}:{PORT + 2}"
+        bases = {"audited": BASE, "unaudited": baseline_base, "unpublished": unpublished_base}
+        runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in bases}
+        for base in bases.values():
+            run_wrk(wrk, bench_site_url, admin_token, "patch.lua", base=base)
         for _ in range(3):
-            runs["audited"].append(run_wrk(wrk, bench_site_url, admin_token, "patch.lua"))
-            runs["unaudited"].append(
-                run_wrk(wrk, bench_site_url, admin_token, "patch.lua", base=baseline_base)
-            )
+            for kind, base in bases.items():
+                runs[kind].append(run_wrk(wrk, bench_site_url, admin_token, "patch.lua", base=base))
+        stop(unpublished)
         for kind, measured in runs.items():
             results[f"site_patch_{kind}"] = sorted(measured, key=lambda r: r["rps"])[1]
         if os.environ.get("BENCH_AGGREGATION", "1") != "0":
@@ -570,6 +582,9 @@ def main() -> None:
 
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
+    fan_out: dict[str, Any] = {}
+    if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
+        fan_out = run_module(env, "tools.benchmarks.webhooks", "fan_out")
     serials = run_module(env, "tools.benchmarks.serials")
     audit = run_audit_benchmark(wrk, env) if os.environ.get("BENCH_AUDIT", "1") != "0" else {}
 
@@ -588,6 +603,26 @@ def main() -> None:
         )
     audited = results["site_patch_audited"]["rps"] / results["site_patch_unaudited"]["rps"]
     lines += ["", f"audited PATCH at {100 * audited:.0f}% of the unaudited PATCH"]
+    published, silent = results["site_patch_audited"], results["site_patch_unpublished"]
+    lines += [
+        f"publishing its event (site.updated to the outbox): p50 {published['p50_ms']:.2f} ms "
+        f"against {silent['p50_ms']:.2f} ms without "
+        f"({100 * (published['p50_ms'] / silent['p50_ms'] - 1):+.1f}%; target at most +5%), "
+        f"throughput {100 * published['rps'] / silent['rps']:.0f}% of the unpublished PATCH",
+    ]
+    if fan_out:
+        lines += [
+            "",
+            f"webhook fan-out, {fan_out['events']:,} events to {fan_out['subscribers']} "
+            f"subscriptions, one of them down ({fan_out['worker_processes']} worker processes): "
+            f"{fan_out['delivered']:,} of {fan_out['expected']:,} deliveries to the "
+            f"{fan_out['subscribers'] - 1} live receivers in {fan_out['seconds']:.1f} s, "
+            f"{fan_out['deliveries_per_s']:,.0f} deliveries/s "
+            f"({fan_out['events_per_s']:,.0f} events/s to each of them); "
+            f"{fan_out['unverified']} signatures failed, {fan_out['duplicates']} duplicates; "
+            f"the dead one was tried {fan_out['dead_attempts']} times "
+            f"({fan_out['dead_pending']:,} deliveries waiting)",
+        ]
     pbkdf2, argon2 = results["sign_in_pbkdf2"], results["sign_in_argon2id"]
     alone, under = results["site_detail_alone"], results["site_detail_under_flood"]
     lines += [
@@ -647,6 +682,7 @@ def main() -> None:
     results["serials"] = serials  # type: ignore[assignment]
     results["aggregation"] = aggregation  # type: ignore[assignment]
     results["audit"] = audit  # type: ignore[assignment]
+    results["webhook_fan_out"] = fan_out  # type: ignore[assignment]
     results["sign_in_flood"] = flood  # every answer is meant to be a 4xx: not in the check
     report = "\n".join(lines)
     print(report)
@@ -654,10 +690,14 @@ def main() -> None:
     (ROOT / "bench-results" / "latest.md").write_text(report + "\n")
     # Every sign-in of the flood is meant to be a 4xx.
     checked = {
-        n: r for n, r in results.items() if n not in ("sign_in_flood", "audit", "aggregation")
+        n: r
+        for n, r in results.items()
+        if n not in ("sign_in_flood", "audit", "aggregation", "webhook_fan_out")
     }
     failed = [n for n, r in checked.items() if r.get("non_2xx")]
     failed += [f"audit list at {n}" for n, r in audit.items() if r.get("list", {}).get("non_2xx")]
+    if fan_out and fan_out["delivered"] < fan_out["expected"]:
+        failed.append("webhook fan-out (not every delivery arrived)")
     if failed:
         raise SystemExit(f"some benchmark requests failed (non-2xx): {', '.join(failed)}")
 
