@@ -8,7 +8,8 @@ one event, recorded once and published once.
 
 ``publish`` renders the payload then (the resource as the API shows it at that moment)
 and hands it to the sink the webhooks app installs, which writes it to its outbox in
-the same transaction. Without a sink (the webhooks app not installed) it does nothing.
+the same transaction. Without a sink (the webhooks app not installed), or when the sink
+wants no event of that type (no subscription names it), it does nothing.
 """
 
 from __future__ import annotations
@@ -53,8 +54,15 @@ class Event:
     body: str  # the JSON payload, as signed and sent
 
 
+@dataclass(frozen=True)
+class Sink:
+    write: Callable[[Event], None]
+    # Whether it takes events of this type at all (else they are not even rendered).
+    wants: Callable[[str], bool] = lambda name: True
+
+
 _topics: dict[str, Topic] = {}
-_sinks: list[Callable[[Event], None]] = []
+_sinks: list[Sink] = []
 
 
 def register(*topics: Topic) -> None:
@@ -78,7 +86,7 @@ def catalogue() -> list[Topic]:
     return sorted(_topics.values(), key=lambda topic: topic.name)
 
 
-def install_sink(sink: Callable[[Event], None]) -> None:
+def install_sink(sink: Sink) -> None:
     """Where published events go (the webhooks app's outbox); installed once."""
     if sink not in _sinks:
         _sinks.append(sink)
@@ -149,11 +157,12 @@ def publish(
     site_id: Any = None,
 ) -> Event | None:
     """Publish event ``name`` in the caller's transaction (see ``build``); None when
-    no sink is installed."""
-    if not _sinks:
-        get(name)
+    no sink takes it (none installed, or none wants the type)."""
+    get(name)
+    sinks = [sink for sink in _sinks if sink.wants(name)]
+    if not sinks:
         return None
     event = build(name, instance=instance, data=data, site_id=site_id)
-    for sink in _sinks:
-        sink(event)
+    for sink in sinks:
+        sink.write(event)
     return event

@@ -16,6 +16,7 @@ from core import reasons
 from core.cache import forget_generation
 from tests.accounts.factories import UserFactory
 from tests.sites.factories import SiteFactory
+from webhooks import interest
 
 ON_POSTGRES = connection.vendor == "postgresql"
 ON_REDIS = "RedisCache" in settings.CACHES["default"]["BACKEND"]
@@ -46,6 +47,7 @@ def _fresh_cache() -> Iterator[None]:
     forget_generation()
     verified_tokens.clear()
     signin_guard.refused.clear()
+    interest.forget()  # which event types are subscribed to: read afresh
     yield
     forget_generation()
 

@@ -16,9 +16,9 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from audit import kinds
         from core import topics
-        from webhooks import events, outbox
+        from webhooks import events, interest, outbox
         from webhooks import topics as webhook_topics
 
         kinds.register(*events.KINDS)
         topics.register(*webhook_topics.TOPICS)
-        topics.install_sink(outbox.write)
+        topics.install_sink(topics.Sink(write=outbox.write, wants=interest.wanted))

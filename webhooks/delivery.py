@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from core.emails import queue_email
 from rbac.resolver import compute
-from webhooks import events, sending
+from webhooks import events, interest, sending
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, OutboxEvent, Subscription
 
 logger = logging.getLogger(__name__)
@@ -224,6 +224,7 @@ def _failed(subscription: Subscription) -> None:
         )
         fields += ["is_active", "disabled_at", "disabled_reason"]
         events.subscription_disabled(subscription=locked)
+        transaction.on_commit(interest.forget)
         creator = locked.created_by
         queue_email(
             template="webhook_disabled",
@@ -316,14 +317,20 @@ def due_subscriptions(now: datetime) -> list[str]:
     ]
 
 
+PRUNE_BATCH = 1000
+
+
 def prune(now: datetime) -> int:
-    """Forget finished deliveries (and their events) past ``WEBHOOK_KEEP_DAYS``."""
+    """Forget finished deliveries (and their events) past ``WEBHOOK_KEEP_DAYS``, a
+    batch at a time; an event with a delivery still pending stays."""
     cutoff = now - timedelta(days=settings.WEBHOOK_KEEP_DAYS)
-    unfinished = Delivery.objects.filter(status=DeliveryStatus.PENDING).values("event_id")
-    deleted, _ = (
+    old = list(
         OutboxEvent.objects.filter(occurred_at__lt=cutoff)
         .exclude(fanned_out_at=None)
-        .exclude(seq__in=unfinished)
-        .delete()
+        .exclude(deliveries__status=DeliveryStatus.PENDING)
+        .values_list("seq", flat=True)[:PRUNE_BATCH]
     )
+    if not old:
+        return 0
+    deleted, _ = OutboxEvent.objects.filter(seq__in=old).delete()
     return deleted

@@ -21,7 +21,8 @@ class Subscription(models.Model):
     audit_exempt = "Recorded by named events (webhooks.events); secrets never enter the trail."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    url = models.URLField(max_length=2000)
+    # Checked by webhooks.guard, which also takes plant-network names without a dot.
+    url = models.CharField(max_length=2000)
     events = models.JSONField(default=list)
     site = models.ForeignKey(
         "sites.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -59,7 +60,7 @@ class OutboxEvent(models.Model):
     audit_exempt = "Outgoing event queue; the change each event states is audited."
 
     seq = models.BigAutoField(primary_key=True)
-    event_id = models.CharField(max_length=64, unique=True)
+    event_id = models.CharField(max_length=64)  # evt_ and a UUID: unique by construction
     type = models.CharField(max_length=64)
     version = models.PositiveSmallIntegerField()
     site_id = models.UUIDField(null=True, blank=True)
@@ -70,7 +71,12 @@ class OutboxEvent(models.Model):
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     # Only this subscription (a test event).
     only_for = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Subscription,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # indexed only where set (webhooks_outbox_only_for_idx)
     )
 
     class Meta:
@@ -80,7 +86,13 @@ class OutboxEvent(models.Model):
                 fields=["seq"],
                 condition=models.Q(fanned_out_at__isnull=True),
                 name="webhooks_outbox_pending_idx",
-            )
+            ),
+            models.Index(fields=["occurred_at"], name="webhooks_outbox_occurred_idx"),
+            models.Index(
+                fields=["only_for"],
+                condition=models.Q(only_for__isnull=False),
+                name="webhooks_outbox_only_for_idx",
+            ),
         ]
 
     def __str__(self) -> str:

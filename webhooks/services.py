@@ -17,7 +17,7 @@ from core import topics
 from core.exceptions import StateConflict
 from rbac.resolver import compute
 from sites.models import Site
-from webhooks import delivery, events, outbox, sending, tasks
+from webhooks import delivery, events, interest, outbox, sending, tasks
 from webhooks.guard import UnsafeURL, check
 from webhooks.models import Delivery, DeliveryStatus, Subscription
 from webhooks.topics import TEST_TOPIC
@@ -81,6 +81,7 @@ def subscription_create(
     subscription.full_clean()
     subscription.save()
     events.subscription_created(subscription=subscription)
+    _types_changed()
     return subscription, subscription.secret
 
 
@@ -111,6 +112,7 @@ def subscription_update(
     subscription.full_clean()
     subscription.save()
     events.subscription_updated(subscription=subscription, old=old)
+    _types_changed()
     _serve_after_commit(subscription)
     return subscription
 
@@ -120,6 +122,7 @@ def subscription_delete(*, actor: User, subscription: Subscription) -> None:
     subscription = _locked(subscription)
     events.subscription_deleted(subscription=subscription)
     subscription.delete()
+    _types_changed()
 
 
 @transaction.atomic
@@ -178,6 +181,13 @@ def delivery_resend(*, actor: User, delivery_row: Delivery) -> Delivery:
     events.delivery_resent(delivery=locked)
     _serve_after_commit(subscription)
     return locked
+
+
+def _types_changed() -> None:
+    """This process publishes by the new set at once (and again once it is committed,
+    for a transaction that rolled back)."""
+    interest.forget()
+    transaction.on_commit(interest.forget)
 
 
 def _serve_after_commit(subscription: Subscription) -> None:

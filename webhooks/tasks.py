@@ -7,11 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 
 from webhooks import delivery
 
 logger = logging.getLogger(__name__)
+
+DOORBELL = "webhooks:fan-out-requested"
+# Short: a bell the fan-out never cleared (its task lost, or a worker on another cache)
+# silences rings this long at most; a second fan-out task is harmless.
+DOORBELL_SECONDS = 2
 
 
 def publish(task: Any, *args: Any, countdown: float = 0) -> bool:
@@ -40,6 +46,7 @@ def serve(subscription_id: str) -> None:
 @shared_task
 def fan_out() -> int:
     """Deliveries for the events committed since the last fan-out; serve them."""
+    cache.delete(DOORBELL)  # before reading: an event committed from now on rings again
     subscriptions, more = delivery.fan_out()
     for subscription_id in sorted(subscriptions):
         serve(subscription_id)

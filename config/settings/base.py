@@ -507,6 +507,8 @@ WEBHOOK_LEASE_MARGIN_SECONDS = env.float("WEBHOOK_LEASE_MARGIN_SECONDS", default
 WEBHOOK_DRAIN_SECONDS = env.float("WEBHOOK_DRAIN_SECONDS", default=30.0)
 # After a secret rotation the old secret signs too, this long.
 WEBHOOK_SECRET_GRACE_HOURS = env.float("WEBHOOK_SECRET_GRACE_HOURS", default=24.0)
+# Each process re-reads which event types are subscribed to this often (seconds).
+WEBHOOK_INTEREST_REFRESH_SECONDS = env.float("WEBHOOK_INTEREST_REFRESH_SECONDS", default=1.0)
 # Finished deliveries and their events are kept this long.
 WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
 

@@ -26,7 +26,7 @@ from tests.conftest import assign
 from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
 from tests.webhooks.receiver import Receiver
-from webhooks import delivery, services, tasks
+from webhooks import delivery, interest, outbox, services, tasks
 from webhooks.models import Delivery, DeliveryStatus, OutboxEvent, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +300,35 @@ def test_a_name_that_resolves_elsewhere_at_delivery_is_refused(
     tasks.drain(str(row.subscription_id))
     [got] = receiver.got()
     assert got.headers["host"] == f"hooks.partner.example:{receiver.port}"
+
+
+def test_an_event_nobody_subscribed_to_is_not_written(staff_user, site, receiver):
+    subscribe(staff_user, receiver.url, types=["batch.released"])
+    batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    assert not OutboxEvent.objects.exists()
+
+
+def test_a_subscription_saved_by_another_process_is_seen_within_the_refresh(
+    staff_user, site, receiver, settings
+):
+    assert interest.wanted("batch.started") is False  # read now: nobody wants it
+    Subscription.objects.create(  # as another process saves it: this one is not told
+        url=receiver.url, events=["batch.started"], secret="whsec_x", created_by=staff_user
+    )
+    batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    assert not OutboxEvent.objects.exists()
+    settings.WEBHOOK_INTEREST_REFRESH_SECONDS = 0
+    batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    assert OutboxEvent.objects.count() == 1
+
+
+def test_commits_ring_the_fan_out_doorbell_once_until_the_fan_out_runs(monkeypatch):
+    requested = []
+    monkeypatch.setattr(tasks, "request_fan_out", lambda: requested.append(1))
+    outbox.ring()
+    outbox.ring()
+    outbox.ring()
+    assert len(requested) == 1  # one Celery message for three commits
+    tasks.fan_out()  # clears the doorbell before it reads the outbox
+    outbox.ring()
+    assert len(requested) == 2

@@ -103,6 +103,9 @@ def environment() -> dict[str, str]:
         # counts every request, at a budget the benchmark cannot reach.
         "THROTTLE_USER_RATE": "100000000/min",
         "THROTTLE_ANON_RATE": "100000000/min",
+        # The webhook receivers of the benchmark listen on 127.0.0.1, in plain http.
+        "WEBHOOK_ALLOW_HTTP": "true",
+        "WEBHOOK_ALLOWED_HOSTS": HOST,
         "PYTHONPATH": str(ROOT),
     }
     return env
@@ -168,6 +171,13 @@ pbkdf2.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
 pbkdf2.save()
 from axes.models import AccessAttempt
 AccessAttempt.objects.all().delete()
+# A subscriber to site.updated, so that the audited PATCH publishes its event (nothing
+# is delivered: no worker runs during the load).
+from webhooks.models import Subscription
+from webhooks import services as webhook_services
+if not Subscription.objects.filter(description="bench: site.updated").exists():
+    webhook_services.subscription_create(actor=admin, url="http://127.0.0.1:9/bench",
+        types=["site.updated"], description="bench: site.updated")
 cache.clear()
 print(json.dumps({"site": str(site.pk), "patch_sites": patch_sites}))
 """
