@@ -255,7 +255,9 @@ def drain(subscription_id: str, *, budget_seconds: float | None = None) -> int |
     sender = sending.Sender()
     try:
         while lease is not None and timezone.now() < deadline:
-            subscription = Subscription.objects.get(pk=subscription_id)
+            subscription = Subscription.objects.filter(pk=subscription_id).first()
+            if subscription is None:
+                break  # deleted while being served
             now = timezone.now()
             paused = subscription.paused_until
             if not subscription.is_active or (paused is not None and paused > now):

@@ -332,3 +332,10 @@ def test_commits_ring_the_fan_out_doorbell_once_until_the_fan_out_runs(monkeypat
     tasks.fan_out()  # clears the doorbell before it reads the outbox
     outbox.ring()
     assert len(requested) == 2
+
+
+def test_a_subscription_deleted_while_being_served_ends_its_drain(staff_user, receiver):
+    subscription, _ = subscribe(staff_user, receiver.url, types=["batch.started"])
+    subscription_id = str(subscription.pk)
+    services.subscription_delete(actor=staff_user, subscription=subscription)
+    assert delivery.drain(subscription_id) is None  # gone: nothing to serve, no error
