@@ -1,5 +1,5 @@
 """Subscriptions: created, changed, deleted, their secret rotated, tested; deliveries
-sent again. Every door (API, admin, shell) goes through these."""
+sent again. Every door (the API, a shell, a task) goes through these."""
 
 from __future__ import annotations
 
