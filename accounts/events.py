@@ -1,5 +1,7 @@
 """The account events published to other systems (``accounts.topics``), in the
-transaction of the change. Their audit records are the account's own diffs."""
+transaction of the change. Their audit records are the account's own diffs. A creation
+is published from the save (``accounts.signals``), so every door that makes an account
+publishes it."""
 
 from __future__ import annotations
 

@@ -92,8 +92,7 @@ def user_create(
     user.set_password(password)
     _check_email_free(user)
     user.full_clean()
-    user.save()
-    events.user_created(user=user)
+    user.save()  # published as user.created (accounts.signals)
     if not user.is_active:
         return user
     queue_email(

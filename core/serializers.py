@@ -88,3 +88,7 @@ class CachedFieldsMixin:
             cached = super().get_fields()  # type: ignore[misc]
             cls._cached_fields = cached  # type: ignore[attr-defined]
         return {name: copy.copy(field) for name, field in cached.items()}
+
+
+class EmptyInputSerializer(StrictInputSerializer):
+    """No body fields: an action that takes none refuses any it is sent (400)."""

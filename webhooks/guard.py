@@ -52,6 +52,12 @@ class Target:
 
 def split(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path) of an acceptable URL, or ``UnsafeURL``."""
+    if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        # What the request line and Host header can carry as written, nothing guessed.
+        raise UnsafeURL(
+            "Write the URL in printable ASCII: percent-encode the path and query, "
+            "give an internationalised host in its xn-- form."
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

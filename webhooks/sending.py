@@ -123,7 +123,8 @@ class Sender:
                 timeout=urllib3.Timeout(total=settings.WEBHOOK_TIMEOUT_SECONDS),
             )
             answer = response.read(RESPONSE_READ_LIMIT)
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            # The receiver's side of the exchange: whatever fails, it is a failed attempt.
             self.close()
             reason = getattr(exc, "reason", None) or exc
             return Outcome(False, None, elapsed(), f"{type(exc).__name__}: {reason}"[:MAX_ERROR])

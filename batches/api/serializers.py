@@ -132,10 +132,6 @@ class BatchUpdateInputSerializer(StrictInputSerializer):
     reason = reason_field()
 
 
-class EmptyInputSerializer(StrictInputSerializer):
-    """No body fields."""
-
-
 class BatchCompleteInputSerializer(StrictInputSerializer):
     produced_quantity = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
 

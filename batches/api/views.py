@@ -16,6 +16,7 @@ from batches import selectors, services
 from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
+from core.serializers import EmptyInputSerializer
 from core.viewsets import ServiceUpdateMixin
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from sites.models import Site
@@ -148,11 +149,11 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         services.batch_delete(batch=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.EmptyInputSerializer, responses={200: s.BatchDetailOutputSerializer})
+    @extend_schema(request=EmptyInputSerializer, responses={200: s.BatchDetailOutputSerializer})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
         """planned -> in_production."""
-        s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         return self._detail(services.batch_start(actor=signed_in(request), batch=self.get_object()))
 
     @extend_schema(

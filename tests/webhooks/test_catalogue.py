@@ -38,6 +38,7 @@ def _documented(name: str) -> dict:
 def test_every_type_is_published_by_its_change_as_documented(
     admin, qa, staff_user, site, receiver, django_capture_on_commit_callbacks
 ):
+    inspector = UserFactory()  # before subscribing: every account made is published
     published = [t.name for t in topics.catalogue() if t.name != "webhook.test"]
     _, secret = services.subscription_create(actor=staff_user, url=receiver.url, types=published)
     receiver.secrets = [secret]
@@ -75,7 +76,7 @@ def test_every_type_is_published_by_its_change_as_documented(
             f"/api/batches/{batch_id}/complete/", {"produced_quantity": 95}, format="json"
         )
     assert completed.status_code == 200, completed.content
-    inspection = InspectionFactory(batch=batch, performed_by=UserFactory())
+    inspection = InspectionFactory(batch=batch, performed_by=inspector)
     with django_capture_on_commit_callbacks(execute=True):
         done = qa.post(
             f"/api/inspections/{inspection.pk}/complete/",

@@ -26,7 +26,7 @@ from tests.conftest import assign
 from tests.inspections.factories import InspectionFactory
 from tests.sites.factories import SiteFactory
 from tests.webhooks.receiver import Receiver
-from webhooks import delivery, interest, outbox, services, tasks
+from webhooks import delivery, interest, outbox, sending, services, tasks
 from webhooks.models import Delivery, DeliveryStatus, OutboxEvent, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -334,8 +334,53 @@ def test_commits_ring_the_fan_out_doorbell_once_until_the_fan_out_runs(monkeypat
     assert len(requested) == 2
 
 
-def test_a_subscription_deleted_while_being_served_ends_its_drain(staff_user, receiver):
+def test_a_subscription_deleted_while_being_served_ends_its_drain(
+    staff_user, site, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
     subscription, _ = subscribe(staff_user, receiver.url, types=["batch.started"])
-    subscription_id = str(subscription.pk)
-    services.subscription_delete(actor=staff_user, subscription=subscription)
-    assert delivery.drain(subscription_id) is None  # gone: nothing to serve, no error
+    receiver.status = 500
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    Subscription.objects.update(paused_until=None)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    real_send = sending.Sender.send
+
+    def send_then_delete(self, **kwargs):
+        outcome = real_send(self, **kwargs)
+        Subscription.objects.filter(pk=subscription.pk).delete()  # meanwhile, by an admin
+        return outcome
+
+    monkeypatch.setattr(sending.Sender, "send", send_then_delete)
+    receiver.status = 200
+    assert delivery.drain(str(subscription.pk)) == 0  # its deliveries went with it
+    assert not Delivery.objects.exists()
+    assert delivery.drain(str(subscription.pk)) is None  # nothing left to serve
+
+
+def test_a_stored_url_the_guard_now_refuses_is_a_failed_attempt_not_a_crash(
+    staff_user, site, receiver, django_capture_on_commit_callbacks
+):
+    subscription, _ = subscribe(staff_user, receiver.url, types=["batch.started"])
+    Subscription.objects.filter(pk=subscription.pk).update(url=receiver.url + "/\u00e9")
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    row = Delivery.objects.get()
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 1
+    assert row.error.startswith("refused: Write the URL in printable ASCII")
+    assert receiver.got() == []
+
+
+def test_an_account_made_by_any_door_is_published_once(staff_user, receiver):
+    subscribe(staff_user, receiver.url, types=["user.created"])
+    type(staff_user).objects.create_user(  # createsuperuser and scripts come this way
+        username="script.made", email="script.made@example.com", password="x-long-pass-2026"
+    )
+    from accounts import services as account_services
+
+    account_services.user_create(
+        username="api.made", email="api.made@example.com", password="a-long-enough-pass-2026"
+    )
+    bodies = [row.body for row in OutboxEvent.objects.filter(type="user.created")]
+    assert len(bodies) == 2
+    assert '"username":"script.made"' in bodies[0] and '"username":"api.made"' in bodies[1]

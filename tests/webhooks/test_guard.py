@@ -52,6 +52,10 @@ def test_a_public_https_url_passes_and_names_the_address_to_connect_to(strict, d
         ("https://erp.example.com/#frag", "The URL must not have a fragment."),
         ("https://erp.example.com:99999/", "Not a valid URL"),
         ("https://[::1/", "Not a valid URL"),
+        ("https://erp.example.com/h\u00e9", "Write the URL in printable ASCII"),
+        ("https://b\u00fccher.example/", "Write the URL in printable ASCII"),
+        ("https://erp.example.com/a b", "Write the URL in printable ASCII"),
+        ("https://erp.example.com/\r\nX-Evil: 1", "Write the URL in printable ASCII"),
     ],
 )
 def test_malformed_or_unsafe_urls_are_refused(strict, dns, url, message):

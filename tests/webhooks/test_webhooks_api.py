@@ -229,6 +229,12 @@ def test_deliveries_list_every_try_and_redeliver_sends_the_same_id_again(
     assert admin.get(f"{URL}{made['id']}/deliveries/?cursor=%00").status_code == 400
     missing = f"{URL}{made['id']}/deliveries/00000000-0000-0000-0000-000000000000/redeliver/"
     assert admin.post(missing).status_code == 404
+    not_an_id = f"{URL}{made['id']}/deliveries/{'-' * 36}/redeliver/"
+    assert admin.post(not_an_id).status_code == 404
+    assert (
+        admin.post(f"{URL}{made['id']}/deliveries/{row['id']}/redeliver/", {"x": 1}).status_code
+        == 400
+    )
 
 
 def test_a_disabled_subscription_takes_no_test_and_no_redelivery(admin, receiver):

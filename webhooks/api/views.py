@@ -14,12 +14,15 @@ from rest_framework.response import Response
 from accounts.selectors import signed_in
 from core import topics
 from core.pagination import CursorPagination
+from core.serializers import EmptyInputSerializer
 from rbac.viewsets import ScopedGenericViewSet
 from webhooks import services
 from webhooks.api import serializers as s
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 
 MANAGE = "webhook.manage"
+# A delivery id in the path: anything else is no route (404), not a 400 from the lookup.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 class DeliveryPagination(CursorPagination):
@@ -96,12 +99,12 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         services.subscription_delete(actor=signed_in(request), subscription=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: s.SecretOutputSerializer})
+    @extend_schema(request=EmptyInputSerializer, responses={200: s.SecretOutputSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
         """A new secret, shown once; the old one signs too for a grace period
         (``WEBHOOK_SECRET_GRACE_HOURS``), so the receiver can switch without a gap."""
-        _no_body(request)
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         subscription, secret = services.secret_rotate(
             actor=signed_in(request), subscription=self.get_object()
         )
@@ -112,11 +115,11 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             }
         )
 
-    @extend_schema(request=None, responses={202: s.TestSentOutputSerializer})
+    @extend_schema(request=EmptyInputSerializer, responses={202: s.TestSentOutputSerializer})
     @action(detail=True, methods=["post"], url_path="test")
     def send_test(self, request: Request, pk: str | None = None) -> Response:
         """Send a ``webhook.test`` event to this subscription only (see its deliveries)."""
-        _no_body(request)
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         event_id = services.test_send(actor=signed_in(request), subscription=self.get_object())
         return Response({"event_id": event_id}, status=status.HTTP_202_ACCEPTED)
 
@@ -150,16 +153,16 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.DeliveryOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=None, responses={202: s.DeliveryOutputSerializer})
+    @extend_schema(request=EmptyInputSerializer, responses={202: s.DeliveryOutputSerializer})
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"deliveries/(?P<delivery_id>[0-9a-fA-F-]{36})/redeliver",
+        url_path=rf"deliveries/(?P<delivery_id>{UUID_PATTERN})/redeliver",
     )
     def redeliver(self, request: Request, pk: str | None = None, delivery_id: str = "") -> Response:
         """Send a delivery again now, with the same ``webhook-id`` (receivers that
         de-duplicate by it see it once)."""
-        _no_body(request)
+        EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
         subscription = self.get_object()
         found = get_object_or_404(
             Delivery.objects.filter(subscription=subscription), pk=delivery_id
@@ -174,8 +177,3 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         subscription's creator needs to receive it. Payloads are in the schema's
         ``components`` (``WebhookEvent_*``)."""
         return Response(s.EventTypeOutputSerializer(topics.catalogue(), many=True).data)
-
-
-def _no_body(request: Request) -> None:
-    if request.data:
-        raise exceptions.ValidationError({"non_field_errors": ["This request takes no body."]})
