@@ -4,17 +4,9 @@ to no site, made by a holder of ``user.view``, receives them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from accounts.api.serializers import UserOutputSerializer
 from accounts.events import USER_CREATED_TOPIC, USER_DEACTIVATED_TOPIC
-from accounts.models import User
 from core.topics import Topic
-
-
-def _user(user: User) -> dict[str, Any]:
-    return dict(UserOutputSerializer(user).data)
-
 
 TOPICS = (
     Topic(
@@ -23,7 +15,6 @@ TOPICS = (
         description="A user account was created.",
         codename="user.view",
         serializer=UserOutputSerializer,
-        render=_user,
     ),
     Topic(
         name=USER_DEACTIVATED_TOPIC,
@@ -31,6 +22,5 @@ TOPICS = (
         description="A user account was deactivated; its sessions are ended.",
         codename="user.view",
         serializer=UserOutputSerializer,
-        render=_user,
     ),
 )

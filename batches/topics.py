@@ -3,16 +3,9 @@ batch as ``GET /api/batches/{id}/`` shows it at that moment."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from batches import events
 from batches.api.serializers import BatchDetailOutputSerializer
-from batches.models import Batch
 from core.topics import Topic
-
-
-def _batch(batch: Batch) -> dict[str, Any]:
-    return dict(BatchDetailOutputSerializer(batch).data)
 
 
 def _topic(name: str, description: str) -> Topic:
@@ -22,7 +15,6 @@ def _topic(name: str, description: str) -> Topic:
         description=description,
         codename="batch.view",
         serializer=BatchDetailOutputSerializer,
-        render=_batch,
     )
 
 

@@ -15,6 +15,7 @@ wants no event of that type (no subscription names it), it does nothing.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,8 +38,27 @@ class Topic:
     codename: str
     # The serializer of ``data`` (documents the payload in the OpenAPI schema).
     serializer: Any
-    # The resource as the API shows it: instance -> JSON-safe dict.
-    render: Callable[[Any], dict[str, Any]] = field(compare=False)
+    # The resource as the API shows it: instance -> JSON-safe dict; by default the
+    # serializer's representation of the instance (``represent``).
+    render: Callable[[Any], dict[str, Any]] = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.render is None:
+            object.__setattr__(self, "render", represent(self.serializer))
+
+
+def represent(serializer_class: Any) -> Callable[[Any], dict[str, Any]]:
+    """``serializer_class(instance).data`` as a dict, from one serializer per thread:
+    its fields are built and bound once, not for every event."""
+    local = threading.local()
+
+    def render(instance: Any) -> dict[str, Any]:
+        serializer = getattr(local, "serializer", None)
+        if serializer is None:
+            serializer = local.serializer = serializer_class()
+        return dict(serializer.to_representation(instance))
+
+    return render
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.topics import Topic
+from core.topics import Topic, represent
 from serializations import events
 from serializations.api.serializers import ContainerOutputSerializer
 from serializations.choices import SerialStatus
@@ -53,8 +53,11 @@ def _as_given(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+_container = represent(ContainerOutputSerializer)
+
+
 def _shipped(shipped: dict[str, Any]) -> dict[str, Any]:
-    container = dict(ContainerOutputSerializer(shipped["container"]).data)
+    container = _container(shipped["container"])
     return {**container, "packs": shipped["packs"], "cases": shipped["cases"]}
 
 

@@ -4,17 +4,9 @@ partners key EPCIS locations by the GLN."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.topics import Topic
 from sites.api.serializers import SiteOutputSerializer
 from sites.events import SITE_UPDATED_TOPIC
-from sites.models import Site
-
-
-def _site(site: Site) -> dict[str, Any]:
-    return dict(SiteOutputSerializer(site).data)
-
 
 TOPICS = (
     Topic(
@@ -23,6 +15,5 @@ TOPICS = (
         description="A site's master data changed (name, GLN, address, active).",
         codename="site.view",
         serializer=SiteOutputSerializer,
-        render=_site,
     ),
 )

@@ -14,10 +14,14 @@ from __future__ import annotations
 import select
 from typing import Any
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
+from django.db.backends.utils import debug_transaction  # type: ignore[attr-defined]
 from django_prometheus.db.backends.postgresql import base as prometheus_base
 from psycopg_pool import ConnectionPool
+
+from core import atcommit
 
 
 def check_pooled_connection(conn: Any) -> None:
@@ -43,6 +47,25 @@ def check_pooled_connection(conn: Any) -> None:
 # for /metrics (its cursor factory adds a counter and a timer per statement).
 # django-prometheus ships no type information.
 class DatabaseWrapper(prometheus_base.DatabaseWrapper):  # type: ignore[misc]
+    # Statements queued with ``core.atcommit.write`` go with the COMMIT, in its round trip.
+    writes_with_commit = True
+
+    def _commit(self) -> None:
+        statements = atcommit.queued(self) if self.run_on_commit else []
+        if not statements or self.connection is None:
+            super()._commit()
+            return
+        # One query: the statements, then COMMIT. The server stops at the first that
+        # fails, and the transaction is rolled back (Atomic does it, on the error).
+        # Client-side binding: a query of several statements takes no server parameters.
+        sql = "; ".join([*(statement.sql for statement in statements), "COMMIT"])
+        params = [param for statement in statements for param in statement.params]
+        with debug_transaction(self, sql), self.wrap_database_errors:
+            psycopg.ClientCursor(self.connection).execute(sql, params)
+            self.connection.commit()  # psycopg's bookkeeping: the server has committed
+        for statement in statements:
+            statement.written = True
+
     @property
     def pool(self) -> ConnectionPool | None:
         pool_options = self.settings_dict["OPTIONS"].get("pool")

@@ -14,12 +14,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditLog
 from batches import services as batch_services
 from batches.choices import BatchStatus
+from core import atcommit
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.batches.factories import BatchFactory, ProductFactory
 from tests.conftest import assign
@@ -85,24 +87,25 @@ def test_a_release_is_delivered_signed_with_the_batch_as_the_api_shows_it(
     assert row.response_status == 200 and row.delivered_at is not None
 
 
-def test_a_rolled_back_change_sends_nothing(
-    staff_user, site, receiver, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_sends_nothing(staff_user, site, receiver):
     subscribe(staff_user, receiver.url, types=["batch.planned"])
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            batch_services.batch_create(
-                actor=staff_user,
-                product=ProductFactory(),
-                site=site,
-                batch_number="RB-1",
-                planned_quantity=10,
-                manufacturing_date=date(2026, 11, 1),
-                expiry_date=date(2028, 11, 1),
-            )
-            assert OutboxEvent.objects.count() == 1
-            raise RuntimeError("the change fails after the event was published")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        batch_services.batch_create(
+            actor=staff_user,
+            product=ProductFactory(),
+            site=site,
+            batch_number="RB-1",
+            planned_quantity=10,
+            manufacturing_date=date(2026, 11, 1),
+            expiry_date=date(2028, 11, 1),
+        )
+        # The event waits for the change's COMMIT (core.atcommit), which never comes.
+        [queued] = atcommit.queued(connection)
+        assert "batch.planned" in queued.params
+        raise RuntimeError("the change fails after the event was published")
     assert not OutboxEvent.objects.exists()
+    tasks.fan_out()
     assert receiver.got() == []
 
 
@@ -309,16 +312,18 @@ def test_an_event_nobody_subscribed_to_is_not_written(staff_user, site, receiver
 
 
 def test_a_subscription_saved_by_another_process_is_seen_within_the_refresh(
-    staff_user, site, receiver, settings
+    staff_user, site, receiver, settings, django_capture_on_commit_callbacks
 ):
     assert interest.wanted("batch.started") is False  # read now: nobody wants it
     Subscription.objects.create(  # as another process saves it: this one is not told
         url=receiver.url, events=["batch.started"], secret="whsec_x", created_by=staff_user
     )
-    batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
-    assert not OutboxEvent.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    assert not OutboxEvent.objects.exists() and not callbacks
     settings.WEBHOOK_INTEREST_REFRESH_SECONDS = 0
-    batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_services.batch_start(actor=staff_user, batch=BatchFactory(site=site))
     assert OutboxEvent.objects.count() == 1
 
 
@@ -371,16 +376,44 @@ def test_a_stored_url_the_guard_now_refuses_is_a_failed_attempt_not_a_crash(
     assert receiver.got() == []
 
 
-def test_an_account_made_by_any_door_is_published_once(staff_user, receiver):
-    subscribe(staff_user, receiver.url, types=["user.created"])
-    type(staff_user).objects.create_user(  # createsuperuser and scripts come this way
-        username="script.made", email="script.made@example.com", password="x-long-pass-2026"
-    )
+def test_an_account_made_by_any_door_is_published_once(
+    staff_user, receiver, django_capture_on_commit_callbacks
+):
     from accounts import services as account_services
 
-    account_services.user_create(
-        username="api.made", email="api.made@example.com", password="a-long-enough-pass-2026"
-    )
+    subscribe(staff_user, receiver.url, types=["user.created"])
+    with django_capture_on_commit_callbacks(execute=True):
+        type(staff_user).objects.create_user(  # createsuperuser and scripts come this way
+            username="script.made", email="script.made@example.com", password="x-long-pass-2026"
+        )
+        account_services.user_create(
+            username="api.made", email="api.made@example.com", password="a-long-enough-pass-2026"
+        )
     bodies = [row.body for row in OutboxEvent.objects.filter(type="user.created")]
     assert len(bodies) == 2
     assert '"username":"script.made"' in bodies[0] and '"username":"api.made"' in bodies[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_publishing_costs_the_change_no_round_trip_of_its_own(admin, staff_user, site, receiver):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COMMIT that carries the outbox row is the PostgreSQL backend's")
+
+    def patch(name: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = admin.patch(f"/api/sites/{site.pk}/", {"name": name}, format="json")
+        assert response.status_code == 200, response.content
+        sql = [query["sql"] for query in queries.captured_queries]
+        # Up to the change's COMMIT: the fan-out runs after it (eager in tests).
+        return sql[: next(n for n, s in enumerate(sql) if s.endswith("COMMIT")) + 1]
+
+    patch("Warm caches")
+    unpublished = patch("Nobody listens")
+    subscribe(staff_user, receiver.url, types=["site.updated"])
+    patch("Interest read again")
+    published = patch("Somebody listens")
+    assert len(published) == len(unpublished)
+    assert published[-1].startswith("INSERT INTO webhooks_outboxevent")
+    assert published[-1].endswith("; COMMIT")
+    assert OutboxEvent.objects.filter(type="site.updated").count() == 2

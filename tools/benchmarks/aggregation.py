@@ -84,6 +84,8 @@ def prepare() -> dict[str, Any]:
         # Other sites' shipping events, each with one indexed EPC: the table a query of a
         # busy service searches, written in SQL (the trail only grows: topped up once).
         with connection.cursor() as cursor:
+            # A fill, not a request: the service's statement timeout does not apply.
+            cursor.execute("SET statement_timeout = 0")
             cursor.execute(
                 "WITH new AS (INSERT INTO serializations_epcisevent (event_id, event_type, "
                 "action, biz_step, disposition, event_time, record_time, site_id, captured, "
