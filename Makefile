@@ -24,7 +24,6 @@ migrate: install
 
 seed: migrate
 	$(MANAGE) seed_demo
-	$(MANAGE) seed_demo_serials
 
 ## Serve the API on http://127.0.0.1:8000 (SQLite, local-memory cache, eager tasks by default).
 run: seed

@@ -90,6 +90,7 @@ class Batch(AuditedModel, BaseModel):
                 raise ValidationError({"batch_number": exc.error_list}) from None
 
     class Meta:
+        verbose_name_plural = "batches"
         ordering = ["-manufacturing_date", "batch_number"]
         constraints = [
             models.UniqueConstraint(

@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 from core import health
 from core.docs import RedocBundleView
 from core.metrics import metrics_view
-from core.views import SchemaView, api_not_found, home
+from core.views import SchemaView, api_not_found, favicon, home
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("rbac.api.urls")),
@@ -37,6 +37,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ReadyView.as_view(), name="health-ready"),

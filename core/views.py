@@ -1,8 +1,10 @@
 import threading
+from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
@@ -13,6 +15,15 @@ from rest_framework.response import Response
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+_FAVICON = (Path(__file__).parent / "static" / "core" / "favicon.ico").read_bytes()
+
+
+@cache_control(public=True, max_age=86_400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """What every browser asks for on every page (a 404 logged each time, otherwise)."""
+    return HttpResponse(_FAVICON, content_type="image/x-icon")
 
 
 @csrf_exempt  # nothing to protect; without it a POST/PUT/DELETE got an HTML 403
@@ -65,7 +76,18 @@ def forget_schema() -> None:
         _rendered_schemas.clear()
 
 
-class SchemaView(SpectacularAPIView):
+class JSONErrorsMixin:
+    """For a view that answers a document (YAML, a PDF, a chart): its errors still
+    leave in the API's JSON, whatever media type the client asked for."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response: Response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = JSONRenderer.media_type  # type: ignore[attr-defined]
+        return response
+
+
+class SchemaView(JSONErrorsMixin, SpectacularAPIView):
     """The OpenAPI document, generated once per process and kept rendered per media type.
 
     Generating it walks every view and serializer (about 0.4 s of CPU, on a public URL);
@@ -88,13 +110,6 @@ class SchemaView(SpectacularAPIView):
         return HttpResponse(
             content, content_type=content_type, headers={"Content-Disposition": disposition}
         )
-
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors (an unknown ?format=) in the API's JSON, not in the document's YAML.
-        response = super().handle_exception(exc)
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return response
 
     def _render(self, request: Request, renderer: BaseRenderer) -> tuple[bytes, str, str]:
         if "schema" not in _schema_document:

@@ -13,3 +13,9 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "Reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from audit import kinds
+        from reports import events
+
+        kinds.register(*events.KINDS)

@@ -13,9 +13,13 @@ from django.utils import timezone
 
 from audit.models import AuditLog, AuditSeal, SealState
 from audit.sealing import backlog
+from batches.choices import BatchStatus
+from batches.models import Batch
 from batches.services import qa_recipients
 from core.emails import queue_email
+from core.exceptions import StateConflict
 from core.models import JobRun
+from reports import certificates, events, pdf
 from reports.models import DailyReportDispatch
 from reports.selectors import daily_report
 
@@ -181,3 +185,29 @@ def weekly_digest_send() -> DigestSent:
     with transaction.atomic():
         queue_email(template="weekly_digest", to=recipients, context=dict(digest))
     return {"recipients": len(recipients), "failed_jobs": digest["failed_jobs_count"]}
+
+
+NOT_RELEASED = (
+    "A certificate of analysis is issued for released batches only; {number} is {status}."
+)
+
+
+@transaction.atomic
+def certificate_issue(*, batch: Batch) -> tuple[bytes, str]:
+    """The PDF of ``batch``'s certificate of analysis and its document hash; the issue
+    is an audit record naming that hash. 409 unless the batch is released."""
+    batch = (
+        Batch.objects.select_related("product", "site", "release_signature")
+        .select_for_update(of=("self",))
+        .get(pk=batch.pk)
+    )
+    if batch.status != BatchStatus.RELEASED:
+        raise StateConflict(
+            NOT_RELEASED.format(number=batch.batch_number, status=batch.status),
+            code="batch_not_released",
+        )
+    certificate = certificates.content(batch)
+    digest = pdf.document_hash(certificate)
+    document = certificates.render(certificate, digest)
+    events.certificate_issued(batch=batch, document_hash=digest)
+    return document, digest

@@ -138,3 +138,10 @@ def digital_link(gtin: str, serial: str, lot: str, expiry: dt.date) -> str:
     return (
         f"{base}/01/{gtin}/21/{quote(serial, safe='')}?10={quote(lot, safe='')}&17={yymmdd(expiry)}"
     )
+
+
+def batch_digital_link(gtin: str, lot: str, expiry: dt.date) -> str:
+    """GS1 Digital Link URI of a batch (the lot qualifies the GTIN), as a certificate's
+    QR code carries it."""
+    base = settings.GS1_DIGITAL_LINK_BASE.rstrip("/")
+    return f"{base}/01/{gtin}/10/{quote(lot, safe='')}?17={yymmdd(expiry)}"

@@ -140,3 +140,78 @@ class InspectionCompleteInputSerializer(StrictInputSerializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
     meaning = serializers.ChoiceField(choices=SignatureMeaning.choices)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class TrendQuerySerializer(serializers.Serializer):
+    parameter = serializers.CharField(max_length=100, help_text="The result's parameter name.")
+    since = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"], help_text="Manufactured on or after."
+    )
+    until = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"], help_text="Manufactured on or before."
+    )
+    baseline = serializers.IntegerField(
+        required=False,
+        min_value=2,
+        max_value=10_000,
+        default=20,
+        help_text="How many of the first points set the centre line and control limits.",
+    )
+    mark = serializers.UUIDField(
+        required=False, help_text="A batch to ring on the chart (the one under review)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["Must not be before since."]})
+        return attrs
+
+
+class TrendPointOutputSerializer(serializers.Serializer):
+    batch = serializers.UUIDField()
+    batch_number = serializers.CharField()
+    manufacturing_date = serializers.DateField()
+    site = serializers.UUIDField()
+    inspection = serializers.UUIDField()
+    value = serializers.FloatField()
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    out_of_specification = serializers.BooleanField()
+    nelson_rules = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The Nelson rules (1 to 4) the point breaks."
+    )
+
+
+class TrendStatisticsOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    standard_deviation = serializers.FloatField(allow_null=True, help_text="Sample (n − 1).")
+    baseline = serializers.IntegerField(help_text="Points in the baseline window.")
+    centre_line = serializers.FloatField(allow_null=True, help_text="The baseline's mean.")
+    baseline_sigma = serializers.FloatField(allow_null=True)
+    upper_control_limit = serializers.FloatField(allow_null=True, help_text="Centre + 3σ.")
+    lower_control_limit = serializers.FloatField(allow_null=True, help_text="Centre − 3σ.")
+    lower_specification_limit = serializers.FloatField(allow_null=True)
+    upper_specification_limit = serializers.FloatField(allow_null=True)
+    cpk = serializers.FloatField(allow_null=True)
+
+
+class TrendOutOfTrendOutputSerializer(serializers.Serializer):
+    batch = serializers.UUIDField()
+    batch_number = serializers.CharField()
+    rules = serializers.ListField(child=serializers.IntegerField())
+
+
+class TrendOutputSerializer(serializers.Serializer):
+    product = serializers.UUIDField()
+    product_name = serializers.CharField()
+    parameter = serializers.CharField()
+    unit = serializers.CharField(allow_blank=True)
+    since = serializers.DateField(allow_null=True)
+    until = serializers.DateField(allow_null=True)
+    statistics = TrendStatisticsOutputSerializer()
+    points = TrendPointOutputSerializer(many=True)
+    out_of_specification = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Batches outside their own limits."
+    )
+    out_of_trend = TrendOutOfTrendOutputSerializer(many=True)

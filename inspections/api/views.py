@@ -3,20 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, renderers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.selectors import signed_in
 from accounts.signatures import reauthentication_from
 from audit.api.reasons import REASON_HEADER, bind_body_reason
-from batches.models import Batch
-from inspections import selectors, services
+from batches.models import Batch, Product
+from core.views import JSONErrorsMixin
+from inspections import charts, selectors, services
 from inspections.api import serializers as s
 from inspections.filters import InspectionFilter
 from inspections.models import Inspection
+from rbac.enforcement import HasPermission
+from rbac.resolver import effective_permissions
 from rbac.viewsets import ScopedGenericViewSet
 
 
@@ -93,3 +98,60 @@ class InspectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             reauth=reauth, inspection=self.get_object(), **fields
         )
         return self._detail(inspection)
+
+
+class ChartRenderer(renderers.BaseRenderer):
+    """The trend drawn as a control chart (``inspections.charts``)."""
+
+    chart_format = charts.SVG
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        view = (renderer_context or {}).get("view")
+        marked = getattr(view, "marked_batch", None)
+        return charts.control_chart(data, self.chart_format, marked=marked)
+
+
+class SVGChartRenderer(ChartRenderer):
+    media_type = "image/svg+xml"
+    format = "svg"
+    charset = None
+    chart_format = charts.SVG
+
+
+class PNGChartRenderer(ChartRenderer):
+    media_type = "image/png"
+    format = "png"
+    charset = None
+    render_style = "binary"
+    chart_format = charts.PNG
+
+
+class ProductTrendView(JSONErrorsMixin, APIView):
+    """One parameter's results across the product's batches at the caller's sites, with
+    the statistics of a control chart; ``Accept: image/svg+xml`` or ``image/png`` draws
+    the chart."""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"get": "inspection.view"}
+    renderer_classes = [renderers.JSONRenderer, SVGChartRenderer, PNGChartRenderer]
+    marked_batch: Any = None
+
+    @extend_schema(
+        parameters=[s.TrendQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                s.TrendOutputSerializer,
+                description="JSON; image/svg+xml or image/png: the control chart.",
+            )
+        },
+        summary="Trend of a parameter across a product's batches (control chart)",
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        query = s.TrendQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = dict(query.validated_data)
+        self.marked_batch = filters.pop("mark", None)
+        product = get_object_or_404(Product.objects.all(), pk=pk)
+        sites = effective_permissions(request.user).sites_for("inspection.view")
+        trend = selectors.product_trend(product=product, site_ids=sites, **filters)
+        return Response(s.TrendOutputSerializer(trend).data)

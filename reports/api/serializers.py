@@ -77,3 +77,12 @@ class DailyReportOutputSerializer(serializers.Serializer):
         fields["from"] = serializers.DateTimeField(help_text="Start of the UTC day.")
         fields["to"] = serializers.DateTimeField(help_text="End of the UTC day (exclusive).")
         return fields
+
+
+class QualityReviewQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, help_text="The calendar year reviewed.")
+
+    def validate_year(self, value: int) -> int:
+        if value > timezone.now().year:
+            raise serializers.ValidationError("A year still to come has nothing to review.")
+        return value

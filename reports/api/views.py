@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import renderers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from batches.models import Batch, Product
+from core.views import JSONErrorsMixin
 from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
+from reports import pdf, quality_review, services
 from reports.api import serializers as s
 from reports.selectors import daily_report, default_day
 
@@ -30,3 +39,80 @@ class DailyReportView(APIView):
         day = query.validated_data.get("date") or default_day()
         sites = effective_permissions(request.user).sites_for("audit.view")
         return Response(daily_report(day=day, site_ids=sites))
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``application/pdf``; the view answers the document itself."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        return data
+
+
+def pdf_response(document: bytes, digest: str, filename: str) -> HttpResponse:
+    return HttpResponse(
+        document,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "X-Document-SHA256": digest,
+        },
+    )
+
+
+class CertificateView(JSONErrorsMixin, APIView):
+    """The certificate of analysis of a released batch, as a PDF."""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"get": "batch.view"}
+    renderer_classes = [PDFRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PDF; its document hash also in X-Document-SHA256.",
+            ),
+        },
+        summary="Certificate of analysis of a released batch (PDF)",
+    )
+    def get(self, request: Request, pk: Any) -> HttpResponse:
+        batch = get_object_or_404(Batch.objects.restrict(request.user, "batch.view"), pk=pk)
+        document, digest = services.certificate_issue(batch=batch)
+        return pdf_response(
+            document, digest, f"certificate-{batch.product.gtin}-{batch.batch_number}.pdf"
+        )
+
+
+class QualityReviewView(CertificateView):
+    """The annual product quality review of a product at the caller's sites, as a PDF."""
+
+    required_permissions = {"get": "inspection.view"}
+
+    @extend_schema(
+        parameters=[s.QualityReviewQuerySerializer],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The PDF; its document hash also in X-Document-SHA256.",
+            ),
+        },
+        summary="Annual product quality review (PDF): batches, failures, one chart a parameter",
+    )
+    def get(self, request: Request, pk: Any) -> HttpResponse:
+        query = s.QualityReviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data["year"]
+        product = get_object_or_404(Product.objects.all(), pk=pk)
+        sites = effective_permissions(request.user).sites_for("inspection.view")
+        review = quality_review.content(product, year, sites)
+        digest = pdf.document_hash(review)
+        return pdf_response(
+            quality_review.render(review, digest),
+            digest,
+            f"quality-review-{product.gtin}-{year}.pdf",
+        )

@@ -117,6 +117,8 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/batches/<pk>/complete/", "POST"):     (OK,   F,   OK,  F,   F,   A),
     ("api/batches/<pk>/release/", "POST"):      (OK,   OK,  F,   F,   F,   A),
     ("api/batches/<pk>/reject/", "POST"):       (OK,   OK,  F,   F,   F,   A),
+    # Certificate of analysis of a released batch: batch.view (every default role).
+    ("api/batches/<uuid:pk>/certificate/", "GET"):  (OK, OK, OK,  OK,  F,   A),
     # Serial numbers: serial.view (every default role); serial.generate and
     # serial.update_status (admin, operator); serial.export (admin, qa, auditor).
     ("api/serials/", "GET"):                    (OK,   OK,  OK,  OK,  F,   A),
@@ -144,6 +146,9 @@ POLICY: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("api/inspections/<pk>/", "GET"):           (OK,   OK,  OK,  OK,  F,   A),
     ("api/inspections/<pk>/", "PATCH"):         (OK,   OK,  F,   F,   F,   A),
     ("api/inspections/<pk>/complete/", "POST"): (OK,   OK,  F,   F,   F,   A),
+    # A parameter's trend and the annual quality review: inspection.view.
+    ("api/products/<uuid:pk>/trends/", "GET"):  (OK,   OK,  OK,  OK,  F,   A),
+    ("api/products/<uuid:pk>/quality-review/", "GET"): (OK, OK, OK, OK, F, A),
     # Audit trail: audit.view (admin, qa, auditor); audit.verify (admin, auditor).
     ("api/audit-logs/", "GET"):                 (OK,   OK,  F,   OK,  F,   A),
     ("api/audit-logs/<pk>/", "GET"):            (OK,   OK,  F,   OK,  F,   A),
@@ -323,6 +328,9 @@ PATH_ARGS: dict[str, Callable[[World], Any]] = {
     "api/containers/<sscc>/ship/": lambda w: w.container(shippable=True).sscc,
     "api/batches/<uuid:batch_pk>/epcis/": lambda w: w.serial().batch_id,
     "api/inspections/<pk>/": lambda w: w.inspection().pk,
+    "api/batches/<uuid:pk>/certificate/": lambda w: w.batch(BatchStatus.RELEASED).pk,
+    "api/products/<uuid:pk>/trends/": lambda w: w.inspection().batch.product_id,
+    "api/products/<uuid:pk>/quality-review/": lambda w: w.product.pk,
     "api/inspections/<pk>/complete/": lambda w: w.inspection().pk,
     "api/notifications/<pk>/": lambda w: Broadcast.objects.create(subject="Policy", body="x").pk,
     "api/webhooks/<pk>/": lambda w: w.subscription().pk,
@@ -451,6 +459,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
 # Query strings a GET needs to succeed.
 QUERIES: dict[str, Callable[[World], str]] = {
     "api/serials/verify/": lambda w: f"?code={quote(str(w.serial()))}",
+    "api/products/<uuid:pk>/trends/": lambda w: "?parameter=assay",
+    "api/products/<uuid:pk>/quality-review/": lambda w: "?year=2026",
 }
 
 

@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,6 +55,26 @@ class Command(SeedCommand):
             "--admin-username", default=os.environ.get("DEMO_ADMIN_USERNAME", "admin")
         )
         parser.add_argument("--admin-password", default=os.environ.get("DEMO_ADMIN_PASSWORD", ""))
+        parser.add_argument(
+            "--no-serials",
+            dest="serials",
+            action="store_false",
+            help="do not run seed_demo_serials afterwards",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self._credentials: list[str] = []
+        serials = options.pop("serials", True)
+        super().handle(*args, **options)
+        if serials:
+            call_command("seed_demo_serials", stdout=self.stdout, stderr=self.stderr)
+        # Last and framed, where it cannot scroll past between other lines unseen.
+        width = max(len(line) for line in self._credentials) + 4
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("+" + "-" * (width - 2) + "+"))
+        for line in self._credentials:
+            self.stdout.write(self.style.SUCCESS(f"| {line.ljust(width - 4)} |"))
+        self.stdout.write(self.style.SUCCESS("+" + "-" * (width - 2) + "+"))
 
     @transaction.atomic
     def handle_as(self, actor: Any, *args: Any, **options: Any) -> None:
@@ -72,24 +93,25 @@ class Command(SeedCommand):
             )
             admin.set_password(password)
             admin.save()
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Administrator created: username={username} password={password}"
-                )
-            )
+            self._credentials += [
+                "Administrator created. Sign in at /admin/ with",
+                f"  username: {username}",
+                f"  password: {password}",
+                "The password is shown this once; it is stored only as a hash.",
+            ]
         elif password:
             admin.set_password(password)
             admin.save()
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Administrator password reset: username={username} password={password}"
-                )
-            )
+            self._credentials += [
+                "Administrator password reset. Sign in at /admin/ with",
+                f"  username: {username}",
+                f"  password: {password}",
+            ]
         else:
-            self.stdout.write(
-                f"Administrator exists: username={username} (password unchanged; pass "
-                "--admin-password or DEMO_ADMIN_PASSWORD to reset it)"
-            )
+            self._credentials += [
+                f"Administrator exists: {username} (password unchanged; pass",
+                "--admin-password or DEMO_ADMIN_PASSWORD to reset it).",
+            ]
         sites = {}
         for code, name, gln, country, tz, prefix in DEMO_SITES:
             sites[code], _ = Site.objects.get_or_create(
@@ -103,6 +125,7 @@ class Command(SeedCommand):
                 },
             )
         demo_password = os.environ.get("DEMO_USER_PASSWORD", "demo-password-2026")
+        created_users = []
         for name, email, first, last, role, site_code in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=name, defaults={"email": email, "first_name": first, "last_name": last}
@@ -110,7 +133,8 @@ class Command(SeedCommand):
             if created:
                 user.set_password(demo_password)
                 user.save()
-                self.stdout.write(f"Demo user created: {name} / {demo_password} ({role})")
+                self.stdout.write(f"Demo user created: {name} ({role})")
+                created_users.append(name)
             site = sites.get(site_code) if site_code else None
             assignment = RoleAssignment.objects.filter(
                 user=user, role__name=role, site=site
@@ -119,6 +143,11 @@ class Command(SeedCommand):
                 RoleAssignment.objects.create(
                     user=user, role=Role.objects.get(name=role), site=site
                 )
+        if created_users:
+            self._credentials += [
+                f"Demo users {', '.join(created_users)}:",
+                f"  password: {demo_password}",
+            ]
         self._batches(sites, admin)
 
     def _batches(self, sites: dict[str, Site], admin: User) -> None:
