@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from core import atcommit
 from core.topics import Event
 from webhooks import tasks
-from webhooks.models import Subscription
+from webhooks.models import OutboxEvent, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -44,21 +44,30 @@ _INSERT = (
 )
 
 
+_COLUMNS = ("event_id", "type", "version", "site_id", "codename", "occurred_at", "body", "only_for")
+
+
 def write(event: Event, *, only_for: Subscription | None = None) -> None:
     """The outbox row of ``event``, written with the change's COMMIT (``core.atcommit``:
     no round trip of its own); ``only_for`` sends it to that subscription alone (a
     test event)."""
+    values = (
+        event.id,
+        event.type,
+        event.version,
+        event.site_id,
+        event.codename,
+        event.occurred_at,
+        event.body,
+        only_for.pk if only_for is not None else None,
+    )
+    # As the ORM would store them on this database (a UUID on SQLite is 32 hex digits).
+    fields = OutboxEvent._meta
     atcommit.write(
         _INSERT,
         [
-            event.id,
-            event.type,
-            event.version,
-            event.site_id,
-            event.codename,
-            event.occurred_at,
-            event.body,
-            only_for.pk if only_for is not None else None,
+            fields.get_field(name).get_db_prep_value(value, connection)
+            for name, value in zip(_COLUMNS, values, strict=True)
         ],
     )
     transaction.on_commit(request_fan_out)

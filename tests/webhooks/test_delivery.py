@@ -100,9 +100,12 @@ def test_a_rolled_back_change_sends_nothing(staff_user, site, receiver):
             manufacturing_date=date(2026, 11, 1),
             expiry_date=date(2028, 11, 1),
         )
-        # The event waits for the change's COMMIT (core.atcommit), which never comes.
-        [queued] = atcommit.queued(connection)
-        assert "batch.planned" in queued.params
+        if getattr(connection, "writes_with_commit", False):
+            # The event waits for the change's COMMIT (core.atcommit), which never comes.
+            [queued] = atcommit.queued(connection)
+            assert "batch.planned" in queued.params
+        else:
+            assert OutboxEvent.objects.count() == 1  # SQLite: written at once, in it
         raise RuntimeError("the change fails after the event was published")
     assert not OutboxEvent.objects.exists()
     tasks.fan_out()
