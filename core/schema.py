@@ -73,4 +73,10 @@ class AutoSchema(BaseAutoSchema):
                 code,
                 direction=direction,
             )
+        if getattr(self.view, "errors_in_json", False):
+            # A view answering a document (a PDF, a chart) gives its errors as JSON.
+            for code, response in responses.items():
+                content = response.get("content") if not code.startswith("2") else None
+                if content:
+                    response["content"] = {"application/json": next(iter(content.values()))}
         return responses

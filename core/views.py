@@ -78,7 +78,10 @@ def forget_schema() -> None:
 
 class JSONErrorsMixin:
     """For a view that answers a document (YAML, a PDF, a chart): its errors still
-    leave in the API's JSON, whatever media type the client asked for."""
+    leave in the API's JSON, whatever media type the client asked for (and the schema
+    documents them so, ``core.schema``)."""
+
+    errors_in_json = True
 
     def handle_exception(self, exc: Exception) -> Response:
         response: Response = super().handle_exception(exc)  # type: ignore[misc]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from batches.models import Batch, Product
+from core.schema import ErrorSerializer
 from core.views import JSONErrorsMixin
 from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
@@ -77,6 +78,7 @@ class CertificateView(JSONErrorsMixin, APIView):
                 OpenApiTypes.BINARY,
                 description="The PDF; its document hash also in X-Document-SHA256.",
             ),
+            409: OpenApiResponse(ErrorSerializer, description="The batch is not released."),
         },
         summary="Certificate of analysis of a released batch (PDF)",
     )
