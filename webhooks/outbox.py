@@ -18,10 +18,12 @@ import logging
 import os
 import threading
 import time
+from typing import cast
 
 from celery import current_app
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Field
 
 from core import atcommit
 from core.topics import Event
@@ -44,7 +46,19 @@ _INSERT = (
 )
 
 
-_COLUMNS = ("event_id", "type", "version", "site_id", "codename", "occurred_at", "body", "only_for")
+_FIELDS = [
+    cast(Field, OutboxEvent._meta.get_field(name))  # type: ignore[type-arg]
+    for name in (
+        "event_id",
+        "type",
+        "version",
+        "site_id",
+        "codename",
+        "occurred_at",
+        "body",
+        "only_for",
+    )
+]
 
 
 def write(event: Event, *, only_for: Subscription | None = None) -> None:
@@ -62,12 +76,11 @@ def write(event: Event, *, only_for: Subscription | None = None) -> None:
         only_for.pk if only_for is not None else None,
     )
     # As the ORM would store them on this database (a UUID on SQLite is 32 hex digits).
-    fields = OutboxEvent._meta
     atcommit.write(
         _INSERT,
         [
-            fields.get_field(name).get_db_prep_value(value, connection)
-            for name, value in zip(_COLUMNS, values, strict=True)
+            field.get_db_prep_value(value, connection)
+            for field, value in zip(_FIELDS, values, strict=True)
         ],
     )
     transaction.on_commit(request_fan_out)

@@ -657,10 +657,10 @@ def main() -> None:
 
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
 
-    in_process = run_module(env, "tools.benchmarks.publishing", PASSWORD)
+    in_process = run_module(env, "tools.benchmarks.publishing")
     qa: dict[str, Any] = {}
     if os.environ.get("BENCH_QA", "1") != "0":
-        qa = run_module(env, "tools.benchmarks.qa", PASSWORD)
+        qa = run_module(env, "tools.benchmarks.qa")
     fan_out: dict[str, Any] = {}
     if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
         fan_out = run_module(env, "tools.benchmarks.webhooks", "fan_out")
