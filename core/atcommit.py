@@ -10,9 +10,13 @@ The queue is Django's list of on-commit callbacks, so a savepoint rolled back dr
 what was queued inside it, and a rollback drops everything, exactly as it drops
 ``transaction.on_commit`` callbacks. The callback itself writes the row when the commit
 was not the backend's: in autocommit mode (it runs at once), or when a test's captured
-callbacks are run for a commit that never happens (it then writes every queued statement
-first, as the COMMIT would). Where the backend cannot send
-statements with its COMMIT (SQLite), the row is written at once, in the transaction.
+callbacks are run for a commit that never happens (it then writes every queued
+statement first, as the COMMIT would). Where the backend cannot send statements with
+its COMMIT (SQLite), the row is written at once, in the transaction.
+
+Statements sent with the COMMIT are logged as one query (``connection.queries`` and
+``CaptureQueriesContext`` see them), but django-prometheus's per-statement counters do
+not count them.
 """
 
 from __future__ import annotations
