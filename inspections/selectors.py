@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -18,15 +18,17 @@ def inspection_list() -> QuerySet[Inspection]:
 def trend_points(
     *,
     product_id: Any,
-    parameter: str,
+    parameters: Collection[str] | None,
     site_ids: Iterable[Any] | None,
     since: date | None = None,
     until: date | None = None,
-) -> list[dict[str, Any]]:
-    """One point per batch of the product that has a current (completed, not superseded)
-    inspection with a numeric result for ``parameter``: the latest such inspection's
-    value and limits, in manufacturing order. ``site_ids`` None means every site;
-    ``since`` and ``until`` bound the manufacturing date, both included."""
+) -> dict[str, list[dict[str, Any]]]:
+    """Per parameter (every one measured when ``parameters`` is None), one point per
+    batch of the product that has a current (completed, not superseded) inspection with
+    a numeric result for it: the latest such inspection's value and limits, in
+    manufacturing order. One query, whatever the number of parameters. ``site_ids``
+    None means every site; ``since`` and ``until`` bound the manufacturing date, both
+    included."""
     rows = Inspection.objects.filter(
         batch__product_id=product_id,
         status__in=[InspectionStatus.PASSED, InspectionStatus.FAILED],
@@ -38,8 +40,9 @@ def trend_points(
         rows = rows.filter(batch__manufacturing_date__gte=since)
     if until is not None:
         rows = rows.filter(batch__manufacturing_date__lte=until)
-    latest: dict[Any, dict[str, Any]] = {}
-    for inspection_id, batch_id, number, made, site_id, performed_at, results in rows.order_by(
+    latest: dict[str, dict[Any, dict[str, Any]]] = {}
+    # In order of performance, so that a batch's latest inspection is the one kept.
+    for inspection_id, batch_id, number, made, site_id, results in rows.order_by(
         "performed_at"
     ).values_list(
         "pk",
@@ -47,27 +50,33 @@ def trend_points(
         "batch__batch_number",
         "batch__manufacturing_date",
         "batch__site_id",
-        "performed_at",
         "results",
     ):
+        seen: set[str] = set()
         for result in results:
-            value = result.get("value")
-            if result.get("parameter") != parameter or not _is_number(value):
+            parameter, value = result.get("parameter"), result.get("value")
+            if parameter in seen or not _is_number(value):
                 continue
-            latest[batch_id] = {
+            if parameters is not None and parameter not in parameters:
+                continue
+            seen.add(parameter)
+            latest.setdefault(parameter, {})[batch_id] = {
                 "batch": batch_id,
                 "batch_number": number,
                 "manufacturing_date": made,
                 "site": site_id,
                 "inspection": inspection_id,
-                "performed_at": performed_at,
                 "value": float(value),
                 "unit": str(result.get("unit") or ""),
                 "min": _number_or_none(result.get("min")),
                 "max": _number_or_none(result.get("max")),
             }
-            break
-    return sorted(latest.values(), key=lambda p: (p["manufacturing_date"], p["batch_number"]))
+    return {
+        parameter: sorted(
+            by_batch.values(), key=lambda p: (p["manufacturing_date"], p["batch_number"])
+        )
+        for parameter, by_batch in sorted(latest.items())
+    }
 
 
 def _is_number(value: Any) -> bool:
@@ -78,56 +87,64 @@ def _number_or_none(value: Any) -> float | None:
     return float(value) if _is_number(value) else None
 
 
-def product_trend(
+STATISTICS = (
+    "mean",
+    "standard_deviation",
+    "baseline",
+    "centre_line",
+    "baseline_sigma",
+    "upper_control_limit",
+    "lower_control_limit",
+    "lower_specification_limit",
+    "upper_specification_limit",
+    "cpk",
+)
+
+
+def product_trends(
     *,
     product: Any,
-    parameter: str,
+    parameters: Collection[str] | None,
     site_ids: Iterable[Any] | None,
     since: date | None = None,
     until: date | None = None,
     baseline: int = trends.DEFAULT_BASELINE,
-) -> dict[str, Any]:
-    """The trend of ``parameter`` across the product's batches at ``site_ids``, as
+) -> dict[str, dict[str, Any]]:
+    """The trend of each parameter (every one measured when ``parameters`` is None)
+    across the product's batches at ``site_ids``, as
     ``GET /api/products/{id}/trends/`` answers it (and its chart draws it)."""
-    points = trend_points(
-        product_id=product.pk, parameter=parameter, site_ids=site_ids, since=since, until=until
+    found = trend_points(
+        product_id=product.pk, parameters=parameters, site_ids=site_ids, since=since, until=until
     )
-    trend = trends.analyse(
-        [trends.Point(p["value"], p["min"], p["max"], key=p["batch"]) for p in points],
-        baseline=baseline,
-    )
-    for n, point in enumerate(points):
-        point["out_of_specification"] = trend.points[n].out_of_specification
-        point["nelson_rules"] = trend.rules.get(n, [])
-        del point["performed_at"]
-    return {
-        "product": product.pk,
-        "product_name": product.name,
-        "parameter": parameter,
-        "unit": points[-1]["unit"] if points else "",
-        "since": since,
-        "until": until,
-        "statistics": {
-            "count": len(points),
-            "mean": trend.mean,
-            "standard_deviation": trend.standard_deviation,
-            "baseline": trend.baseline,
-            "centre_line": trend.centre_line,
-            "baseline_sigma": trend.baseline_sigma,
-            "upper_control_limit": trend.upper_control_limit,
-            "lower_control_limit": trend.lower_control_limit,
-            "lower_specification_limit": trend.lower_specification_limit,
-            "upper_specification_limit": trend.upper_specification_limit,
-            "cpk": trend.cpk,
-        },
-        "points": points,
-        "out_of_specification": [points[n]["batch"] for n in trend.out_of_specification],
-        "out_of_trend": [
-            {
-                "batch": points[n]["batch"],
-                "batch_number": points[n]["batch_number"],
-                "rules": trend.rules[n],
-            }
-            for n in trend.out_of_trend
-        ],
-    }
+    answers = {}
+    for parameter in parameters if parameters is not None else found:
+        points = found.get(parameter, [])
+        trend = trends.analyse(
+            [trends.Point(p["value"], p["min"], p["max"]) for p in points], baseline=baseline
+        )
+        for n, point in enumerate(points):
+            point["out_of_specification"] = trend.points[n].out_of_specification
+            point["nelson_rules"] = trend.rules.get(n, [])
+        answers[parameter] = {
+            "product": product.pk,
+            "product_name": product.name,
+            "parameter": parameter,
+            "unit": points[-1]["unit"] if points else "",
+            "since": since,
+            "until": until,
+            "statistics": {
+                "count": len(points),
+                **{name: getattr(trend, name) for name in STATISTICS},
+            },
+            "points": points,
+            "out_of_specification": [points[n]["batch"] for n in trend.out_of_specification],
+            "out_of_trend": [
+                {
+                    "batch": points[n]["batch"],
+                    "batch_number": points[n]["batch_number"],
+                    "rules": trend.rules[n],
+                }
+                for n in trend.out_of_trend
+            ],
+        }
+    return answers

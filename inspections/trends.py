@@ -25,7 +25,6 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 DEFAULT_BASELINE = 20
 RUN_SAME_SIDE = 9  # rule 2
@@ -38,7 +37,6 @@ class Point:
     value: float
     minimum: float | None = None
     maximum: float | None = None
-    key: Any = None  # what the caller needs to name the point (its batch)
 
     @property
     def out_of_specification(self) -> bool:

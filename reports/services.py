@@ -192,15 +192,13 @@ NOT_RELEASED = (
 )
 
 
-@transaction.atomic
 def certificate_issue(*, batch: Batch) -> tuple[bytes, str]:
     """The PDF of ``batch``'s certificate of analysis and its document hash; the issue
-    is an audit record naming that hash. 409 unless the batch is released."""
-    batch = (
-        Batch.objects.select_related("product", "site", "release_signature")
-        .select_for_update(of=("self",))
-        .get(pk=batch.pk)
-    )
+    is an audit record naming that hash. 409 unless the batch is released.
+
+    No lock: a released batch and its current inspections no longer change, so the PDF
+    is drawn outside any transaction and only the record is written in one."""
+    batch = Batch.objects.select_related("product", "site", "release_signature").get(pk=batch.pk)
     if batch.status != BatchStatus.RELEASED:
         raise StateConflict(
             NOT_RELEASED.format(number=batch.batch_number, status=batch.status),
@@ -209,5 +207,6 @@ def certificate_issue(*, batch: Batch) -> tuple[bytes, str]:
     certificate = certificates.content(batch)
     digest = pdf.document_hash(certificate)
     document = certificates.render(certificate, digest)
-    events.certificate_issued(batch=batch, document_hash=digest)
+    with transaction.atomic():
+        events.certificate_issued(batch=batch, document_hash=digest)
     return document, digest

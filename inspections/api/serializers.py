@@ -174,6 +174,7 @@ class TrendPointOutputSerializer(serializers.Serializer):
     site = serializers.UUIDField()
     inspection = serializers.UUIDField()
     value = serializers.FloatField()
+    unit = serializers.CharField(allow_blank=True)
     min = serializers.FloatField(allow_null=True)
     max = serializers.FloatField(allow_null=True)
     out_of_specification = serializers.BooleanField()

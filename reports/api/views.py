@@ -54,30 +54,39 @@ class PDFRenderer(renderers.BaseRenderer):
         return data
 
 
-def pdf_response(document: bytes, digest: str, filename: str) -> HttpResponse:
-    return HttpResponse(
-        document,
-        content_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}"',
-            "X-Document-SHA256": digest,
-        },
+PDF_OK = {
+    (200, "application/pdf"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="The PDF; its document hash also in X-Document-SHA256."
     )
+}
 
 
-class CertificateView(JSONErrorsMixin, APIView):
-    """The certificate of analysis of a released batch, as a PDF."""
+class PDFView(JSONErrorsMixin, APIView):
+    """A view answering a PDF (and its errors in JSON)."""
 
     permission_classes = [HasPermission]
-    required_permissions = {"get": "batch.view"}
     renderer_classes = [PDFRenderer]
+
+    @staticmethod
+    def answer(document: bytes, digest: str, filename: str) -> HttpResponse:
+        return HttpResponse(
+            document,
+            content_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="{filename}"',
+                "X-Document-SHA256": digest,
+            },
+        )
+
+
+class CertificateView(PDFView):
+    """The certificate of analysis of a released batch, as a PDF."""
+
+    required_permissions = {"get": "batch.view"}
 
     @extend_schema(
         responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The PDF; its document hash also in X-Document-SHA256.",
-            ),
+            **PDF_OK,
             409: OpenApiResponse(ErrorSerializer, description="The batch is not released."),
         },
         summary="Certificate of analysis of a released batch (PDF)",
@@ -85,24 +94,19 @@ class CertificateView(JSONErrorsMixin, APIView):
     def get(self, request: Request, pk: Any) -> HttpResponse:
         batch = get_object_or_404(Batch.objects.restrict(request.user, "batch.view"), pk=pk)
         document, digest = services.certificate_issue(batch=batch)
-        return pdf_response(
+        return self.answer(
             document, digest, f"certificate-{batch.product.gtin}-{batch.batch_number}.pdf"
         )
 
 
-class QualityReviewView(CertificateView):
+class QualityReviewView(PDFView):
     """The annual product quality review of a product at the caller's sites, as a PDF."""
 
     required_permissions = {"get": "inspection.view"}
 
     @extend_schema(
         parameters=[s.QualityReviewQuerySerializer],
-        responses={
-            (200, "application/pdf"): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description="The PDF; its document hash also in X-Document-SHA256.",
-            ),
-        },
+        responses=PDF_OK,
         summary="Annual product quality review (PDF): batches, failures, one chart a parameter",
     )
     def get(self, request: Request, pk: Any) -> HttpResponse:
@@ -113,7 +117,7 @@ class QualityReviewView(CertificateView):
         sites = effective_permissions(request.user).sites_for("inspection.view")
         review = quality_review.content(product, year, sites)
         digest = pdf.document_hash(review)
-        return pdf_response(
+        return self.answer(
             quality_review.render(review, digest),
             digest,
             f"quality-review-{product.gtin}-{year}.pdf",

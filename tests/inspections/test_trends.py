@@ -12,7 +12,7 @@ from inspections.trends import Point, analyse
 
 
 def points(values, minimum=None, maximum=None):
-    return [Point(value, minimum, maximum, key=n) for n, value in enumerate(values)]
+    return [Point(value, minimum, maximum) for value in values]
 
 
 def test_mean_deviation_and_cpk_as_computed_by_hand():
