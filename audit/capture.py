@@ -98,13 +98,19 @@ def record_change(
 ) -> dict[str, Any]:
     return record_event(
         action=action,
-        resource_type=instance._meta.label_lower,
+        resource_type=resource_type_of(type(instance)),
         resource_id=instance.pk,
         site_id=site_id,
         old_values=old_values,
         new_values=new_values,
         changed_fields=changed_fields,
     )
+
+
+def resource_type_of(model: Any) -> str:
+    """What a record names a model by: a proxy (a second admin page of the same rows)
+    by the model whose table it is, so that one row has one trail."""
+    return str(model._meta.concrete_model._meta.label_lower)
 
 
 def record_bulk(
@@ -139,7 +145,7 @@ def record_bulk(
         touched.update(summary)
     return record_event(
         action=action,
-        resource_type=model._meta.label_lower,
+        resource_type=resource_type_of(model),
         resource_id=resource_id,
         site_id=site_id,
         new_values={"touched": touched, **({"values": values} if values else {})},

@@ -88,7 +88,10 @@ def get(model: Any) -> Audited | None:
 
 
 def audited_models() -> list[Any]:
-    return [model for model in apps.get_models() if get(model) is not None]
+    """The audited tables: a proxy is recorded as its concrete model, so not listed."""
+    return [
+        model for model in apps.get_models() if not model._meta.proxy and get(model) is not None
+    ]
 
 
 def exemption(model: Any) -> str:

@@ -52,6 +52,19 @@ class RejectForm(forms.Form):
     )
 
 
+def release(request: HttpRequest, batch: Batch, data: dict[str, Any]) -> Batch:
+    """Release as every admin page does it (the changelist's action, the review page):
+    the API's service, signed with the password the ``ReleaseForm`` carried."""
+    reauth = reauthentication_from(request, data)
+    return services.batch_release(reauth=reauth, batch=batch, **data)
+
+
+def reject(request: HttpRequest, batch: Batch, data: dict[str, Any]) -> Batch:
+    """Reject, the same way, from a ``RejectForm``."""
+    reauth = reauthentication_from(request, data)
+    return services.batch_reject(reauth=reauth, batch=batch, **data)
+
+
 @admin.register(Product)
 class ProductAdmin(ServiceAdmin):
     """Products (not tied to a site). The GTIN is frozen once serials carry it."""
@@ -182,10 +195,6 @@ class BatchAdmin(ServiceAdmin):
 
     @admin.action(description="Release the batch (electronic signature)", permissions=["release"])
     def release_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
-        def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication_from(request, data)
-            return services.batch_release(reauth=reauth, batch=batch, **data)
-
         return action_with_form(
             self,
             request,
@@ -194,15 +203,11 @@ class BatchAdmin(ServiceAdmin):
             form_class=ReleaseForm,
             title="Release batch",
             explanation="Signing releases the batch for sale, under your name.",
-            apply=apply,
+            apply=lambda batch, data: release(request, batch, data),
         )
 
     @admin.action(description="Reject the batch (electronic signature)", permissions=["reject"])
     def reject_batch(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
-        def apply(batch: Batch, data: dict[str, Any]) -> Batch:
-            reauth = reauthentication_from(request, data)
-            return services.batch_reject(reauth=reauth, batch=batch, **data)
-
         return action_with_form(
             self,
             request,
@@ -211,5 +216,5 @@ class BatchAdmin(ServiceAdmin):
             form_class=RejectForm,
             title="Reject batch",
             explanation="Signing rejects the batch for good, under your name.",
-            apply=apply,
+            apply=lambda batch, data: reject(request, batch, data),
         )

@@ -41,6 +41,8 @@ BATCH_EDITABLE_FIELDS = (
 PRODUCT_FIELDS = ("gtin", "name", "strength", "dosage_form", "is_active")
 RELEASE_MEANINGS = frozenset({SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY})
 REJECT_MEANINGS = frozenset({SignatureMeaning.REJECTION})
+# The states a batch can be rejected from (a planned one is deleted instead).
+REJECTABLE = frozenset({BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE})
 GTIN_FROZEN = "The GTIN of a product with serial numbers cannot change: it is printed on its packs."
 # Signed content: what the batch is, not the bookkeeping of the signature itself.
 SIGNATURE_EXCLUDE = frozenset({"updated_at", "release_signature_id", "rejection_signature_id"})
@@ -279,14 +281,13 @@ def batch_reject(
     """In production or quarantine -> rejected; a reason and a signature are required."""
     meaning = meaning or SignatureMeaning.REJECTION
     check_meaning(meaning, REJECT_MEANINGS)
-    allowed = {BatchStatus.IN_PRODUCTION, BatchStatus.QUARANTINE}
-    require_status(batch, allowed, action="reject")
+    require_status(batch, REJECTABLE, action="reject")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["A reason is required to reject a batch."]})
     signer = reauth.verify()
     with transaction.atomic():
         batch = lock_batch(batch.pk)
-        require_status(batch, allowed, action="reject")
+        require_status(batch, REJECTABLE, action="reject")
         signature = signature_create(
             signer=signer,
             record=batch,

@@ -55,7 +55,7 @@ def trend_points(
         seen: set[str] = set()
         for result in results:
             parameter, value = result.get("parameter"), result.get("value")
-            if parameter in seen or not _is_number(value):
+            if parameter in seen or not is_number(value):
                 continue
             if parameters is not None and parameter not in parameters:
                 continue
@@ -79,12 +79,12 @@ def trend_points(
     }
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 def _number_or_none(value: Any) -> float | None:
-    return float(value) if _is_number(value) else None
+    return float(value) if is_number(value) else None
 
 
 STATISTICS = (

@@ -32,7 +32,7 @@ def _when(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def _signature(signature: Any) -> dict[str, Any] | None:
+def signed(signature: Any) -> dict[str, Any] | None:
     if signature is None:
         return None
     return {
@@ -50,15 +50,42 @@ def _person(user: Any) -> str | None:
     return user.printed_name if user is not None else None
 
 
+def inspections(batch: Batch, *, pending: bool = False) -> list[dict[str, Any]]:
+    """The batch's current inspections (not superseded), in order of performance, each
+    result against its limits; ``pending`` includes those not yet completed."""
+    current = batch.inspections.filter(superseded_by__isnull=True)
+    if not pending:
+        current = current.exclude(status=InspectionStatus.PENDING)
+    return [
+        {
+            "id": str(inspection.pk),
+            "kind": inspection.kind,
+            "performed_by": _person(inspection.performed_by),
+            "performed_at": _when(inspection.performed_at),
+            "completed_at": _when(inspection.completed_at),
+            "verdict": inspection.status,
+            "results": [
+                {
+                    "parameter": result.get("parameter"),
+                    "value": result.get("value"),
+                    "unit": result.get("unit") or "",
+                    "min": result.get("min"),
+                    "max": result.get("max"),
+                    "in_spec": bool(result.get("in_spec")),
+                }
+                for result in inspection.results
+            ],
+            "signature": signed(inspection.signature),
+        }
+        for inspection in current.select_related(
+            "performed_by", "completed_by", "signature"
+        ).order_by("performed_at", "id")
+    ]
+
+
 def content(batch: Batch) -> dict[str, Any]:
     """What the certificate of ``batch`` states (a released batch)."""
     product, site = batch.product, batch.site
-    inspections = (
-        batch.inspections.filter(superseded_by__isnull=True)
-        .exclude(status=InspectionStatus.PENDING)
-        .select_related("performed_by", "completed_by", "signature")
-        .order_by("performed_at", "id")
-    )
     return {
         "product": {
             "name": product.name,
@@ -79,30 +106,8 @@ def content(batch: Batch) -> dict[str, Any]:
             "produced_quantity": batch.produced_quantity,
             "status": batch.status,
         },
-        "inspections": [
-            {
-                "id": str(inspection.pk),
-                "kind": inspection.kind,
-                "performed_by": _person(inspection.performed_by),
-                "performed_at": _when(inspection.performed_at),
-                "completed_at": _when(inspection.completed_at),
-                "verdict": inspection.status,
-                "results": [
-                    {
-                        "parameter": result.get("parameter"),
-                        "value": result.get("value"),
-                        "unit": result.get("unit") or "",
-                        "min": result.get("min"),
-                        "max": result.get("max"),
-                        "in_spec": bool(result.get("in_spec")),
-                    }
-                    for result in inspection.results
-                ],
-                "signature": _signature(inspection.signature),
-            }
-            for inspection in inspections
-        ],
-        "release_signature": _signature(batch.release_signature),
+        "inspections": inspections(batch),
+        "release_signature": signed(batch.release_signature),
         "digital_link": gs1.batch_digital_link(product.gtin, batch.batch_number, batch.expiry_date),
     }
 
@@ -111,7 +116,7 @@ def _number(value: Any) -> str:
     return "–" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _limits(result: dict[str, Any]) -> str:
+def limits_text(result: dict[str, Any]) -> str:
     low, high = result["min"], result["max"]
     if low is not None and high is not None:
         return f"{_number(low)} – {_number(high)}"
@@ -206,7 +211,7 @@ def render(certificate: dict[str, Any], digest: str) -> bytes:
                 Paragraph(str(result["parameter"]), cell),
                 _number(result["value"]),
                 result["unit"],
-                _limits(result),
+                limits_text(result),
                 "yes" if result["in_spec"] else "NO",
             ]
             for result in inspection["results"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from batches.models import Batch
 from core.access import RestrictedQuerySet
 
 
@@ -30,3 +31,15 @@ class DailyReportDispatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.site_id}"
+
+
+class BatchReview(Batch):
+    """A batch as QA reviews it: the admin's review page (``reports.admin``), which
+    gathers the batch, its inspections, its trends and its audit trail, none of which
+    the batches app may know of. No table: the batch's own, and a change made through it
+    is recorded as the batch's (``audit.capture.resource_type_of``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "batch review"
+        verbose_name_plural = "batch reviews"

@@ -18,8 +18,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tasks import deactivate_dormant_users
 from audit.models import AuditLog
+from batches.models import Batch
 from core.context import bind_actor, process_identity, system_username
 from notifications.models import Broadcast
 from notifications.tasks import send_broadcast
@@ -80,7 +82,6 @@ def test_an_admin_change_names_the_signed_in_user(staff_user):
 
 @pytest.mark.django_db
 def test_an_admin_lifecycle_action_names_the_signed_in_user():
-    from batches.models import Batch
     from tests.batches.factories import BatchFactory
     from tests.core.admin_helpers import staff_holding
 
@@ -129,7 +130,17 @@ def test_seed_commands_name_a_system_actor_or_the_given_one(staff_user):
     _assert_named(seeded)
     assert seeded[0].actor_username == system_username("seed_demo")
     assert seeded[0].path == "manage.py seed_demo"
-    _assert_named(_changes("serializations.serialnumber"))
+    in_production = Batch.objects.get(batch_number="L2026-002")
+    _assert_named(_changes("serializations.serialnumber", in_production.pk))
+    # The demo's story: each step names the demo person who took it.
+    released = Batch.objects.get(batch_number="L2025-110")
+    operator, qa = User.objects.get(username="operator.fra"), User.objects.get(username="qa.lead")
+    _assert_named(_changes("serializations.serialnumber", released.pk), operator)
+    _assert_named(
+        [r for r in _changes("batches.batch", released.pk) if r.action != "create"][:2], operator
+    )
+    transitions = {r.action: r for r in _changes("batches.batch", released.pk)}
+    _assert_named([transitions["batch_release"]], qa)
 
     call_command(
         "seed_demo",

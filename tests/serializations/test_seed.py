@@ -11,11 +11,11 @@ def test_demo_serials_are_generated_once_and_verifiable(capsys):
     call_command("seed_demo_serials")
     call_command("seed_demo_serials")
 
-    assert SerialNumber.objects.count() == 1_000
+    assert SerialNumber.objects.filter(batch__batch_number="L2026-002").count() == 1_000
     out = capsys.readouterr().out
     assert "Demo serials: 1000 for batch L2026-002" in out
     code = out.strip().splitlines()[-1].split("code=", 1)[1]
-    serial = SerialNumber.objects.order_by("id").first()
+    serial = SerialNumber.objects.filter(batch__batch_number="L2026-002").order_by("id").first()
     assert code.startswith(f"(01){serial.gtin}(21){serial.serial}(10)L2026-002(17)")
 
 
