@@ -102,3 +102,40 @@ def test_analyse_names_every_rule_each_point_breaks():
     assert trend.rules[17] == [3]
     assert trend.rules[18] == [1, 2, 3]
     assert trend.out_of_trend == [13, 14, 15, 16, 17, 18]
+
+
+# --- the points, on every database: the first numeric result of each parameter --------
+
+AWKWARD = [
+    {"parameter": "assay", "value": "n/a"},  # text: not a point
+    {"parameter": "assay", "value": True},  # a boolean is not a number either
+    {"parameter": "assay", "value": 99.5, "unit": "%", "min": 95, "max": "105"},
+    {"parameter": "assay", "value": 97.0},  # a second numeric one: the first is kept
+    {"parameter": 'it\'s "$name" @ $[*]', "value": 1e-7},  # jsonpath's own characters
+    {"parameter": "Ünïcødé ✓", "value": -0.0},
+    {"value": 3},  # no parameter at all
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("named", [True, False], ids=["named", "every-parameter"])
+def test_trend_points_take_each_parameters_first_numeric_result(named):
+    """Named parameters are picked by the database on PostgreSQL; every parameter (the
+    quality review) by the loop that every database runs: both keep the same."""
+    from inspections import selectors
+    from tests.batches.factories import BatchFactory
+    from tests.inspections.factories import InspectionFactory
+
+    batch = BatchFactory()
+    InspectionFactory(batch=batch, passed=True, results=AWKWARD)
+    names = ["assay", AWKWARD[4]["parameter"], "Ünïcødé ✓", "unmeasured"]
+
+    points = selectors.trend_points(
+        product_id=batch.product_id, parameters=names if named else None, site_ids=None
+    )
+
+    assert sorted(points) == sorted(names[:3])
+    [assay] = points["assay"]
+    assert (assay["value"], assay["min"], assay["max"], assay["unit"]) == (99.5, 95.0, None, "%")
+    assert points[names[1]][0]["value"] == 1e-7
+    assert points["Ünïcødé ✓"][0]["value"] == 0.0
