@@ -197,11 +197,15 @@ def setup_data(env: dict[str, str]) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+BARE_DJANGO = "tools.benchmarks.bare.wsgi:application"
+
+
 def start_gunicorn(
     env: dict[str, str],
     config: str | None = None,
     port: int = PORT,
     worker_connections: int | None = None,
+    app: str = "config.wsgi:application",
 ) -> subprocess.Popen[bytes]:
     log = open(ROOT / "bench-results" / "gunicorn.log", "ab")
     extra = ["--config", config] if config else []
@@ -212,7 +216,7 @@ def start_gunicorn(
             PY,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            app,
             "--bind",
             f"{HOST}:{port}",
             "--workers",
@@ -592,6 +596,15 @@ def main() -> None:
         for name, path, case_token, script in cases:
             run_wrk(wrk, path, case_token, script)  # warm-up, not recorded
             results[name] = run_wrk(wrk, path, case_token, script)
+        # The reference for the fixed cost of a request: a startproject Django with one
+        # JSON view, under the same gunicorn flags, measured now, next to health_live.
+        reference = start_gunicorn(env, port=PORT + 5, app=BARE_DJANGO)
+        try:
+            bare = f"http://{HOST}:{PORT + 5}"
+            run_wrk(wrk, "/health/live/", base=bare)  # warm-up, not recorded
+            results["bare_django_live"] = run_wrk(wrk, "/health/live/", base=bare)
+        finally:
+            stop(reference)
         # The same service with model-change capture switched off, for the PATCH
         # baseline. PATCH throughput is noisy (WAL flushes, autovacuum): alternate the
         # audited and the unaudited server BENCH_PATCH_ROUNDS times, keep the median of each.
@@ -680,6 +693,12 @@ def main() -> None:
             f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
             f"{r['non_2xx']:.0f} | {100 * r['rps'] / ceiling:.0f}% |"
         )
+    share = results["health_live"]["rps"] / results["bare_django_live"]["rps"]
+    lines += [
+        "",
+        f"/health/live/ at {100 * share:.0f}% of a bare startproject Django's JSON view "
+        "(bare_django_live: the same gunicorn flags, tools/benchmarks/bare)",
+    ]
     audited = results["site_patch_audited"]["rps"] / results["site_patch_unaudited"]["rps"]
     lines += ["", f"audited PATCH at {100 * audited:.0f}% of the unaudited PATCH"]
     published, silent = results["site_patch_audited"], results["site_patch_unpublished"]
