@@ -46,7 +46,7 @@ class AuditLogAdmin(ReadOnlyServiceAdmin):
 
     @admin.display(description="actor", ordering="actor_username")
     def actor(self, record: AuditLog) -> str:
-        return shortened(record.actor_username, keep=15, css="name")
+        return shortened(record.actor_username, keep=12, css="name")
 
     @admin.display(description="record", ordering="resource_type")
     def record(self, record: AuditLog) -> str:
@@ -57,7 +57,7 @@ class AuditLogAdmin(ReadOnlyServiceAdmin):
         ident = f"{ident[:8]}…" if len(ident) > 12 else ident
         return format_html('<span title="{}">{} {}</span>', whole, name, ident)
 
-    @admin.display(description="status", ordering="status_code")
+    @admin.display(description="HTTP", ordering="status_code")
     def status(self, record: AuditLog) -> Any:
         return record.status_code
 

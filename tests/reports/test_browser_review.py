@@ -110,8 +110,12 @@ def test_the_audit_trail_reads_one_record_per_line_at_1400_px(
                 const line = parseFloat(getComputedStyle(rows[0].querySelector('td')).lineHeight)
                     || 20;
                 const cells = [...table.querySelectorAll('tbody td, tbody th')];
+                table.style.width = 'auto';  // the width the columns need, unstretched
+                const needed = table.offsetWidth;
+                table.style.width = '';
                 return {
                     overflow: results.scrollWidth - results.clientWidth,
+                    spare: results.clientWidth - needed,
                     tableRight: table.getBoundingClientRect().right,
                     viewport: document.documentElement.clientWidth,
                     tallest: Math.max(...cells.map(c => c.getBoundingClientRect().height)),
