@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import (
     Http404,
     HttpRequest,
@@ -84,7 +85,8 @@ class BatchReviewAdmin(ReadOnlyServiceAdmin):
     list_filter = ("status", "site")
     search_fields = ("batch_number", "product__name", "product__gtin")
     list_select_related = ("product", "site")
-    ordering = ("-completed_at", "-created_at")
+    # Newest completed first (quarantine is where reviews wait); not yet completed last.
+    ordering = (F("completed_at").desc(nulls_last=True), "-created_at")
     review_template = "admin/reports/batchreview/review.html"
 
     def get_urls(self) -> list[Any]:

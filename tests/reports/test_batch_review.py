@@ -4,6 +4,7 @@ it offers, which refuse what the API refuses (the same services, signed the same
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
@@ -294,3 +295,19 @@ def test_a_write_through_the_review_proxy_is_recorded_as_the_batchs(awaiting):
     [record] = AuditLog.objects.filter(action="bulk_update")
     assert record.resource_type == "batches.batch"
     assert record.new_values["touched"]["ids"] == [str(awaiting.pk)]
+
+
+def test_the_list_shows_the_newest_completed_first_and_the_open_batches_last(awaiting):
+    earlier = BatchFactory(
+        product=awaiting.product,
+        site=awaiting.site,
+        status=BatchStatus.QUARANTINE,
+        completed_at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    BatchFactory(site=awaiting.site, status=BatchStatus.PLANNED)
+
+    response = admin_client(qa_at(awaiting)).get("/admin/reports/batchreview/")
+
+    rows = list(response.context["cl"].result_list)
+    assert [row.pk for row in rows[:2]] == [awaiting.pk, earlier.pk]
+    assert all(row.completed_at is None for row in rows[2:])

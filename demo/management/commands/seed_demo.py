@@ -240,8 +240,9 @@ class Story:
         for number, gtin, site, started in OPEN_BATCHES:
             batch = self.plan(number, self.products[gtin], site, self.today)
             if batch is not None and started:
-                with self.as_person(self.people["operator.fra"]):
-                    services.batch_start(actor=self.people["operator.fra"], batch=batch)
+                operator = self.operator_of(site)
+                with self.as_person(operator):
+                    services.batch_start(actor=operator, batch=batch)
         self.show_a_pack()
 
     @contextmanager
