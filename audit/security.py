@@ -9,7 +9,7 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-from audit.capture import record_access
+from audit.capture import record_access, resource_type_of
 from audit.choices import Action
 from core.context import get_context
 from core.signals import permission_denied, security_event
@@ -83,7 +83,7 @@ def on_permission_denied(
     record_access(
         action=Action.PERMISSION_DENIED,
         status_code=403,
-        resource_type=obj._meta.label_lower if obj is not None and hasattr(obj, "_meta") else "",
+        resource_type=resource_type_of(type(obj)) if hasattr(obj, "_meta") else "",
         resource_id=getattr(obj, "pk", "") or "",
         site_id=site_id,
         new_values={"codename": codename, "method": method},

@@ -28,7 +28,7 @@ from batches import services
 from batches.admin import RejectForm, ReleaseForm, reject, release
 from batches.choices import BatchStatus
 from batches.models import Batch
-from core.access import holds
+from core.access import holds, log_denied
 from core.admin_base import REFUSALS, ReadOnlyServiceAdmin
 from core.exceptions import error_messages
 from inspections import charts
@@ -118,7 +118,10 @@ class BatchReviewAdmin(ReadOnlyServiceAdmin):
         if request.method == "POST":
             name = request.POST.get("act", "")
             act = ACTS.get(name)
-            if act is None or not self._holds_codename(request, act.codename, batch):
+            if act is None:
+                raise PermissionDenied
+            if not self._holds_codename(request, act.codename, batch):
+                log_denied(request.user, act.codename, batch, method="POST")  # audited
                 raise PermissionDenied
             form = act.form(request.POST)
             if form.is_valid():

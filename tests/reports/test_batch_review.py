@@ -311,3 +311,13 @@ def test_the_list_shows_the_newest_completed_first_and_the_open_batches_last(awa
     rows = list(response.context["cl"].result_list)
     assert [row.pk for row in rows[:2]] == [awaiting.pk, earlier.pk]
     assert all(row.completed_at is None for row in rows[2:])
+
+
+def test_a_refused_act_on_the_review_page_is_recorded_against_the_batch(awaiting):
+    reader = qa_at(awaiting, "batch.view")
+
+    release(admin_client(reader), awaiting)
+
+    [denied] = AuditLog.objects.filter(action="permission_denied", actor_id=reader.pk)
+    assert (denied.resource_type, denied.resource_id) == ("batches.batch", str(awaiting.pk))
+    assert denied.new_values["codename"] == "batch.release"
