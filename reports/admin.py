@@ -86,7 +86,8 @@ class BatchReviewAdmin(ReadOnlyServiceAdmin):
     search_fields = ("batch_number", "product__name", "product__gtin")
     list_select_related = ("product", "site")
     # Newest completed first (quarantine is where reviews wait); not yet completed last.
-    ordering = (F("completed_at").desc(nulls_last=True), "-created_at")
+    # The admin takes expressions here; django-stubs types the attribute as names only.
+    ordering = (F("completed_at").desc(nulls_last=True), "-created_at")  # type: ignore[assignment]
     review_template = "admin/reports/batchreview/review.html"
 
     def get_urls(self) -> list[Any]:
