@@ -33,6 +33,7 @@ def _when(value: Any) -> str | None:
 
 
 def signed(signature: Any) -> dict[str, Any] | None:
+    """What an electronic signature states, JSON-safe; None for no signature."""
     if signature is None:
         return None
     return {
