@@ -77,7 +77,7 @@ MIDDLEWARE = [
     # Admin pages answer 404 outside ADMIN_ALLOWED_NETWORKS (refusals are audited).
     "accounts.admin_security.AdminAllowlistMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
