@@ -17,18 +17,23 @@ def batch_list() -> QuerySet[Batch]:
     return Batch.objects.select_related("product", "site")
 
 
+# What a batch's detail reads beside the row: its product and site, who took each step,
+# and the signatures (the API's detail, the admin's review page).
+DETAIL_RELATED = (
+    "product",
+    "site",
+    "created_by",
+    "started_by",
+    "completed_by",
+    "released_by",
+    "rejected_by",
+    "release_signature",
+    "rejection_signature",
+)
+
+
 def batch_detail() -> QuerySet[Batch]:
-    return Batch.objects.select_related(
-        "product",
-        "site",
-        "created_by",
-        "started_by",
-        "completed_by",
-        "released_by",
-        "rejected_by",
-        "release_signature",
-        "rejection_signature",
-    )
+    return Batch.objects.select_related(*DETAIL_RELATED)
 
 
 # Exactly what a list row shows (``BatchListOutputSerializer``), read as plain values.

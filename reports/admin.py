@@ -28,6 +28,7 @@ from batches import services
 from batches.admin import RejectForm, ReleaseForm, reject, release
 from batches.choices import BatchStatus
 from batches.models import Batch
+from batches.selectors import DETAIL_RELATED
 from core.access import holds, log_denied
 from core.admin_base import REFUSALS, ReadOnlyServiceAdmin
 from core.exceptions import error_messages
@@ -101,7 +102,7 @@ class BatchReviewAdmin(ReadOnlyServiceAdmin):
     def _batch(self, request: HttpRequest, object_id: str) -> Batch:
         batch = None
         if _is_uuid(object_id):
-            scoped = review.with_people(self.get_queryset(request))
+            scoped = self.get_queryset(request).select_related(*DETAIL_RELATED)
             batch = scoped.filter(pk=unquote(object_id)).first()
         if batch is None or not self.has_view_permission(request, batch):
             raise Http404("Not found.")

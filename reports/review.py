@@ -1,7 +1,8 @@
 """What QA looks at before signing a batch's release, in one place: the admin's batch
 review page (``reports.admin.BatchReviewAdmin``).
 
-``lifecycle`` says who did each step and when, ``parameters`` which results have a
+``lifecycle`` says who did each step and when (from a batch read with
+``batches.selectors.DETAIL_RELATED``), ``parameters`` which results have a
 trend to draw, ``audit_trail`` the batch's records and those of its inspections, newest
 first, as far as the reader may see them. The inspections and signatures are the
 certificate's (``reports.certificates``), with those still pending.
@@ -67,21 +68,6 @@ def lifecycle(batch: Batch) -> list[Step]:
         signature = _signed(batch.release_signature)
         steps.append(Step("Released", batch.released_at, _name(batch.released_by), signature))
     return steps
-
-
-def with_people(queryset: QuerySet[Batch]) -> QuerySet[Batch]:
-    """The batch rows ``lifecycle`` reads, in one query."""
-    return queryset.select_related(
-        "product",
-        "site",
-        "created_by",
-        "started_by",
-        "completed_by",
-        "released_by",
-        "rejected_by",
-        "release_signature",
-        "rejection_signature",
-    )
 
 
 def inspections(batch: Batch) -> list[dict[str, Any]]:
