@@ -30,9 +30,8 @@ from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.context import bind_user, client_ip
+from core.middleware import ADMIN_PREFIX
 from core.signals import permission_denied, security_event
-
-ADMIN_PREFIX = "/admin/"
 
 
 def second_factor_required() -> bool:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoreConfig(AppConfig):
@@ -12,3 +13,7 @@ class CoreConfig(AppConfig):
         from core import jobs
 
         jobs.connect()
+        from core.checks import check_admin_middleware, check_csrf_cookie_secure
+
+        checks.register(check_admin_middleware)
+        checks.register(check_csrf_cookie_secure, checks.Tags.security, deploy=True)

@@ -143,6 +143,7 @@ def clean_request_id(value: str | None) -> str:
     return uuid.uuid4().hex
 
 
+@functools.lru_cache(maxsize=4096)  # the same few proxy and client addresses, request after request
 def _valid_ip(value: str) -> str | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # [v6]:port

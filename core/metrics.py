@@ -29,11 +29,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Histogram,
     generate_latest,
     multiprocess,
 )
@@ -55,6 +57,46 @@ AUTH_CACHE_LOOKUPS = Counter(
 # Bound once: ``.labels()`` on every request would cost a dict lookup and a lock more.
 PERMISSION_CACHE_HIT = AUTH_CACHE_LOOKUPS.labels("permissions", "hit")
 PERMISSION_CACHE_MISS = AUTH_CACHE_LOOKUPS.labels("permissions", "miss")
+
+# --- requests -------------------------------------------------------------------------
+
+# django-prometheus's request metrics that dashboards read, under the names it gives
+# them, observed once per request from the figures the request's access log line
+# carries (``core.middleware.RequestContextMiddleware``). Its own pair of middlewares
+# updated a dozen series per request (body-size histograms, transports, charsets).
+REQUEST_LATENCY = Histogram(
+    "django_http_requests_latency_seconds_by_view_method",
+    "Histogram of request processing time labelled by view.",
+    ["view", "method"],
+    buckets=PROMETHEUS_LATENCY_BUCKETS,
+)
+RESPONSES = Counter(
+    "django_http_responses_total_by_status_view_method",
+    "Count of responses by status, view, method.",
+    ["status", "view", "method"],
+)
+UNNAMED_VIEW = "<unnamed view>"  # answered before URL resolution, or by an unnamed view
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+# The labelled series of each (view, method, status) seen, bound once per process.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def observe_request(view: str | None, method: str, status: int, seconds: float) -> None:
+    # A client chooses the method: anything unusual is one series, not one per spelling.
+    method = method if method in _METHODS else "<invalid method>"
+    key = (view or UNNAMED_VIEW, method, status)
+    series = _request_series.get(key)
+    if series is None:
+        series = _request_series.setdefault(
+            key,
+            (
+                REQUEST_LATENCY.labels(key[0], method),
+                RESPONSES.labels(str(status), key[0], method),
+            ),
+        )
+    series[0].observe(seconds)
+    series[1].inc()
+
 
 # --- Celery task outcomes, counted across processes -----------------------------------
 
