@@ -24,6 +24,7 @@ from accounts.authentication import check_token_user
 from accounts.hashers import hashing_slot
 from accounts.models import Actor, User, UserSession
 from accounts.tokens import SESSION_CLAIM, RotatableRefreshToken, TokenPair, issue_tokens
+from core import locking
 from core.context import bind_user, get_context
 from core.emails import queue_email
 from core.exceptions import Forbidden
@@ -133,30 +134,29 @@ def _check_access_change(actor: Actor, user: User, data: Mapping[str, object]) -
         raise Forbidden(SUPERUSER_TARGET, code="superuser_target")
 
 
-@transaction.atomic
 def user_update(
     *, actor: Actor, user: User, data: Mapping[str, object], allowed: tuple[str, ...]
 ) -> User:
     """Change the given fields, which must be among ``allowed``; ``actor`` may never raise
     their own access, nor touch a superuser's account unless a superuser."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    _check_access_change(actor, user, data)
-    deactivating = False
-    for name, value in data.items():
-        if name not in allowed:
-            raise ValueError(f"{name} is not editable here")
-        if name == "is_active" and user.is_active and not value:
-            deactivating = True
-        setattr(user, name, value)
-    if "email" in data:
-        _check_email_free(user)
-    # What is changed is validated; a stored value is not refused again by a rule newer
-    # than the account (a username from before the look-alike rules, say).
-    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in data])
-    user.save()
-    if deactivating:
-        _revoke_everything(user=user, reason="deactivated")
-        events.user_deactivated(user=user)
+    with locking.changing(user) as user:
+        _check_access_change(actor, user, data)
+        deactivating = False
+        for name, value in data.items():
+            if name not in allowed:
+                raise ValueError(f"{name} is not editable here")
+            if name == "is_active" and user.is_active and not value:
+                deactivating = True
+            setattr(user, name, value)
+        if "email" in data:
+            _check_email_free(user)
+        # What is changed is validated; a stored value is not refused again by a rule newer
+        # than the account (a username from before the look-alike rules, say).
+        user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in data])
+        user.save()
+        if deactivating:
+            _revoke_everything(user=user, reason="deactivated")
+            events.user_deactivated(user=user)
     return user
 
 

@@ -18,7 +18,7 @@ from accounts.signatures import Reauthentication, check_meaning, signature_creat
 from batches import events
 from batches.choices import EDITABLE, BatchStatus
 from batches.models import Batch, Product
-from core import reasons
+from core import locking, reasons
 from core.emails import queue_email
 from core.exceptions import Forbidden, StateConflict
 from core.models import recorded_by_caller
@@ -157,18 +157,21 @@ def batch_create(
     return batch
 
 
-@transaction.atomic
+def _locked(batch: Batch) -> Batch:
+    return lock_batch(batch.pk)
+
+
 def batch_update(*, batch: Batch, data: Mapping[str, object]) -> Batch:
     """Quantities and dates, while the batch is planned or in production."""
     reasons.require(Batch)
-    batch = lock_batch(batch.pk)
-    require_status(batch, EDITABLE, action="change")
-    for name, value in data.items():
-        if name not in BATCH_EDITABLE_FIELDS:
-            raise ValidationError({name: ["This field cannot be changed."]})
-        setattr(batch, name, value)
-    batch.full_clean()
-    batch.save()
+    with locking.changing(batch, lock=_locked) as batch:
+        require_status(batch, EDITABLE, action="change")
+        for name, value in data.items():
+            if name not in BATCH_EDITABLE_FIELDS:
+                raise ValidationError({name: ["This field cannot be changed."]})
+            setattr(batch, name, value)
+        batch.full_clean()
+        batch.save()
     return batch
 
 
@@ -199,29 +202,27 @@ def _transition(batch: Batch, **changes: Any) -> dict[str, Any]:
     return old
 
 
-@transaction.atomic
 def batch_start(*, actor: User, batch: Batch) -> Batch:
-    batch = lock_batch(batch.pk)
-    require_status(batch, {BatchStatus.PLANNED}, action="start")
-    old = _transition(
-        batch, status=BatchStatus.IN_PRODUCTION, started_at=timezone.now(), started_by=actor
-    )
-    events.batch_started(batch=batch, old=old)
+    with locking.changing(batch, lock=_locked) as batch:
+        require_status(batch, {BatchStatus.PLANNED}, action="start")
+        old = _transition(
+            batch, status=BatchStatus.IN_PRODUCTION, started_at=timezone.now(), started_by=actor
+        )
+        events.batch_started(batch=batch, old=old)
     return batch
 
 
-@transaction.atomic
 def batch_complete(*, actor: User, batch: Batch, produced_quantity: int) -> Batch:
-    batch = lock_batch(batch.pk)
-    require_status(batch, {BatchStatus.IN_PRODUCTION}, action="complete")
-    old = _transition(
-        batch,
-        status=BatchStatus.QUARANTINE,
-        produced_quantity=produced_quantity,
-        completed_at=timezone.now(),
-        completed_by=actor,
-    )
-    events.batch_completed(batch=batch, old=old)
+    with locking.changing(batch, lock=_locked) as batch:
+        require_status(batch, {BatchStatus.IN_PRODUCTION}, action="complete")
+        old = _transition(
+            batch,
+            status=BatchStatus.QUARANTINE,
+            produced_quantity=produced_quantity,
+            completed_at=timezone.now(),
+            completed_by=actor,
+        )
+        events.batch_completed(batch=batch, old=old)
     return batch
 
 

@@ -120,7 +120,15 @@ def invalidate(key: str, value: Any, timeout: int) -> None:
 
 
 def invalidate_many(mapping: dict[str, Any], timeout: int) -> None:
-    """Overwrite version pointers now (inside the change's transaction) and after commit.
+    """Overwrite version pointers now, inside the change's transaction.
+
+    A reader that reads the database before the change commits finds the new pointer
+    already there, so what it caches (under the old version) is never served, and the
+    pointer is right even if the process dies between COMMIT and its callbacks. Written
+    again after the commit only when the transaction outlived half the pointer's
+    lifetime: the pointer may then have expired meanwhile and been seeded again with the
+    old version by a reader. (A pointer evicted in those milliseconds would do the same,
+    which is why the cache must evict by recency, not at random: see the README.)
 
     If the cache cannot be reached, bump the generation instead so stale entries can never
     be read again.
@@ -131,7 +139,15 @@ def invalidate_many(mapping: dict[str, Any], timeout: int) -> None:
         bump_generation()
         return
     if connection.in_atomic_block:
-        transaction.on_commit(lambda: strict_set_many(mapping, timeout))
+        written_at = time.monotonic()
+
+        def confirm() -> None:
+            if time.monotonic() - written_at > timeout / 2 and not strict_set_many(
+                mapping, timeout
+            ):
+                bump_generation()
+
+        transaction.on_commit(confirm)
 
 
 # --- one round trip per request ---------------------------------------------------------

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import locking
 from core.serializers import StrictInputSerializer
 
 
@@ -26,7 +29,32 @@ class ListFiltersOnlyMixin:
         return result
 
 
-class ServiceUpdateMixin:
+class LockedObjectMixin:
+    """``with self.locked_object() as obj``: the detail route's object read once, under
+    the row lock (``SELECT ... FOR UPDATE OF`` the object's table), scoped and checked as
+    ``get_object`` scopes and checks it, in a transaction the service joins
+    (``core.locking.changing``): no unlocked read first and a locked re-read after."""
+
+    _read_locked = False
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = super().get_queryset()  # type: ignore[misc]
+        if self._read_locked:
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
+    @contextmanager
+    def locked_object(self) -> Iterator[Any]:
+        with transaction.atomic():
+            self._read_locked = True
+            try:
+                instance = self.get_object()  # type: ignore[attr-defined]
+            finally:
+                self._read_locked = False
+            yield locking.mark_locked(instance)
+
+
+class ServiceUpdateMixin(LockedObjectMixin):
     """PUT and PATCH of a detail route, both through one service call.
 
     A subclass declares ``update_input`` (the input serializer: partial on PATCH, and
@@ -55,12 +83,11 @@ class ServiceUpdateMixin:
         raise NotImplementedError
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()  # type: ignore[attr-defined]
-        data = self.update_input(
-            data=request.data, partial=kwargs.pop("partial", False), echo_instance=instance
-        )
-        data.is_valid(raise_exception=True)
-        updated = self.apply_update(instance, dict(data.validated_data))
+        partial = kwargs.pop("partial", False)
+        with self.locked_object() as instance:
+            data = self.update_input(data=request.data, partial=partial, echo_instance=instance)
+            data.is_valid(raise_exception=True)
+            updated = self.apply_update(instance, dict(data.validated_data))
         return Response(self.update_output(updated).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

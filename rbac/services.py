@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from accounts.models import Actor, User
+from core import locking
 from core.exceptions import StateConflict
 from rbac.models import Permission, Role, RoleAssignment
 from rbac.resolver import effective_permissions
@@ -60,21 +61,20 @@ def role_create(*, actor: Actor, name: str, description: str = "", permissions: 
     return role
 
 
-@transaction.atomic
 def role_update(*, actor: Actor, role: Role, data: Mapping[str, object]) -> Role:
-    role = Role.objects.select_for_update().get(pk=role.pk)
-    for name in ("name", "description"):
-        if name in data:
-            setattr(role, name, data[name])
-    role.full_clean()
-    role.save()
-    if "permissions" in data:
-        wanted = _codenames(data["permissions"])
-        found = _permissions(wanted)
-        current = set(role.permissions.values_list("codename", flat=True))
-        changed = set(wanted) ^ current  # granted and removed alike
-        _check_can_grant(actor, changed, message=ESCALATION_ROLE, field="permissions")
-        role.permissions.set(found)
+    with locking.changing(role) as role:
+        for name in ("name", "description"):
+            if name in data:
+                setattr(role, name, data[name])
+        role.full_clean()
+        role.save()
+        if "permissions" in data:
+            wanted = _codenames(data["permissions"])
+            found = _permissions(wanted)
+            current = set(role.permissions.values_list("codename", flat=True))
+            changed = set(wanted) ^ current  # granted and removed alike
+            _check_can_grant(actor, changed, message=ESCALATION_ROLE, field="permissions")
+            role.permissions.set(found)
     return role
 
 

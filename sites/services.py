@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from core import locking
 from core.exceptions import StateConflict
 from sites import events
 from sites.models import Site
@@ -36,15 +37,15 @@ def site_create(**data: object) -> Site:
     return site
 
 
-@transaction.atomic
 def site_update(*, site: Site, data: Mapping[str, object]) -> Site:
-    site = Site.objects.select_for_update().get(pk=site.pk)
-    for name, value in data.items():
-        if name in SITE_FIELDS:
-            setattr(site, name, value)
-    site.full_clean()
-    site.save()
-    events.site_updated(site=site)
+    with locking.changing(site) as site:
+        for name, value in data.items():
+            if name in SITE_FIELDS:
+                setattr(site, name, value)
+        # Code and GLN are unique: the database's constraints say so, without a SELECT each.
+        site.full_clean(validate_unique=False)
+        locking.save_unique(site)
+        events.site_updated(site=site)
     return site
 
 

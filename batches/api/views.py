@@ -17,7 +17,7 @@ from batches.api import serializers as s
 from batches.filters import BatchFilter, ProductFilter
 from batches.models import Batch, Product
 from core.serializers import EmptyInputSerializer
-from core.viewsets import ServiceUpdateMixin
+from core.viewsets import LockedObjectMixin, ServiceUpdateMixin
 from rbac.viewsets import ScopedGenericViewSet, ScopedModelViewSet
 from sites.models import Site
 
@@ -66,7 +66,9 @@ class ProductViewSet(ServiceUpdateMixin, ScopedModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class BatchViewSet(
+    LockedObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
+):
     """Production batches and their lifecycle.
 
     The status changes only through ``start``, ``complete``, ``release`` and
@@ -117,6 +119,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         batch = selectors.batch_detail().get(pk=batch.pk)
         return Response(s.BatchDetailOutputSerializer(batch).data)
 
+    @staticmethod
+    def _shown(batch: Batch) -> Response:
+        """A batch read with the detail's related rows (``locked_object``) and changed
+        by a service, which sets each related row it changes (who took the step)."""
+        return Response(s.BatchDetailOutputSerializer(batch).data)
+
     @extend_schema(
         request=s.BatchCreateInputSerializer, responses={201: s.BatchDetailOutputSerializer}
     )
@@ -135,11 +143,13 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         parameters=[REASON_HEADER],
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        batch = self.get_object()
-        data = s.BatchUpdateInputSerializer(data=request.data, partial=True, echo_instance=batch)
-        data.is_valid(raise_exception=True)
-        batch = services.batch_update(batch=batch, data=bind_body_reason(data.validated_data))
-        return self._detail(batch)
+        with self.locked_object() as batch:
+            data = s.BatchUpdateInputSerializer(
+                data=request.data, partial=True, echo_instance=batch
+            )
+            data.is_valid(raise_exception=True)
+            batch = services.batch_update(batch=batch, data=bind_body_reason(data.validated_data))
+        return self._shown(batch)
 
     @extend_schema(
         responses={204: OpenApiResponse(description="Batch deleted.")},
@@ -154,7 +164,9 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def start(self, request: Request, pk: str | None = None) -> Response:
         """planned -> in_production."""
         EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
-        return self._detail(services.batch_start(actor=signed_in(request), batch=self.get_object()))
+        with self.locked_object() as batch:
+            batch = services.batch_start(actor=signed_in(request), batch=batch)
+        return self._shown(batch)
 
     @extend_schema(
         request=s.BatchCompleteInputSerializer, responses={200: s.BatchDetailOutputSerializer}
@@ -164,10 +176,11 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         """in_production -> quarantine, recording the produced quantity."""
         data = s.BatchCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        batch = services.batch_complete(
-            actor=signed_in(request), batch=self.get_object(), **data.validated_data
-        )
-        return self._detail(batch)
+        with self.locked_object() as batch:
+            batch = services.batch_complete(
+                actor=signed_in(request), batch=batch, **data.validated_data
+            )
+        return self._shown(batch)
 
     @extend_schema(request=s.SignInputSerializer, responses={200: s.BatchDetailOutputSerializer})
     @action(detail=True, methods=["post"])
