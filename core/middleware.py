@@ -107,7 +107,7 @@ class RequestContextMiddleware:
     @staticmethod
     def _too_large(request: HttpRequest) -> HttpResponse | None:
         try:
-            length = int(request.headers.get("content-length") or 0)
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return JsonResponse(
                 {"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400

@@ -33,7 +33,7 @@ def test_unreachable_redis_reads_nothing_and_counts_nothing() -> None:
 
 
 @pytest.mark.redis
-def test_values_and_counters_in_one_pipeline() -> None:
+def test_values_and_counters_in_one_command() -> None:
     backend = _backend(settings.CACHES["default"]["LOCATION"])
     backend.set("a", {"pickled": True})
     backend.set("n", 7)
@@ -46,6 +46,18 @@ def test_values_and_counters_in_one_pipeline() -> None:
     assert second == ({}, {"counter": 2})
     raw = backend.client.get_client().ttl(backend.make_key("counter"))
     assert 0 < raw <= 30
+
+
+@pytest.mark.redis
+def test_a_redis_that_forgot_the_script_is_given_it_again() -> None:
+    backend = _backend(settings.CACHES["default"]["LOCATION"])
+    backend.set("a", 1)
+    backend.delete("counter")
+    assert backend.get_many_and_count(["a"], {"counter": 30}) == ({"a": 1}, {"counter": 1})
+
+    backend.client.get_client().script_flush()  # as a restarted Redis
+
+    assert backend.get_many_and_count(["a"], {"counter": 30}) == ({"a": 1}, {"counter": 2})
 
 
 def test_without_redis_the_same_answer_from_get_many_add_and_incr(

@@ -33,7 +33,7 @@ pytestmark = [
 
 class RoundTrips:
     """Every request sent to Redis: one ``send_packed_command`` per round trip (a
-    pipeline or MULTI/EXEC is one)."""
+    pipeline or MULTI/EXEC is one), named by its first command."""
 
     def __init__(self) -> None:
         self.sent: list[bytes] = []
@@ -99,7 +99,8 @@ def test_an_audited_site_patch(admin_api, redis_trips, buffered_access_records):
     ]
     assert "FOR UPDATE OF" in queries.captured_queries[1]["sql"]
     assert redis_trips.commands() == [
-        "MGET",  # the authentication's one round trip: user, session, permissions
+        "EVALSHA",  # the authentication's one round trip: user, session, permissions, the
+        # caller's rate counter (core.cachebackend's script)
         "MULTI",  # the site's cache version moved, inside the transaction (sites.cache)
     ]
     assert AuditLog.objects.filter(resource_id=str(site.pk), action="update").exists()
@@ -134,7 +135,7 @@ def test_a_batch_lifecycle_action(admin_api, redis_trips, buffered_access_record
         "COMMIT",
     ]  # and the answer is drawn from the locked read, not read again
     assert 'FOR UPDATE OF "batches_batch"' in queries.captured_queries[1]["sql"]
-    assert redis_trips.commands() == ["MGET"]  # the authentication's round trip
+    assert redis_trips.commands() == ["EVALSHA"]  # the authentication's round trip
     assert AuditLog.objects.filter(resource_id=str(batch.pk), action=BATCH_START).count() == 1
 
 
