@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from celery import current_app
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,6 +21,8 @@ from health_check.base import HealthCheck
 from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
+
+from core import replicas
 
 # What never_cache writes, less Expires (which max-age overrides), set as one header:
 # never_cache parsed and rebuilt the header and formatted a date on every probe.
@@ -70,7 +74,8 @@ class ReadyView(HealthCheckView):  # type: ignore[misc]
             )
             for result in self.results
         }
-        return JsonResponse(
-            {"status": "unavailable" if failed else "ok", "checks": checks},
-            status=503 if failed else 200,
-        )
+        body: dict[str, Any] = {"status": "unavailable" if failed else "ok", "checks": checks}
+        if settings.DATABASE_REPLICA_URLS:
+            # Reported, never failing readiness: a skipped replica's reads go to the primary.
+            body["replicas"] = await sync_to_async(replicas.report)()
+        return JsonResponse(body, status=503 if failed else 200)

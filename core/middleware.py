@@ -14,11 +14,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.module_loading import import_string
 
+from core import replicas
 from core.context import (
     REQUEST_ID_HEADER,
     RequestContext,
     clean_request_id,
     client_ip,
+    get_context,
     reset_context,
     set_context,
 )
@@ -76,6 +78,8 @@ class RequestContextMiddleware:
     @staticmethod
     def _finished(request: HttpRequest, response: HttpResponse, seconds: float) -> None:
         status = response.status_code
+        if settings.DATABASE_REPLICA_URLS:  # read-your-writes: this caller's next reads
+            replicas.after_request(request.method or "", status, get_context().user_id)
         match = getattr(request, "resolver_match", None)
         observe_request(match.view_name if match else None, request.method or "", status, seconds)
         level = (

@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import Token
 from accounts.authentication import JWTAuthentication as AccountsJWTAuthentication
 from accounts.authentication import check_token_user
 from accounts.models import User
+from core import replicas
 from core.cache import RoundTrip, keep_round_trip
 from core.throttling import UserRateThrottle
 from rbac.resolver import CACHED_ATTR, perm_key
@@ -37,6 +38,10 @@ class JWTAuthentication(AccountsJWTAuthentication):
             prefetch = getattr(view, "prefetch_cache_keys", None)
             if prefetch is not None and self.request is not None:
                 keys += prefetch(self.request)
+            wants_replica = getattr(view, "replica_reads_wanted", None)
+            if wants_replica is not None and self.request is not None:
+                if wants_replica(self.request):  # read-your-writes: pinned to the primary?
+                    keys.append(replicas.pin_key(user_id))
             return keys
 
         user, cached = check_token_user(

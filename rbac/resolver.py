@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts import auth_cache
+from core import replicas
 from core.metrics import PERMISSION_CACHE_HIT, PERMISSION_CACHE_MISS
 from rbac.catalogue import global_codenames as global_only
 
@@ -105,7 +106,8 @@ def effective_permissions(user: Any) -> EffectivePermissions:
     perms: EffectivePermissions | None = cached.get_versioned(key)
     if perms is None:
         PERMISSION_CACHE_MISS.inc()
-        perms = compute(user)
+        with replicas.on_primary():  # what is cached decides access: never a lagging copy
+            perms = compute(user)
         auth_cache.ensure_version(user.pk, user.auth_version, cached.prefix)
         if cached.version in (None, user.auth_version):
             auth_cache.store_versioned(key, user.auth_version, perms)
@@ -113,6 +115,7 @@ def effective_permissions(user: Any) -> EffectivePermissions:
         PERMISSION_CACHE_HIT.inc()
     # Flags come from the (freshly validated) user, never from an older cache entry.
     if perms.is_superuser != bool(user.is_superuser) or not user.is_active:
-        perms = compute(user)
+        with replicas.on_primary():
+            perms = compute(user)
     setattr(user, MEMO_ATTR, perms)
     return perms

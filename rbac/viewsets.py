@@ -11,6 +11,7 @@ from rest_framework import permissions, viewsets
 
 from core.access import log_denied, scope, site_id_of
 from core.deprecation import DeprecationHeadersMixin
+from core.replicas import ReplicaReadsMixin
 from core.viewsets import ListFiltersOnlyMixin
 from rbac.enforcement import HasPermission
 from rbac.resolver import effective_permissions
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
 
 
-class ScopedViewSetMixin(DeprecationHeadersMixin, ListFiltersOnlyMixin):
+class ScopedViewSetMixin(ReplicaReadsMixin, DeprecationHeadersMixin, ListFiltersOnlyMixin):
     """What a subclass declares, and what it gets.
 
     - ``required_permissions``: action -> codename. An action without an entry is
@@ -35,7 +36,11 @@ class ScopedViewSetMixin(DeprecationHeadersMixin, ListFiltersOnlyMixin):
     - ``base_queryset()``: the selector the rows come from.
     - ``deprecations``: action -> ``core.deprecation.Deprecation`` for actions that are
       going: their answers carry ``Deprecation`` and ``Sunset``, the schema marks them.
+    - ``replica_actions``: the actions whose GET reads from a read replica when one is
+      configured (``core.replicas``); by default the list and the detail.
     """
+
+    replica_actions = frozenset({"list", "retrieve"})
 
     permission_classes: Sequence[_PermissionClass] = [HasPermission]
     required_permissions: dict[str, str] = {}

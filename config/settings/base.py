@@ -13,6 +13,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Django's admin and form classes take type arguments (ModelAdmin[Batch]) as their stubs
 # do; DRF's and the ORM's already do.
@@ -133,6 +134,8 @@ if env.str("DATABASE_MIGRATE_URL", default="") and sys.argv[1:2] in OWNER_COMMAN
     DATABASES["default"] = env.db("DATABASE_MIGRATE_URL")
 DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30_000)
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
+# Streaming replicas of a PostgreSQL primary, for the API's reads (core/replicas.py).
+DATABASE_REPLICA_URLS: list[str] = env.list("DATABASE_REPLICA_URLS", default=[])
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's PostgreSQL backend with a cheaper pool health check (core/dbbackend).
@@ -155,10 +158,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Streaming replicas for the API's reads (core/replicas.py): the primary's settings,
+    # a short wait for a connection (a dead replica must cost no request a long wait).
+    for _n, _url in enumerate(DATABASE_REPLICA_URLS):
+        _replica = {**DATABASES["default"], **env.db_url_config(_url)}
+        _replica["ENGINE"] = DATABASES["default"]["ENGINE"]
+        _replica_options = _replica["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+        _replica_options["connect_timeout"] = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", 1)
+        if "pool" in _replica_options:
+            _replica_options["pool"] = {
+                **_replica_options["pool"],
+                "timeout": env.float("DATABASE_REPLICA_POOL_TIMEOUT", default=1.0),
+            }
+        _replica["TEST"] = {"MIRROR": "default"}  # a test run reads the test database
+        DATABASES[f"replica_{_n}"] = _replica
+    if DATABASE_REPLICA_URLS:
+        DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASE_REPLICA_URLS:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL.")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+
+# A caller who wrote reads the primary this long after (read-your-writes).
+DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default=5.0)
+# A replica whose replay lags more than this is skipped until it catches up.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=2.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

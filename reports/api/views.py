@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from batches.models import Batch, Product
+from core.replicas import ReplicaReadsMixin
 from core.schema import ErrorSerializer
 from core.views import JSONErrorsMixin
 from rbac.enforcement import HasPermission
@@ -21,11 +22,12 @@ from reports.api import serializers as s
 from reports.selectors import daily_report, default_day
 
 
-class DailyReportView(APIView):
+class DailyReportView(ReplicaReadsMixin, APIView):
     """The daily QA report per site, for the sites where the caller holds ``audit.view``."""
 
     permission_classes = [HasPermission]
     required_permissions = {"get": "audit.view"}
+    replica_actions = frozenset({"get"})
 
     @extend_schema(
         parameters=[

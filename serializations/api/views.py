@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from accounts.selectors import signed_in
 from audit.api.reasons import REASON_HEADER
 from batches.models import Batch
+from core import replicas
 from core.filters import DjangoFilterBackend
 from core.pagination import CursorPagination
 from rbac.viewsets import ScopedGenericViewSet
@@ -76,6 +77,7 @@ class SerialViewSet(mixins.ListModelMixin, SerialRowsViewSet):
         "change_status": "serial.update_status",
         "verify": "serial.view",
     }
+    replica_actions = frozenset({"list", "verify"})
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Cursor pages in id order; filters: batch, status, gtin, id range."""
@@ -135,6 +137,7 @@ class BatchSerialViewSet(SerialRowsViewSet):
         "create": "serial.generate",
         "export": "serial.export",
     }
+    replica_actions = frozenset({"list", "export"})
 
     # A batch of a site the caller has no serial access to at all is a 404; one where
     # the caller may look but not act is a 403.
@@ -208,7 +211,7 @@ class BatchSerialViewSet(SerialRowsViewSet):
         batch = self.get_batch()
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"serials-{batch.product.gtin}-{batch.batch_number}")
         response = StreamingHttpResponse(
-            selectors.export_csv(batch), content_type="text/csv; charset=utf-8"
+            replicas.streamed(selectors.export_csv(batch)), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
