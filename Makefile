@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed lint hooks format typecheck check schema worker beat bench load fuzz up down clean
+.PHONY: run test install migrate seed lint hooks format typecheck check schema worker beat bench backup load fuzz up down clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ beat: install
 
 bench: install
 	$(BIN)/python -m tools.benchmarks.run
+
+## A backup restored to a point in time and checked, on throw-away clusters (tools/backup_drill.py).
+backup: install
+	$(BIN)/python -m tools.backup_drill
 
 ## Load the service with locust for LOAD_SECONDS (60), then check the database is complete.
 load: install

@@ -74,7 +74,8 @@ def _run(*command: str, timeout: float = 120) -> str:
     return result.stdout
 
 
-def _owned_tempdir(prefix: str) -> Path:
+def owned_tempdir(prefix: str) -> Path:
+    """A new temporary directory the PostgreSQL user owns (mode 0700)."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
         shutil.chown(path, OS_USER, OS_USER)
@@ -156,7 +157,7 @@ class Cluster:
 
 def primary(**settings: str) -> Cluster:
     """A new cluster that streams its WAL to replicas (trusting 127.0.0.1), started."""
-    datadir = _owned_tempdir("pg-primary-") / "data"
+    datadir = owned_tempdir("pg-primary-") / "data"
     _run("initdb", "-D", str(datadir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8")
     conf = {
         "wal_level": "replica",
@@ -179,7 +180,7 @@ def primary(**settings: str) -> Cluster:
 
 def replica(of: Cluster) -> Cluster:
     """A streaming replica of ``of`` (``pg_basebackup -R``), started and caught up."""
-    datadir = _owned_tempdir("pg-replica-") / "data"
+    datadir = owned_tempdir("pg-replica-") / "data"
     _run(
         "pg_basebackup",
         "-h",
@@ -198,6 +199,54 @@ def replica(of: Cluster) -> Cluster:
     )
     cluster = Cluster(datadir, free_port())
     cluster.start()
+    return cluster
+
+
+def base_backup(of: Cluster) -> Path:
+    """A base backup of ``of`` (``pg_basebackup``, plain format, with the WAL it needs to
+    be consistent): its directory."""
+    target = owned_tempdir("pg-backup-") / "base"
+    _run(
+        "pg_basebackup",
+        "-h",
+        HOST,
+        "-p",
+        str(of.port),
+        "-U",
+        SUPERUSER,
+        "-D",
+        str(target),
+        "-X",
+        "stream",
+        "-c",
+        "fast",
+    )
+    return target
+
+
+def restore(backup: Path, *, restore_command: str, **targets: str) -> Cluster:
+    """A new cluster from the base backup ``backup``, recovered from the WAL archive
+    (``restore_command``) up to ``targets`` (``recovery_target_name='...'``,
+    ``recovery_target_time``, ...), promoted, started; it archives nothing itself."""
+    datadir = owned_tempdir("pg-restored-") / "data"
+    subprocess.run(_as_owner(["cp", "-a", str(backup), str(datadir)]), check=True)
+    recovery = {
+        "restore_command": restore_command,
+        "recovery_target_action": "promote",
+        "archive_mode": "off",
+        **targets,
+    }
+    _append(
+        datadir / "postgresql.auto.conf", "".join(f"{k} = '{v}'\n" for k, v in recovery.items())
+    )
+    subprocess.run(_as_owner(["touch", str(datadir / "recovery.signal")]), check=True)
+    cluster = Cluster(datadir, free_port())
+    cluster.start()
+    deadline = time.monotonic() + 120
+    while cluster.sql("SELECT pg_is_in_recovery()") == "t":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the restored cluster never left recovery")
+        time.sleep(0.2)
     return cluster
 
 
