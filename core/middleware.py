@@ -56,7 +56,7 @@ class RequestContextMiddleware:
             RequestContext(
                 request_id=request_id,
                 ip=client_ip(request.META),
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
+                user_agent=request.headers.get("user-agent", "")[:MAX_USER_AGENT],
                 method=request.method or "",
                 path=request.path[:1024],
                 # Whitespace only is no reason; an over-long one is refused, not cut.
@@ -111,7 +111,7 @@ class RequestContextMiddleware:
     @staticmethod
     def _too_large(request: HttpRequest) -> HttpResponse | None:
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(request.headers.get("content-length") or 0)
         except ValueError:
             return JsonResponse(
                 {"detail": "Invalid Content-Length header.", "code": "bad_request"}, status=400
