@@ -187,6 +187,10 @@ DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default
 DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=2.0)
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
 
+# Hash partitions of the serial table by GTIN (PostgreSQL), read when its partitioning
+# migration runs (serializations/migrations/0004); changing it later changes nothing.
+SERIAL_PARTITIONS = env.int("SERIAL_PARTITIONS", default=16)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache ------------------------------------------------------------------------
