@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -37,7 +38,7 @@ class RequestContextMiddleware:
     """Assign the request id, fill the context variables, refuse oversized bodies early;
     once answered, write the request's one access log line and observe its metrics.
 
-    Outermost (after nothing): its duration is the whole stack's. The log line is
+    The outermost middleware: the duration it logs is the whole stack's. The log line is
     ``request_finished`` with ``request`` (method and path with query), ``code`` and
     ``duration_ms``; the request id, user and client address come from the context,
     as on every line. 5xx are logged at ERROR, 4xx at WARNING, the rest at INFO.
@@ -151,7 +152,10 @@ class AdminMiddleware:
         handler: Callable[[HttpRequest], Any] = get_response
         instances: list[Any] = []
         for path in reversed(settings.ADMIN_MIDDLEWARE):
-            instance = import_string(path)(handler)
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:  # as Django's handler: left out
+                continue
             instances.insert(0, instance)
             handler = convert_exception_to_response(instance)
         self.admin_response = handler

@@ -346,3 +346,20 @@ def test_an_insecure_csrf_cookie_is_reported_on_deploy(settings):
     assert "core.W004" in {
         m.id for m in checks.run_checks(include_deployment_checks=True, tags=["security"])
     }
+
+
+class Unused:
+    def __init__(self, get_response):
+        from django.core.exceptions import MiddlewareNotUsed
+
+        raise MiddlewareNotUsed
+
+
+def test_a_middleware_that_declines_is_left_out_as_django_leaves_it_out(settings, rf):
+    settings.ADMIN_MIDDLEWARE = [f"{HERE}.First", f"{HERE}.Unused", f"{HERE}.Second"]
+    calls.clear()
+
+    response = AdminMiddleware(lambda request: HttpResponse("view"))(rf.get("/admin/"))
+
+    assert response.status_code == 200
+    assert calls == ["first:call", "second:call", "second:200", "first:200"]
