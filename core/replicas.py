@@ -15,7 +15,8 @@ Who reads where:
   primary).
 - Read-your-writes: a caller whose request changed something (a write method answered
   below 400) is pinned to the primary for ``DATABASE_REPLICA_PIN_SECONDS`` (5): a key in
-  the cache, read in the authentication's one round trip.
+  the cache, read in the authentication's one round trip. When that round trip found
+  the cache unreachable, whether the caller just wrote is unknown: the primary.
 - Health: a thread per process checks each replica every
   ``DATABASE_REPLICA_CHECK_SECONDS`` (1): reachable, and its replay lag at most
   ``DATABASE_REPLICA_MAX_LAG_SECONDS``. A replica that fails, lags, or has not been
@@ -300,7 +301,9 @@ def _pinned(request: Any) -> bool:
     if user_id is None:
         return False
     trip = round_trip(request)
-    return trip is not None and trip.values.get(pin_key(user_id)) is not None
+    if trip is None or any(count is None for count in trip.counts.values()):
+        return True  # the cache did not answer: whether the caller just wrote is unknown
+    return trip.values.get(pin_key(user_id)) is not None
 
 
 def _broken(alias: str) -> bool:

@@ -134,3 +134,30 @@ def test_choose_skips_unhealthy_stale_and_unknown_replicas(settings, monkeypatch
     replicas._states["replica_0"] = replicas.State(True, 0.0, "", now - 60)  # checker died
     assert {replicas.choose() for _ in range(4)} == {"replica_1"}
     replicas._states.clear()
+
+
+class _Trip:
+    def __init__(self, values, counts):
+        self.values, self.counts = values, counts
+
+
+class _Request:
+    def __init__(self, user_id):
+        self.user = type("U", (), {"pk": user_id})()
+
+
+@pytest.mark.parametrize(
+    ("values", "counts", "user_id", "pinned"),
+    [
+        ({}, {"rate": 3}, "u1", False),  # the cache answered: no pin
+        ({replicas.pin_key("u1"): 1}, {"rate": 3}, "u1", True),  # wrote a moment ago
+        ({}, {"rate": None}, "u1", True),  # the cache did not answer: the primary
+        ({}, {}, None, False),  # anonymous: nothing to read back
+    ],
+)
+def test_who_is_pinned_to_the_primary(monkeypatch, values, counts, user_id, pinned):
+    from core import cache as core_cache
+
+    monkeypatch.setattr(core_cache, "round_trip", lambda request: _Trip(values, counts))
+
+    assert replicas._pinned(_Request(user_id)) is pinned
