@@ -36,7 +36,8 @@ it) times the trend of a parameter (JSON, SVG, PNG) across 500 batches and with
 ``BENCH_TREND_BATCHES`` (10,000), and a certificate of analysis. The webhook section
 (``tools/benchmarks/webhooks.py``; ``BENCH_WEBHOOKS=0`` skips it) fans
 ``BENCH_WEBHOOK_EVENTS`` events out to ten subscriptions, one of them down, through a
-real worker to nine real receivers.
+real worker to nine real receivers. The scale section (``tools/benchmarks/scale.py``;
+``BENCH_SCALE=0`` skips it) times the read endpoints at 10^5 and 10^7 serials.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.benchmarks import aggregation as aggregation_bench
+from tools.benchmarks import scale as scale_bench
 from tools.harness import HOST, PY, ROOT, manage, stop
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -679,6 +681,7 @@ def main() -> None:
         fan_out = run_module(env, "tools.benchmarks.webhooks", "fan_out")
     serials = run_module(env, "tools.benchmarks.serials")
     audit = run_audit_benchmark(wrk, env) if os.environ.get("BENCH_AUDIT", "1") != "0" else {}
+    grown = scale_bench.benchmark(wrk, env) if os.environ.get("BENCH_SCALE", "1") != "0" else {}
 
     ceiling = results["health_live"]["rps"]
     lines = [
@@ -807,6 +810,9 @@ def main() -> None:
             f"{results['epcis_match_epc']['rps']:.0f} req/s",
         ]
     lines += ["", *audit_lines(audit)]
+    if grown:
+        lines += ["", *scale_bench.lines(grown)]
+    results["scale"] = grown  # type: ignore[assignment]
     results["serials"] = serials  # type: ignore[assignment]
     results["aggregation"] = aggregation  # type: ignore[assignment]
     results["audit"] = audit  # type: ignore[assignment]
@@ -824,6 +830,7 @@ def main() -> None:
         not in (
             "sign_in_flood",
             "audit",
+            "scale",
             "aggregation",
             "webhook_fan_out",
             "publishing_ratios",
@@ -833,6 +840,12 @@ def main() -> None:
     }
     failed = [n for n, r in checked.items() if r.get("non_2xx")]
     failed += [f"audit list at {n}" for n, r in audit.items() if r.get("list", {}).get("non_2xx")]
+    failed += [
+        f"{name} at {size} serials"
+        for size, r in grown.items()
+        for name, e in r["endpoints"].items()
+        if e.get("non_2xx")
+    ]
     if fan_out and fan_out["delivered"] < fan_out["expected"]:
         failed.append("webhook fan-out (not every delivery arrived)")
     if failed:
