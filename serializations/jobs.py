@@ -172,17 +172,27 @@ def job_run(job_id: Any) -> SerialJob | None:
         except StateConflict as exc:
             return job_failed(job.pk, exc.message)
     cache.delete(_progress_key(job.pk))
-    _refresh_statistics()
+    _refresh_statistics(job.batch_id)
     return job
 
 
-def _refresh_statistics() -> None:
+def _refresh_statistics(batch_id: Any) -> None:
     """After a job's bulk insert, tell the planner the table's new shape at once rather
     than when autovacuum gets to it: without statistics, a page of a batch's serials
-    (lists, export chunks) is planned as a scan and sort of the whole batch."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {SerialNumber._meta.db_table}")
+    (lists, export chunks) is planned as a scan and sort of the whole batch. Only the
+    partition the batch's rows went to (its product's GTIN's), whose statistics plan
+    its scans; not every partition of the table."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT tableoid::regclass::text FROM {SerialNumber._meta.db_table}"  # noqa: S608
+            " WHERE batch_id = %s LIMIT 1",
+            [batch_id],
+        )
+        found = cursor.fetchone()
+        if found is not None:  # regclass's text: quoted and qualified as it must be
+            cursor.execute(f"ANALYZE {found[0]}")
 
 
 def job_failed(job_id: Any, error: str) -> SerialJob:
