@@ -339,12 +339,14 @@ def verify(*, user: User, code: str) -> Verification:
         "top_container": None,
         "reasons": [],
     }
-    row = (
+    # (GTIN, serial) is unique: at most one row, so no ORDER BY for first() to add.
+    found = (
         SerialNumber.objects.restrict(user, "serial.view")
         .select_related("batch__site", "batch__product", "container__parent")
         .filter(gtin=scanned.gtin, serial=scanned.serial)
-        .first()
+        .order_by()[:1]
     )
+    row = next(iter(found), None)
     if row is None:
         answer["reasons"].append(
             _reason("unknown_serial", "No pack with this GTIN and serial number is known.")
