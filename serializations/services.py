@@ -317,6 +317,31 @@ def _expiry_matches(scanned: gs1.PackCode, expiry: dt.date) -> bool:
     return text.endswith("00") and text[:4] == gs1.yymmdd(expiry)[:4]
 
 
+# What ``verify`` reads of a pack, its batch, product, site and containers.
+VERIFY_COLUMNS = (
+    "status",
+    "decommission_reason",
+    "batch",
+    "batch__batch_number",
+    "batch__status",
+    "batch__expiry_date",
+    "batch__product",
+    "batch__product__name",
+    "batch__site",
+    "batch__site__code",
+    "batch__site__name",
+    "batch__site__timezone",
+    "container",
+    "container__sscc",
+    "container__kind",
+    "container__status",
+    "container__parent",
+    "container__parent__sscc",
+    "container__parent__kind",
+    "container__parent__status",
+)
+
+
 def verify(*, user: User, code: str) -> Verification:
     """Is this scanned pack one of ours, and may it be dispensed?
 
@@ -339,10 +364,13 @@ def verify(*, user: User, code: str) -> Verification:
         "top_container": None,
         "reasons": [],
     }
-    # (GTIN, serial) is unique: at most one row, so no ORDER BY for first() to add.
+    # (GTIN, serial) is unique: at most one row, so no ORDER BY for first() to add; and
+    # only the columns the answer shows (compiling five models' every column was most
+    # of a verification's CPU).
     found = (
         SerialNumber.objects.restrict(user, "serial.view")
         .select_related("batch__site", "batch__product", "container__parent")
+        .only(*VERIFY_COLUMNS)
         .filter(gtin=scanned.gtin, serial=scanned.serial)
         .order_by()[:1]
     )

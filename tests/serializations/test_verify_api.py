@@ -434,3 +434,32 @@ def test_anonymous_is_401(batch):
     response = APIClient().get(URL, {"code": full(row)})
 
     assert response.status_code == 401
+
+
+def test_a_verification_is_one_query_whatever_the_pack_is_in(operator, batch, site):
+    """The pack, its batch, product, site, case and pallet: one SELECT of the columns the
+    answer shows (``services.VERIFY_COLUMNS``), nothing read later field by field."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from serializations.choices import ContainerKind
+    from tests.serializations.factories import make_container
+
+    pallet = make_container(site, kind=ContainerKind.PALLET)
+    case = make_container(site, kind=ContainerKind.CASE, parent=pallet)
+    [row] = make_serials(batch, ["PACKED01"], status=SerialStatus.PACKED, container=case)
+    verify(operator, full(row))  # the caller's permissions now cached, as on a warm process
+
+    with CaptureQueriesContext(connection) as queries:
+        body = verify(operator, full(row))
+
+    assert body["verified"] is True
+    assert body["container"]["sscc"] == case.sscc
+    assert body["top_container"] == {
+        "sscc": pallet.sscc,
+        "kind": ContainerKind.PALLET,
+        "status": pallet.status,
+    }
+    assert body["site"] == {"id": str(site.pk), "code": site.code, "name": site.name}
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(selects) == 1, selects
