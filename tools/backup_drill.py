@@ -43,8 +43,8 @@ from core.context import acting_as_system
 from sites.models import Site
 made = []
 with acting_as_system("backup-drill"):
-    for code in CODES:
-        body = f"40{abs(hash(code)) % 10**10:010d}"
+    for n, code in enumerate(CODES):
+        body = f"40{START + n:010d}"
         made.append(str(Site.objects.create(
             code=code, name=f"Drill {code}", gln=body + ean.calc_check_digit(body), country="DE"
         ).pk))
@@ -122,8 +122,14 @@ def _shell(env: dict[str, str], script: str) -> Any:
     return json.loads(out.strip().splitlines()[-1])
 
 
+_made = 0  # sites created so far in this drill: each a GLN of its own
+
+
 def _create(env: dict[str, str], codes: list[str]) -> None:
-    _shell(env, CREATE_SITES.replace("CODES", repr(codes)))
+    global _made
+    script = CREATE_SITES.replace("CODES", repr(codes)).replace("START", str(_made))
+    _shell(env, script)
+    _made += len(codes)
     manage(env, "seal_audit")
 
 

@@ -178,49 +178,30 @@ def primary(**settings: str) -> Cluster:
     return cluster
 
 
+def _basebackup(of: Cluster, target: Path, *options: str) -> None:
+    """``pg_basebackup`` of ``of`` into ``target``: plain format, with the WAL it needs
+    to be consistent, after a fast checkpoint."""
+    _run(
+        "pg_basebackup",
+        *("-h", HOST, "-p", str(of.port), "-U", SUPERUSER, "-D", str(target)),
+        *("-X", "stream", "-c", "fast"),
+        *options,
+    )
+
+
 def replica(of: Cluster) -> Cluster:
     """A streaming replica of ``of`` (``pg_basebackup -R``), started and caught up."""
     datadir = owned_tempdir("pg-replica-") / "data"
-    _run(
-        "pg_basebackup",
-        "-h",
-        HOST,
-        "-p",
-        str(of.port),
-        "-U",
-        SUPERUSER,
-        "-D",
-        str(datadir),
-        "-R",
-        "-X",
-        "stream",
-        "-c",
-        "fast",
-    )
+    _basebackup(of, datadir, "-R")
     cluster = Cluster(datadir, free_port())
     cluster.start()
     return cluster
 
 
 def base_backup(of: Cluster) -> Path:
-    """A base backup of ``of`` (``pg_basebackup``, plain format, with the WAL it needs to
-    be consistent): its directory."""
+    """A base backup of ``of``: its directory."""
     target = owned_tempdir("pg-backup-") / "base"
-    _run(
-        "pg_basebackup",
-        "-h",
-        HOST,
-        "-p",
-        str(of.port),
-        "-U",
-        SUPERUSER,
-        "-D",
-        str(target),
-        "-X",
-        "stream",
-        "-c",
-        "fast",
-    )
+    _basebackup(of, target)
     return target
 
 
